@@ -1,0 +1,72 @@
+package dev.nightshift.cli;
+
+import dev.nightshift.config.Setting;
+import dev.nightshift.config.Settings;
+import dev.nightshift.config.SettingsLoader;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The settings flags every command accepts; each overrides its environment variable and the --config file. */
+final class CommonOptions {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings (keys as in the README's configuration table)")
+    Path config;
+
+    @Option(names = "--db-url", paramLabel = "JDBC_URL", description = "PostgreSQL JDBC URL; unset = embedded PostgreSQL under --home (env NIGHTSHIFT_DB_URL)")
+    String dbUrl;
+
+    @Option(names = "--db-user", paramLabel = "USER", description = "database user (env NIGHTSHIFT_DB_USER); the password comes only from the environment or --config")
+    String dbUser;
+
+    @Option(names = "--jobs-dir", paramLabel = "DIR", description = "job catalog directory (env NIGHTSHIFT_JOBS_DIR, default ./jobs)")
+    String jobsDir;
+
+    @Option(names = "--workers", paramLabel = "N", description = "runs executed at once by this node (env NIGHTSHIFT_WORKERS, default 4)")
+    String workers;
+
+    @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port (env NIGHTSHIFT_HTTP_PORT, default 9464)")
+    String httpPort;
+
+    @Option(names = "--http-bind", paramLabel = "ADDR", description = "HTTP bind address (env NIGHTSHIFT_HTTP_BIND, default 127.0.0.1)")
+    String httpBind;
+
+    @Option(names = "--node-name", paramLabel = "NAME", description = "name of this node (env NIGHTSHIFT_NODE_NAME, default host-pid)")
+    String nodeName;
+
+    @Option(names = "--home", paramLabel = "DIR", description = "home of the embedded PostgreSQL (env NIGHTSHIFT_HOME, default ./.nightshift)")
+    String home;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT", description = "text or json (env NIGHTSHIFT_LOG_FORMAT)")
+    String logFormat;
+
+    @Option(names = "--poll-interval", paramLabel = "DURATION", description = "polling backstop of LISTEN/NOTIFY (default 1s)")
+    String pollInterval;
+
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", description = "how long SIGTERM lets running runs finish (default 30s)")
+    String shutdownGrace;
+
+    @Option(names = "--rescue-interval", paramLabel = "DURATION", description = "how often orphaned runs are looked for (default 2s)")
+    String rescueInterval;
+
+    @Option(names = "--retention", paramLabel = "DURATION", description = "finished runs older than this are pruned (default 7d)")
+    String retention;
+
+    Settings settings(Map<String, String> env) {
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.DB_URL, dbUrl);
+        flags.put(Setting.DB_USER, dbUser);
+        flags.put(Setting.JOBS_DIR, jobsDir);
+        flags.put(Setting.WORKERS, workers);
+        flags.put(Setting.HTTP_PORT, httpPort);
+        flags.put(Setting.HTTP_BIND, httpBind);
+        flags.put(Setting.NODE_NAME, nodeName);
+        flags.put(Setting.HOME, home);
+        flags.put(Setting.LOG_FORMAT, logFormat);
+        flags.put(Setting.POLL_INTERVAL, pollInterval);
+        flags.put(Setting.SHUTDOWN_GRACE, shutdownGrace);
+        flags.put(Setting.RESCUE_INTERVAL, rescueInterval);
+        flags.put(Setting.RETENTION, retention);
+        return SettingsLoader.load(env, config, flags);
+    }
+}

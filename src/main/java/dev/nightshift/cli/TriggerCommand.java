@@ -1,0 +1,135 @@
+package dev.nightshift.cli;
+
+import dev.nightshift.db.Database;
+import dev.nightshift.db.Tx;
+import dev.nightshift.queue.Json;
+import dev.nightshift.queue.NewRun;
+import dev.nightshift.queue.RunQueries;
+import dev.nightshift.queue.RunQueue;
+import dev.nightshift.queue.RunView;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "trigger", mixinStandardHelpOptions = true,
+        description = "Enqueue a run of JOB now. Parameters are readable in SQL as current_setting('nightshift.param.NAME').")
+final class TriggerCommand extends BaseCommand {
+    static final Pattern PARAM_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    static final int MAX_PARAM_VALUE = 8192;
+
+    @Parameters(index = "0", paramLabel = "JOB", description = "job name")
+    String job;
+
+    @Option(names = "--param", paramLabel = "NAME=VALUE", description = "a run parameter (repeatable)")
+    Map<String, String> params = new LinkedHashMap<>();
+
+    @Option(names = "--key", paramLabel = "KEY", description = "idempotency key: a second trigger with the same key returns the first run")
+    String key;
+
+    @Option(names = "--wait", description = "wait for the run to finish; exit 0 if it succeeded, 1 if not")
+    boolean await;
+
+    @Option(names = "--json", description = "print the run as JSON")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        quietLogs();
+        validate(params, key);
+        try (Database db = openMigrated(settings())) {
+            RunQueue.Enqueued e;
+            try {
+                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, params, key));
+            } catch (RunQueue.UnknownJobException ex) {
+                throw new UsageException("unknown job '" + job + "' (known: " + String.join(", ", knownJobs(db)) + ")");
+            }
+            RunQueries q = new RunQueries(db.dataSource());
+            if (!json) {
+                out().println(e.created() ? "run " + e.id() + " of job " + job + " enqueued"
+                        : "run " + e.id() + " already exists for key '" + key + "'; nothing enqueued");
+                if (pausedJob(db)) {
+                    out().println("note: job " + job + " is paused; manual triggers still run");
+                }
+            }
+            if (!await) {
+                if (json) {
+                    out().println(Json.write(q.find(e.id()).orElseThrow()));
+                }
+                return Main.OK;
+            }
+            RunView v = waitFor(q, e.id());
+            if (json) {
+                out().println(Json.write(v));
+            } else {
+                out().println("run " + v.id() + " " + v.state() + (v.lastError() != null && !v.state().equals("succeeded")
+                        ? ": " + v.lastError() : "") + (v.counts() != null ? " " + v.counts() : ""));
+            }
+            return v.state().equals("succeeded") ? Main.OK : Main.FAILED;
+        }
+    }
+
+    static void validate(Map<String, String> params, String key) {
+        List<String> problems = new ArrayList<>();
+        params.forEach((k, v) -> {
+            if (!PARAM_NAME.matcher(k).matches()) {
+                problems.add("--param " + k + ": names are lower-case letters, digits and _, starting with a letter or _");
+            }
+            if (v.length() > MAX_PARAM_VALUE) {
+                problems.add("--param " + k + ": value longer than " + MAX_PARAM_VALUE + " characters");
+            }
+            if (v.indexOf('\0') >= 0) {
+                problems.add("--param " + k + ": value contains a NUL character");
+            }
+        });
+        if (key != null && (key.isBlank() || key.length() > 200)) {
+            problems.add("--key must be 1 to 200 characters");
+        }
+        if (!problems.isEmpty()) {
+            throw new UsageException(String.join("; ", problems));
+        }
+    }
+
+    private boolean pausedJob(Database db) throws Exception {
+        return Tx.call(db.dataSource(), c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT paused FROM nightshift.job WHERE name = ?")) {
+                ps.setString(1, job);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            }
+        });
+    }
+
+    static List<String> knownJobs(Database db) throws Exception {
+        return Tx.call(db.dataSource(), c -> {
+            List<String> names = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT name FROM nightshift.job WHERE removed_at IS NULL ORDER BY name");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            return names;
+        });
+    }
+
+    private static RunView waitFor(RunQueries q, long id) throws Exception {
+        long pause = 20;
+        while (true) {
+            RunView v = q.find(id).orElseThrow(() -> new IllegalStateException("run " + id + " vanished (pruned?)"));
+            if (v.finished()) {
+                return v;
+            }
+            Thread.sleep(pause);
+            pause = Math.min(500, pause * 2);
+        }
+    }
+}

@@ -1,0 +1,370 @@
+package dev.nightshift.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.quartz.CronExpression;
+
+/**
+ * The job catalog: every {@code *.yaml} / {@code *.yml} file of the jobs directory, read and
+ * validated as a whole (names unique, {@code after:} names known and free of cycles). Immutable.
+ */
+public final class JobCatalog {
+    private static final Map<JobKind, Function<ParamsReader, JobParams>> PARAM_READERS = new EnumMap<>(JobKind.class);
+    private static final Set<String> TOP_KEYS = Set.of("name", "description", "type", "schedule", "timeout",
+            "max_attempts", "backoff", "concurrency", "after", "params");
+    private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire");
+
+    static {
+        PARAM_READERS.put(JobKind.SQL, SqlParams::read);
+    }
+
+    private final Map<String, JobDefinition> jobs;
+
+    private JobCatalog(Map<String, JobDefinition> jobs) {
+        this.jobs = jobs;
+    }
+
+    public static JobCatalog of(List<JobDefinition> definitions) {
+        Map<String, JobDefinition> m = new LinkedHashMap<>();
+        definitions.forEach(d -> m.put(d.name(), d));
+        return new JobCatalog(java.util.Collections.unmodifiableMap(m));
+    }
+
+    public List<JobDefinition> all() {
+        return List.copyOf(jobs.values());
+    }
+
+    public Optional<JobDefinition> find(String name) {
+        return Optional.ofNullable(jobs.get(name));
+    }
+
+    public int size() {
+        return jobs.size();
+    }
+
+    /** Reads and validates the whole directory; throws {@link ConfigException} listing every problem. */
+    public static JobCatalog load(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new ConfigException(dir + ": jobs directory not found (set NIGHTSHIFT_JOBS_DIR or --jobs-dir)");
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().matches(".*\\.ya?ml"))
+                    .filter(Files::isRegularFile)
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString()))
+                    .toList();
+        } catch (IOException e) {
+            throw new ConfigException(dir + ": cannot list jobs directory: " + e.getMessage());
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, JobDefinition> byName = new LinkedHashMap<>();
+        Map<String, Integer> afterLines = new HashMap<>();
+        for (Path f : files) {
+            DefinitionReader reader = new DefinitionReader(f, problems);
+            JobDefinition d = reader.read();
+            if (d == null) {
+                continue;
+            }
+            JobDefinition earlier = byName.putIfAbsent(d.name(), d);
+            if (earlier != null) {
+                problems.add(f + ":" + reader.nameLine + ": job name '" + d.name() + "' is already used by " + earlier.file());
+            }
+            afterLines.put(d.name(), reader.afterLine);
+        }
+        checkAfter(byName, afterLines, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new JobCatalog(java.util.Collections.unmodifiableMap(byName));
+    }
+
+    private static void checkAfter(Map<String, JobDefinition> byName, Map<String, Integer> lines, List<String> problems) {
+        for (JobDefinition d : byName.values()) {
+            for (String a : d.after()) {
+                if (!byName.containsKey(a)) {
+                    problems.add(d.file() + ":" + lines.get(d.name()) + ": after: unknown job '" + a + "'");
+                }
+            }
+        }
+        Map<String, Integer> state = new HashMap<>();
+        for (String name : byName.keySet()) {
+            List<String> path = new ArrayList<>();
+            if (cycle(name, byName, state, path)) {
+                JobDefinition d = byName.get(path.get(0));
+                problems.add(d.file() + ":" + lines.get(d.name()) + ": after: cycle " + String.join(" -> ", path));
+                return;
+            }
+        }
+    }
+
+    /** Depth-first search over after: edges; 1 = on the current path, 2 = done. */
+    private static boolean cycle(String name, Map<String, JobDefinition> byName, Map<String, Integer> state, List<String> path) {
+        Integer s = state.get(name);
+        if (s != null && s == 2) {
+            return false;
+        }
+        if (s != null && s == 1) {
+            int from = path.indexOf(name);
+            List<String> loop = new ArrayList<>(path.subList(from, path.size()));
+            loop.add(name);
+            path.clear();
+            path.addAll(loop);
+            return true;
+        }
+        JobDefinition d = byName.get(name);
+        if (d == null) {
+            return false;
+        }
+        state.put(name, 1);
+        path.add(name);
+        for (String a : d.after()) {
+            if (cycle(a, byName, state, path)) {
+                return true;
+            }
+        }
+        path.remove(path.size() - 1);
+        state.put(name, 2);
+        return false;
+    }
+
+    /** Reads one file; records problems and returns null when the definition is invalid. */
+    private static final class DefinitionReader {
+        private final Path file;
+        private final List<String> problems;
+        private final int problemsBefore;
+        int nameLine = 1;
+        int afterLine = 1;
+
+        DefinitionReader(Path file, List<String> problems) {
+            this.file = file;
+            this.problems = problems;
+            this.problemsBefore = problems.size();
+        }
+
+        private void problem(int line, String message) {
+            problems.add(file + ":" + line + ": " + message);
+        }
+
+        JobDefinition read() {
+            Yaml.Node root;
+            try (Reader in = new java.io.InputStreamReader(Files.newInputStream(file),
+                    StandardCharsets.UTF_8.newDecoder())) {
+                root = Yaml.read(in);
+            } catch (CharacterCodingException e) {
+                problem(1, "not valid UTF-8");
+                return null;
+            } catch (IOException e) {
+                problem(1, "cannot read: " + e.getMessage());
+                return null;
+            } catch (Yaml.YamlSyntaxException e) {
+                problem(e.line, "invalid YAML: " + e.getMessage());
+                return null;
+            }
+            if (!(root instanceof Yaml.MapNode map)) {
+                problem(root == null ? 1 : root.line(), "a job definition is a mapping (name:, type:, ...), the file has "
+                        + (root == null ? "nothing" : root.kind()));
+                return null;
+            }
+            return definition(map);
+        }
+
+        private JobDefinition definition(Yaml.MapNode map) {
+            Map<String, Yaml.Entry> e = map.entries();
+            e.values().stream().filter(x -> !TOP_KEYS.contains(x.key()))
+                    .forEach(x -> problem(x.line(), "unknown field '" + x.key() + "' (known: " + String.join(", ", sorted(TOP_KEYS)) + ")"));
+            String name = requiredText(map, "name");
+            if (e.containsKey("name")) {
+                nameLine = e.get("name").line();
+            }
+            if (name != null && !JobDefinition.NAME.matcher(name).matches()) {
+                problem(nameLine, "name '" + name + "' must be lower-case letters, digits and -, starting with a letter or digit, at most 63 characters");
+            }
+            String description = text(map, "description");
+            String typeName = requiredText(map, "type");
+            JobKind kind = null;
+            if (typeName != null) {
+                kind = JobKind.byYamlName(typeName).orElse(null);
+                if (kind == null) {
+                    problem(e.get("type").line(), "unknown type '" + typeName + "' (known: " + JobKind.names() + ")");
+                }
+            }
+            Schedule schedule = schedule(e.get("schedule"));
+            Duration timeout = duration(map, "timeout", null);
+            int maxAttempts = integer(map, "max_attempts", JobDefinition.DEFAULT_MAX_ATTEMPTS, 1, 100);
+            Duration backoff = duration(map, "backoff", JobDefinition.DEFAULT_BACKOFF);
+            int concurrency = integer(map, "concurrency", 1, 1, 1000);
+            List<String> after = after(e.get("after"));
+            JobParams params = params(kind, e.get("params"), map.line());
+            if (problems.size() > problemsBefore || kind == null || params == null) {
+                return null;
+            }
+            return new JobDefinition(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency,
+                    after, params, file);
+        }
+
+        private static List<String> sorted(Set<String> s) {
+            return s.stream().sorted().toList();
+        }
+
+        private Yaml.Scalar scalar(Yaml.MapNode map, String key) {
+            Yaml.Entry x = map.entries().get(key);
+            if (x == null) {
+                return null;
+            }
+            if (x.value() instanceof Yaml.Scalar s) {
+                return s.isNull() ? null : s;
+            }
+            problem(x.line(), key + " must be a single value, not " + x.value().kind());
+            return null;
+        }
+
+        private String text(Yaml.MapNode map, String key) {
+            Yaml.Scalar s = scalar(map, key);
+            return s == null ? null : s.text();
+        }
+
+        private String requiredText(Yaml.MapNode map, String key) {
+            String v = text(map, key);
+            if (v == null || v.isBlank()) {
+                problem(map.entries().containsKey(key) ? map.entries().get(key).line() : map.line(),
+                        "missing required field '" + key + "'");
+                return null;
+            }
+            return v;
+        }
+
+        private Duration duration(Yaml.MapNode map, String key, Duration dflt) {
+            String v = text(map, key);
+            if (v == null) {
+                return dflt;
+            }
+            try {
+                Duration d = Durations.parse(v);
+                if (d.isZero()) {
+                    problem(map.entries().get(key).line(), key + " must be longer than 0");
+                }
+                return d;
+            } catch (IllegalArgumentException ex) {
+                problem(map.entries().get(key).line(), key + ": " + ex.getMessage());
+                return dflt;
+            }
+        }
+
+        private int integer(Yaml.MapNode map, String key, int dflt, int min, int max) {
+            String v = text(map, key);
+            if (v == null) {
+                return dflt;
+            }
+            int line = map.entries().get(key).line();
+            try {
+                int n = Integer.parseInt(v.trim());
+                if (n < min || n > max) {
+                    problem(line, key + " must be between " + min + " and " + max + ", got " + n);
+                    return dflt;
+                }
+                return n;
+            } catch (NumberFormatException ex) {
+                problem(line, key + " must be a whole number, got '" + v + "'");
+                return dflt;
+            }
+        }
+
+        private Schedule schedule(Yaml.Entry entry) {
+            if (entry == null || entry.value() instanceof Yaml.Scalar s && s.isNull()) {
+                return null;
+            }
+            if (!(entry.value() instanceof Yaml.MapNode m)) {
+                problem(entry.line(), "schedule must be a mapping with cron:, timezone:, misfire:");
+                return null;
+            }
+            m.entries().values().stream().filter(x -> !SCHEDULE_KEYS.contains(x.key()))
+                    .forEach(x -> problem(x.line(), "schedule: unknown field '" + x.key() + "' (known: cron, timezone, misfire)"));
+            String cron = requiredText(m, "cron");
+            ZoneId zone = java.time.ZoneOffset.UTC;
+            String tz = text(m, "timezone");
+            if (tz != null) {
+                try {
+                    zone = ZoneId.of(tz);
+                } catch (DateTimeException ex) {
+                    problem(m.entries().get("timezone").line(), "schedule.timezone: unknown time zone '" + tz + "' (example: Europe/Paris)");
+                }
+            }
+            Schedule.Misfire misfire = Schedule.Misfire.FIRE_ONCE;
+            String mf = text(m, "misfire");
+            if (mf != null) {
+                misfire = switch (mf) {
+                    case "fire-once" -> Schedule.Misfire.FIRE_ONCE;
+                    case "skip" -> Schedule.Misfire.SKIP;
+                    default -> {
+                        problem(m.entries().get("misfire").line(), "schedule.misfire must be fire-once or skip, got '" + mf + "'");
+                        yield Schedule.Misfire.FIRE_ONCE;
+                    }
+                };
+            }
+            if (cron == null) {
+                return null;
+            }
+            try {
+                CronExpression.validateExpression(cron);
+            } catch (java.text.ParseException ex) {
+                problem(m.entries().get("cron").line(), "schedule.cron '" + cron + "' is not a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year], e.g. \"0 */5 * * * ?\"): " + ex.getMessage());
+                return null;
+            }
+            return new Schedule(cron, zone, misfire);
+        }
+
+        private List<String> after(Yaml.Entry entry) {
+            if (entry == null || entry.value() instanceof Yaml.Scalar s && s.isNull()) {
+                return List.of();
+            }
+            afterLine = entry.line();
+            List<Yaml.Node> items = entry.value() instanceof Yaml.ListNode l ? l.items() : List.of(entry.value());
+            List<String> out = new ArrayList<>();
+            for (Yaml.Node n : items) {
+                if (n instanceof Yaml.Scalar s && !s.isNull() && JobDefinition.NAME.matcher(s.text()).matches()) {
+                    out.add(s.text());
+                } else {
+                    problem(n.line(), "after: must list job names, got " + (n instanceof Yaml.Scalar s ? "'" + s.text() + "'" : n.kind()));
+                }
+            }
+            return out;
+        }
+
+        private JobParams params(JobKind kind, Yaml.Entry entry, int defLine) {
+            Yaml.MapNode m = null;
+            if (entry != null && entry.value() instanceof Yaml.MapNode mm) {
+                m = mm;
+            } else if (entry != null && !(entry.value() instanceof Yaml.Scalar s && s.isNull())) {
+                problem(entry.line(), "params must be a mapping, not " + entry.value().kind());
+                return null;
+            }
+            if (kind == null) {
+                return null;
+            }
+            Function<ParamsReader, JobParams> reader = PARAM_READERS.get(kind);
+            if (reader == null) {
+                problem(entry == null ? defLine : entry.line(), "type '" + kind.yamlName() + "' is not available in this version");
+                return null;
+            }
+            return reader.apply(new ParamsReader(file, m, entry == null ? defLine : entry.line(), problems));
+        }
+    }
+}

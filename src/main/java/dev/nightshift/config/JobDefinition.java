@@ -1,0 +1,49 @@
+package dev.nightshift.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One validated job definition from {@code jobs/*.yaml}. Use {@link JobCatalog} to read them:
+ * it reports every problem with file and line; this constructor only guards the invariants.
+ *
+ * @param schedule null for jobs that run only when triggered or after another job
+ * @param timeout  statement_timeout of each attempt; null for none
+ */
+public record JobDefinition(
+        String name,
+        String description,
+        JobKind kind,
+        Schedule schedule,
+        Duration timeout,
+        int maxAttempts,
+        Duration backoff,
+        int concurrency,
+        List<String> after,
+        JobParams params,
+        Path file) {
+
+    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    public static final Duration DEFAULT_BACKOFF = Duration.ofSeconds(30);
+
+    public JobDefinition {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("invalid job name: " + name);
+        }
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(backoff, "backoff");
+        Objects.requireNonNull(params, "params");
+        if (maxAttempts < 1 || concurrency < 1) {
+            throw new IllegalArgumentException("max_attempts and concurrency must be at least 1");
+        }
+        after = List.copyOf(after);
+    }
+
+    public String type() {
+        return kind.yamlName();
+    }
+}

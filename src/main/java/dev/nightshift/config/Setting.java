@@ -1,0 +1,67 @@
+package dev.nightshift.config;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every configuration key, with its environment variable, default and meaning.
+ * The same key is spelled {@code db_url} in a --config file, {@code NIGHTSHIFT_DB_URL} in the
+ * environment and {@code --db-url} on the command line.
+ */
+public enum Setting {
+    DB_URL(null, false, "JDBC URL of the PostgreSQL database; unset = embedded PostgreSQL under home"),
+    DB_USER(null, false, "database user (default: from the URL, or postgres for the embedded database)"),
+    DB_PASSWORD(null, true, "database password"),
+    JOBS_DIR("./jobs", false, "directory of the job catalog (*.yaml)"),
+    WORKERS("4", false, "runs executed at once by this node"),
+    HTTP_PORT("9464", false, "port of /metrics, /livez, /readyz, /api and the dashboard (0 = any free port)"),
+    HTTP_BIND("127.0.0.1", false, "address the HTTP port binds to"),
+    ADMIN_TOKEN(null, true, "bearer token required by state-changing HTTP requests; unset = they are refused"),
+    NODE_NAME(null, false, "name of this node in runs and logs (default: host-pid)"),
+    HOME("./.nightshift", false, "directory of the embedded PostgreSQL's binaries and data"),
+    LOG_FORMAT("text", false, "text | json"),
+    POLL_INTERVAL("1s", false, "how often an idle node looks for due runs when no NOTIFY arrives"),
+    SHUTDOWN_GRACE("30s", false, "how long SIGTERM waits for running runs before aborting them"),
+    RESCUE_INTERVAL("2s", false, "how often a node looks for runs whose owner is gone"),
+    RETENTION("7d", false, "finished runs older than this are pruned");
+
+    private final String defaultValue;
+    private final boolean secret;
+    private final String description;
+
+    Setting(String defaultValue, boolean secret, String description) {
+        this.defaultValue = defaultValue;
+        this.secret = secret;
+        this.description = description;
+    }
+
+    /** The key as written in a --config file: {@code db_url}. */
+    public String key() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public String envName() {
+        return "NIGHTSHIFT_" + name();
+    }
+
+    public String flag() {
+        return "--" + key().replace('_', '-');
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public boolean secret() {
+        return secret;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public static Optional<Setting> byKey(String key) {
+        return Arrays.stream(values()).filter(s -> s.key().equals(key)).findFirst();
+    }
+}

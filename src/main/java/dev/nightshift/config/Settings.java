@@ -1,0 +1,125 @@
+package dev.nightshift.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The validated, immutable configuration of one nightshift process. Build it with
+ * {@link SettingsLoader}; an invalid combination cannot produce an instance. Thread-safe.
+ *
+ * @param dbUrl JDBC URL, or {@code null} for the embedded PostgreSQL
+ */
+public record Settings(
+        String dbUrl,
+        String dbUser,
+        String dbPassword,
+        Path jobsDir,
+        int workers,
+        int httpPort,
+        String httpBind,
+        String adminToken,
+        String nodeName,
+        Path home,
+        LogFormat logFormat,
+        Duration pollInterval,
+        Duration shutdownGrace,
+        Duration rescueInterval,
+        Duration retention) {
+
+    public enum LogFormat { TEXT, JSON }
+
+    static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,62}");
+
+    public Settings {
+        Objects.requireNonNull(jobsDir, "jobsDir");
+        Objects.requireNonNull(home, "home");
+        Objects.requireNonNull(logFormat, "logFormat");
+        List<String> problems = new ArrayList<>();
+        if (dbUrl != null && !dbUrl.startsWith("jdbc:postgresql:")) {
+            problems.add("db_url must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db), got '" + dbUrl + "'");
+        }
+        if (workers < 1 || workers > 256) {
+            problems.add("workers must be between 1 and 256, got " + workers);
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            problems.add("http_port must be between 0 and 65535, got " + httpPort);
+        }
+        if (httpBind == null || httpBind.isBlank()) {
+            problems.add("http_bind must not be empty");
+        }
+        if (nodeName == null || !NODE_NAME.matcher(nodeName).matches()) {
+            problems.add("node_name must be 1-63 characters of letters, digits and . _ : @ -, got '" + nodeName + "'");
+        }
+        if (adminToken != null && adminToken.length() < 16) {
+            problems.add("admin_token must be at least 16 characters long");
+        }
+        requirePositive(problems, "poll_interval", pollInterval);
+        requirePositive(problems, "shutdown_grace", shutdownGrace);
+        requirePositive(problems, "rescue_interval", rescueInterval);
+        requirePositive(problems, "retention", retention);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+    }
+
+    private static void requirePositive(List<String> problems, String key, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            problems.add(key + " must be a positive duration, got " + d);
+        }
+    }
+
+    public boolean embedded() {
+        return dbUrl == null;
+    }
+
+    /** Every setting as it will be used, secrets masked: the one line logged at start. */
+    public Map<String, String> describe() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("db_url", embedded() ? "(embedded PostgreSQL under " + home + ")" : maskUrl(dbUrl));
+        m.put("db_user", dbUser == null ? "(default)" : dbUser);
+        m.put("db_password", mask(dbPassword));
+        m.put("jobs_dir", jobsDir.toString());
+        m.put("workers", Integer.toString(workers));
+        m.put("http", httpBind + ":" + httpPort);
+        m.put("admin_token", mask(adminToken));
+        m.put("node_name", nodeName);
+        m.put("home", home.toString());
+        m.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("poll_interval", Durations.format(pollInterval));
+        m.put("shutdown_grace", Durations.format(shutdownGrace));
+        m.put("rescue_interval", Durations.format(rescueInterval));
+        m.put("retention", Durations.format(retention));
+        return m;
+    }
+
+    private static String mask(String secret) {
+        return secret == null ? "(unset)" : "****";
+    }
+
+    /** Hides a password given inside the URL itself (?password=... or user:pass@). */
+    static String maskUrl(String url) {
+        return url.replaceAll("(?i)(password=)[^&]*", "$1****").replaceAll("//([^/:@]+):[^@/]*@", "//$1:****@");
+    }
+
+    /** A copy with another node name: tests run several nodes in one JVM. */
+    public Settings withNodeName(String name) {
+        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, name, home,
+                logFormat, pollInterval, shutdownGrace, rescueInterval, retention);
+    }
+
+    public Settings withWorkers(int n) {
+        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, n, httpPort, httpBind, adminToken, nodeName, home,
+                logFormat, pollInterval, shutdownGrace, rescueInterval, retention);
+    }
+
+    public Settings withJobsDir(Path dir) {
+        return new Settings(dbUrl, dbUser, dbPassword, dir, workers, httpPort, httpBind, adminToken, nodeName, home,
+                logFormat, pollInterval, shutdownGrace, rescueInterval, retention);
+    }
+}

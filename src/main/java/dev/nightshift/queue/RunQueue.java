@@ -1,0 +1,376 @@
+package dev.nightshift.queue;
+
+import dev.nightshift.db.Tx;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/**
+ * The run table as a work queue: enqueue, claim, start, complete, fail, release. Every update of a
+ * running run names its id, node and attempt, so a node that lost a run (rescued after its lock
+ * vanished) can never complete or fail the new attempt. Stateless apart from the data source;
+ * thread-safe.
+ */
+public final class RunQueue {
+    /** The NOTIFY channel; the payload is the job name. */
+    public static final String CHANNEL = "nightshift_run";
+
+    private final DataSource ds;
+
+    public RunQueue(DataSource ds) {
+        this.ds = ds;
+    }
+
+    public DataSource dataSource() {
+        return ds;
+    }
+
+    /** The id of the run and whether this call created it (false: the dedupe key matched an existing run). */
+    public record Enqueued(long id, boolean created) {
+    }
+
+    /** Thrown when a run names a job the database does not know (or knows as removed). */
+    public static final class UnknownJobException extends SQLException {
+        UnknownJobException(String job) {
+            super("unknown job '" + job + "'");
+        }
+    }
+
+    /** Enqueues in its own transaction, with NOTIFY. */
+    public Enqueued enqueue(NewRun run) throws SQLException {
+        return Tx.call(ds, c -> enqueue(c, run));
+    }
+
+    /** Enqueues inside the caller's transaction; the NOTIFY is delivered when that transaction commits. */
+    public Enqueued enqueue(Connection c, NewRun run) throws SQLException {
+        String insert = """
+                INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at, parent_run_id)
+                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, now()), ?, ?
+                FROM nightshift.job j
+                WHERE j.name = ? AND j.removed_at IS NULL
+                ON CONFLICT (dedupe_key) DO NOTHING
+                RETURNING id
+                """;
+        try (PreparedStatement ps = c.prepareStatement(insert)) {
+            ps.setString(1, run.trigger().dbName());            // trigger
+            ps.setString(2, Json.write(run.params()));          // params
+            ps.setString(3, run.dedupeKey());                   // dedupe_key
+            ps.setTimestamp(4, ts(run.runAt()));                // run_at
+            ps.setTimestamp(5, ts(run.scheduledAt()));          // scheduled_at
+            ps.setObject(6, run.parentRunId());                 // parent_run_id
+            ps.setString(7, run.jobName());                     // job.name
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    long id = rs.getLong(1);
+                    notify(c, run.jobName());
+                    return new Enqueued(id, true);
+                }
+            }
+        }
+        if (run.dedupeKey() != null) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM nightshift.run WHERE dedupe_key = ?")) {
+                ps.setString(1, run.dedupeKey());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        return new Enqueued(rs.getLong(1), false);
+                    }
+                }
+            }
+        }
+        throw new UnknownJobException(run.jobName());
+    }
+
+    static void notify(Connection c, String jobName) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify('" + CHANNEL + "', ?)")) {
+            ps.setString(1, jobName);
+            ps.execute();
+        }
+    }
+
+    /**
+     * Claims up to {@code max} due runs for {@code node}, respecting each job's concurrency across
+     * all nodes, and takes each run's {@link RunLock} in shared mode on {@code c} inside the claim,
+     * so that no rescuer can see a claimed run without its lock. The caller hands each run to a
+     * worker, which takes the lock on its own connection, and then calls {@link #releaseHandoff}.
+     */
+    public List<ClaimedRun> claim(Connection c, String node, int max) throws SQLException {
+        return Tx.once(c, tx -> {
+            try (Statement s = tx.createStatement()) {
+                // Losing a claim in a crash is harmless (the run stays available), so the claim
+                // need not wait for its WAL flush; the run's completion is durable.
+                s.execute("SET LOCAL synchronous_commit = off");
+                s.execute("SET LOCAL lock_timeout = '2s'");
+            }
+            List<String> jobs = lockClaimableJobs(tx);
+            if (jobs.isEmpty()) {
+                return List.of();
+            }
+            return claimRuns(tx, node, max, jobs);
+        });
+    }
+
+    /**
+     * Locks the jobs that have due runs and a free concurrency slot, in name order (no deadlock
+     * between claimers). Holding a job's row lock makes this transaction the only one claiming
+     * that job's runs, so the running count read next cannot be stale.
+     */
+    private static List<String> lockClaimableJobs(Connection c) throws SQLException {
+        String sql = """
+                SELECT j.name
+                FROM nightshift.job j
+                WHERE EXISTS (SELECT 1 FROM nightshift.run a
+                              WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now())
+                  AND j.concurrency > (SELECT count(*) FROM nightshift.run b
+                                       WHERE b.job_name = j.name AND b.state = 'running')
+                ORDER BY j.name
+                FOR NO KEY UPDATE OF j
+                """;
+        List<String> names = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+
+    private static List<ClaimedRun> claimRuns(Connection c, String node, int max, List<String> jobs) throws SQLException {
+        String sql = """
+                UPDATE nightshift.run r
+                SET state = 'running', attempt = r.attempt + 1, node = ?, started_at = clock_timestamp(),
+                    finished_at = NULL, backend_pid = NULL, cancel_requested = false
+                WHERE r.id IN (
+                    SELECT c.id FROM nightshift.run c
+                    WHERE c.id IN (
+                        SELECT d.id
+                        FROM nightshift.job j
+                        CROSS JOIN LATERAL (
+                            SELECT a.id FROM nightshift.run a
+                            WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
+                            ORDER BY a.run_at, a.id
+                            LIMIT greatest(j.concurrency - (SELECT count(*) FROM nightshift.run b
+                                                            WHERE b.job_name = j.name AND b.state = 'running'), 0)
+                        ) d
+                        WHERE j.name = ANY (?))
+                    ORDER BY c.run_at, c.id
+                    LIMIT ?
+                    FOR UPDATE SKIP LOCKED)
+                  AND r.state = 'available'
+                RETURNING r.id, r.job_name, r.attempt, r.max_attempts, r.trigger, r.params::text, r.created_at,
+                          r.started_at, pg_advisory_lock_shared(%s)
+                """.formatted(RunLock.SQL_KEY);
+        List<ClaimedRun> runs = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, node);                                          // node
+            ps.setArray(2, c.createArrayOf("text", jobs.toArray()));       // job names locked above
+            ps.setInt(3, max);                                              // idle workers
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    runs.add(new ClaimedRun(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5),
+                            Json.stringMap(rs.getString(6)), rs.getTimestamp(7).toInstant(), rs.getTimestamp(8).toInstant(), node));
+                }
+            }
+        }
+        return runs;
+    }
+
+    /** Drops the claim-time locks on the claimer's connection once the workers hold their own. */
+    public void releaseHandoff(Connection c, List<ClaimedRun> runs) throws SQLException {
+        if (runs.isEmpty()) {
+            return;
+        }
+        Long[] keys = runs.stream().map(r -> RunLock.key(r.id())).toArray(Long[]::new);
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock_shared(k) FROM unnest(?::bigint[]) k")) {
+            Array a = c.createArrayOf("bigint", keys);
+            ps.setArray(1, a);
+            ps.execute();
+        }
+    }
+
+    /**
+     * Called by the worker on the connection that will do the run's work: takes the run's lock
+     * there, checks the run is still this node's attempt, and records the backend pid for
+     * operators. False means the run was lost in the hand-off and must not be executed.
+     */
+    public boolean start(Connection c, ClaimedRun run) throws SQLException {
+        c.setAutoCommit(true);
+        boolean locked;
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock_shared(?)")) {
+            ps.setLong(1, RunLock.key(run.id()));
+            try (ResultSet rs = ps.executeQuery()) {
+                locked = rs.next() && rs.getBoolean(1);
+            }
+        }
+        if (!locked) {
+            return false;
+        }
+        // set_config(..., true) lasts for this statement's own transaction: the pid need not be durable.
+        String sql = """
+                WITH s AS (SELECT set_config('synchronous_commit', 'off', true) AS v)
+                UPDATE nightshift.run r SET backend_pid = pg_backend_pid()
+                FROM s
+                WHERE r.id = ? AND r.state = 'running' AND r.node = ? AND r.attempt = ?
+                """;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, run.id());            // id
+            ps.setString(2, run.node());        // node
+            ps.setInt(3, run.attempt());        // attempt
+            if (ps.executeUpdate() == 1) {
+                return true;
+            }
+        }
+        unlock(c, run);
+        return false;
+    }
+
+    /** Releases the run's lock on the worker's connection; call after the run's last update. */
+    public void unlock(Connection c, ClaimedRun run) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock_shared(?)")) {
+            ps.setLong(1, RunLock.key(run.id()));
+            ps.execute();
+        }
+    }
+
+    /**
+     * Marks the run succeeded inside the caller's transaction (the one holding the job's work, for
+     * transactional jobs). Returns false when the run is no longer this attempt's or a cancel was
+     * requested: the caller must then roll back.
+     */
+    public boolean complete(Connection c, ClaimedRun run, Map<String, Long> counts) throws SQLException {
+        String sql = """
+                UPDATE nightshift.run
+                SET state = 'succeeded', finished_at = clock_timestamp(), counts = ?::jsonb, backend_pid = NULL
+                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ? AND NOT cancel_requested
+                """;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, counts == null || counts.isEmpty() ? null : Json.write(counts));   // counts
+            ps.setLong(2, run.id());                                                            // id
+            ps.setString(3, run.node());                                                        // node
+            ps.setInt(4, run.attempt());                                                        // attempt
+            int n = ps.executeUpdate();
+            if (n > 1) {
+                throw new IllegalStateException("completion of run " + run.id() + " updated " + n + " rows");
+            }
+            return n == 1;
+        }
+    }
+
+    /** What a failed attempt turned into. */
+    public record Failed(String state, Instant runAt) {
+    }
+
+    /**
+     * Records a failed attempt: back to {@code available} after {@code delay}, or {@code dead}
+     * when attempts are exhausted or {@code permanent}. Null when the run is no longer ours.
+     */
+    public Failed fail(ClaimedRun run, String error, String sqlState, Duration delay, boolean permanent) throws SQLException {
+        boolean dead = permanent || run.attempt() >= run.maxAttempts();
+        String sql = """
+                UPDATE nightshift.run
+                SET state = ?,
+                    run_at = CASE WHEN ? THEN run_at ELSE clock_timestamp() + ? * interval '1 millisecond' END,
+                    finished_at = CASE WHEN ? THEN clock_timestamp() END,
+                    last_error = ?, last_error_sqlstate = ?, backend_pid = NULL
+                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
+                RETURNING state, run_at
+                """;
+        return Tx.call(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, dead ? "dead" : "available");   // state
+                ps.setBoolean(2, dead);                         // keep run_at when dead
+                ps.setLong(3, delay.toMillis());                // backoff
+                ps.setBoolean(4, dead);                         // finished_at when dead
+                ps.setString(5, truncate(error));               // last_error
+                ps.setString(6, sqlState);                      // last_error_sqlstate
+                ps.setLong(7, run.id());                        // id
+                ps.setString(8, run.node());                    // node
+                ps.setInt(9, run.attempt());                    // attempt
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return null;
+                    }
+                    Failed f = new Failed(rs.getString(1), rs.getTimestamp(2).toInstant());
+                    if (!dead) {
+                        notify(c, run.jobName());
+                    }
+                    return f;
+                }
+            }
+        });
+    }
+
+    /** Ends a run whose cancel was requested. False when it is no longer ours. */
+    public boolean markCancelled(ClaimedRun run) throws SQLException {
+        String sql = """
+                UPDATE nightshift.run
+                SET state = 'cancelled', finished_at = clock_timestamp(), backend_pid = NULL,
+                    last_error = coalesce(last_error, 'cancelled')
+                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
+                """;
+        return Tx.call(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setLong(1, run.id());
+                ps.setString(2, run.node());
+                ps.setInt(3, run.attempt());
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** Whether an operator asked to cancel this run. */
+    public boolean cancelRequested(Connection c, long runId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT cancel_requested FROM nightshift.run WHERE id = ?")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    /**
+     * Gives a run back without counting the attempt (graceful shutdown aborted it): available
+     * again at once, for any node.
+     */
+    public boolean release(ClaimedRun run, String reason) throws SQLException {
+        String sql = """
+                UPDATE nightshift.run
+                SET state = 'available', attempt = attempt - 1, run_at = now(), backend_pid = NULL,
+                    last_error = ?, last_error_sqlstate = NULL
+                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
+                """;
+        return Tx.call(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, reason);
+                ps.setLong(2, run.id());
+                ps.setString(3, run.node());
+                ps.setInt(4, run.attempt());
+                boolean released = ps.executeUpdate() == 1;
+                if (released) {
+                    notify(c, run.jobName());
+                }
+                return released;
+            }
+        });
+    }
+
+    static String truncate(String s) {
+        if (s == null) {
+            return null;
+        }
+        return s.length() <= 4000 ? s : s.substring(0, 4000) + "...";
+    }
+
+    static Timestamp ts(Instant i) {
+        return i == null ? null : Timestamp.from(i);
+    }
+}

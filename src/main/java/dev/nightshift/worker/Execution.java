@@ -1,0 +1,335 @@
+package dev.nightshift.worker;
+
+import dev.nightshift.config.JobDefinition;
+import dev.nightshift.db.SqlStates;
+import dev.nightshift.db.Tx;
+import dev.nightshift.jobs.Attempt;
+import dev.nightshift.jobs.JobFailedException;
+import dev.nightshift.jobs.JobType;
+import dev.nightshift.queue.ClaimedRun;
+import dev.nightshift.queue.RunQueue;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One attempt of one claimed run, on a worker thread: take the run's lock on a connection of its
+ * own, do the job's work, and record the outcome. For transactional jobs the work and the
+ * transition to succeeded commit together. Transient database errors are retried inside the
+ * attempt. Used by one worker thread; {@link #abort()} may be called from the shutdown thread.
+ */
+final class Execution implements Runnable, Attempt {
+    private static final Logger log = LoggerFactory.getLogger(Execution.class);
+
+    private final Node node;
+    private final ClaimedRun run;
+    private final CountDownLatch handedOff;
+    private volatile Connection connection;
+    private volatile boolean aborting;
+    private volatile boolean cancelSeen;
+    private final java.util.concurrent.atomic.AtomicBoolean handOffDone = new java.util.concurrent.atomic.AtomicBoolean();
+    private JobDefinition definition;
+
+    Execution(Node node, ClaimedRun run, CountDownLatch handedOff) {
+        this.node = node;
+        this.run = run;
+        this.handedOff = handedOff;
+    }
+
+    @Override
+    public void run() {
+        MDC.put("job", run.jobName());
+        MDC.put("run", Long.toString(run.id()));
+        try {
+            execute();
+        } catch (Throwable t) {
+            log.error("run {} of job {}: unexpected failure in the worker", run.id(), run.jobName(), t);
+        } finally {
+            handOffDone();
+            node.finished(this);
+            MDC.clear();
+        }
+    }
+
+    /** Tells the claimer this run's lock is held here (or never will be), once. */
+    private void handOffDone() {
+        if (handOffDone.compareAndSet(false, true)) {
+            handedOff.countDown();
+        }
+    }
+
+    private void execute() throws SQLException {
+        try (Connection c = node.database().dataSource().getConnection()) {
+            boolean mine;
+            try {
+                mine = node.queue().start(c, run);
+            } finally {
+                handOffDone();
+            }
+            if (!mine) {
+                log.warn("run {} was taken from this node before it started; skipping it", run.id());
+                return;
+            }
+            connection = c;
+            try {
+                attempt(c);
+            } finally {
+                connection = null;
+                cleanUp(c);
+            }
+        }
+    }
+
+    private void attempt(Connection c) {
+        Instant started = Instant.now();
+        definition = node.catalog().find(run.jobName()).orElse(null);
+        if (definition == null) {
+            failed(started, new JobFailedException("job '" + run.jobName() + "' is not in this node's catalog ("
+                    + node.settings().jobsDir() + ")"), false);
+            return;
+        }
+        JobType type = node.types().get(definition.kind());
+        boolean tx = type.transactional(definition);
+        log.info("run {} of job {} started (attempt {}/{}, trigger {}{})", run.id(), run.jobName(), run.attempt(),
+                run.maxAttempts(), run.trigger(), run.params().isEmpty() ? "" : ", params " + run.params());
+        for (int tries = 1; ; tries++) {
+            try {
+                Map<String, Long> counts = tx ? inTransaction(c, type) : withoutTransaction(c, type);
+                if (counts != null) {
+                    succeeded(started, counts);
+                }
+                return;
+            } catch (Exception e) {
+                rollbackQuietly(c);
+                if (aborting) {
+                    released(started);
+                    return;
+                }
+                if (cancelRequested()) {
+                    cancelled(started);
+                    return;
+                }
+                if (SqlStates.isTransient(e) && tries < Tx.MAX_TRIES) {
+                    log.info("run {}: transient failure (SQLSTATE {}), retrying within the attempt ({}/{}): {}",
+                            run.id(), SqlStates.of(e), tries, Tx.MAX_TRIES, e.getMessage());
+                    Tx.pause(tries);
+                    continue;
+                }
+                failed(started, e, e instanceof JobFailedException);
+                return;
+            }
+        }
+    }
+
+    /** Work and completion in one transaction. Null when the run was not completed (lost or cancelled). */
+    private Map<String, Long> inTransaction(Connection c, JobType type) throws Exception {
+        c.setAutoCommit(false);
+        session(c, true);
+        Map<String, Long> counts = type.execute(this);
+        if (!node.queue().complete(c, run, counts)) {
+            c.rollback();
+            notCompleted(Instant.now());
+            return null;
+        }
+        for (SuccessHook h : node.successHooks()) {
+            h.onSuccess(c, run, definition);
+        }
+        c.commit();
+        return counts;
+    }
+
+    /** Each statement commits on its own; the completion follows in a transaction of its own. */
+    private Map<String, Long> withoutTransaction(Connection c, JobType type) throws Exception {
+        c.setAutoCommit(true);
+        session(c, false);
+        Map<String, Long> counts;
+        try {
+            counts = type.execute(this);
+        } finally {
+            resetSession(c);
+        }
+        boolean done = Tx.once(c, x -> {
+            if (!node.queue().complete(x, run, counts)) {
+                return false;
+            }
+            for (SuccessHook h : node.successHooks()) {
+                h.onSuccess(x, run, definition);
+            }
+            return true;
+        });
+        if (!done) {
+            notCompleted(Instant.now());
+            return null;
+        }
+        return counts;
+    }
+
+    /** statement_timeout and the run's identity as session settings readable from SQL. */
+    private void session(Connection c, boolean local) throws SQLException {
+        List<String> keys = new ArrayList<>(List.of("statement_timeout", "nightshift.run_id", "nightshift.job_name", "nightshift.attempt"));
+        List<String> values = new ArrayList<>(List.of(
+                definition.timeout() == null ? "0" : Long.toString(definition.timeout().toMillis()),
+                Long.toString(run.id()), run.jobName(), Integer.toString(run.attempt())));
+        run.params().forEach((k, v) -> {
+            keys.add("nightshift.param." + k);
+            values.add(v);
+        });
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config(k, v, ?) FROM unnest(?::text[], ?::text[]) AS t(k, v)")) {
+            ps.setBoolean(1, local);
+            ps.setArray(2, c.createArrayOf("text", keys.toArray()));
+            ps.setArray(3, c.createArrayOf("text", values.toArray()));
+            ps.execute();
+        }
+    }
+
+    private void resetSession(Connection c) throws SQLException {
+        try (var st = c.createStatement()) {
+            st.execute("RESET statement_timeout");
+            st.execute("SELECT set_config(name, '', false) FROM pg_settings WHERE name LIKE 'nightshift.%'");
+        }
+    }
+
+    private void cleanUp(Connection c) {
+        try {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+            node.queue().unlock(c, run);
+        } catch (SQLException e) {
+            // Closing the session is the one sure way to drop a lock we could not release.
+            node.database().evict(c);
+        }
+    }
+
+    private void notCompleted(Instant started) {
+        if (cancelRequested()) {
+            cancelled(started);
+        } else {
+            log.error("run {}: this node no longer owns attempt {} (it was rescued elsewhere); its work was rolled back",
+                    run.id(), run.attempt());
+        }
+    }
+
+    private boolean cancelRequested() {
+        try {
+            cancelSeen = Tx.call(node.database().dataSource(), x -> node.queue().cancelRequested(x, run.id()));
+        } catch (SQLException e) {
+            log.warn("run {}: could not read its cancel flag: {}", run.id(), e.getMessage());
+        }
+        return cancelSeen;
+    }
+
+    private void succeeded(Instant started, Map<String, Long> counts) {
+        Duration d = Duration.between(started, Instant.now());
+        node.metrics().attemptFinished(run.jobName(), "succeeded", run.trigger(), d);
+        log.info("run {} of job {} succeeded in {} ms{}", run.id(), run.jobName(), d.toMillis(),
+                counts.isEmpty() ? "" : " " + counts);
+    }
+
+    private void cancelled(Instant started) {
+        try {
+            node.queue().markCancelled(run);
+        } catch (SQLException e) {
+            log.warn("run {}: could not record the cancel: {}", run.id(), e.getMessage());
+        }
+        node.metrics().attemptFinished(run.jobName(), "cancelled", run.trigger(), Duration.between(started, Instant.now()));
+        log.info("run {} of job {} cancelled", run.id(), run.jobName());
+    }
+
+    private void released(Instant started) {
+        try {
+            node.queue().release(run, "aborted by the shutdown of node " + run.node() + "; the attempt does not count");
+        } catch (SQLException e) {
+            log.warn("run {}: could not give it back ({}); the rescuer will", run.id(), e.getMessage());
+        }
+        node.metrics().attemptFinished(run.jobName(), "aborted", run.trigger(), Duration.between(started, Instant.now()));
+        log.info("run {} of job {} aborted by shutdown and rolled back; it is available again", run.id(), run.jobName());
+    }
+
+    private void failed(Instant started, Exception e, boolean permanent) {
+        Duration d = Duration.between(started, Instant.now());
+        String sqlState = SqlStates.of(e);
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Duration delay = Backoff.delay(definition == null ? JobDefinition.DEFAULT_BACKOFF : definition.backoff(), run.attempt());
+        RunQueue.Failed f = null;
+        try {
+            f = node.queue().fail(run, message, sqlState, delay, permanent);
+        } catch (SQLException ex) {
+            log.warn("run {}: could not record the failure ({}); the rescuer will retry it", run.id(), ex.getMessage());
+        }
+        String outcome = f != null && f.state().equals("dead") ? "dead" : "failed";
+        node.metrics().attemptFinished(run.jobName(), outcome, run.trigger(), d);
+        if (f != null && f.state().equals("available")) {
+            log.warn("run {} of job {} failed (attempt {}/{}, SQLSTATE {}), retry at {}: {}", run.id(), run.jobName(),
+                    run.attempt(), run.maxAttempts(), sqlState, f.runAt(), message);
+        } else {
+            log.error("run {} of job {} failed for good (attempt {}/{}, SQLSTATE {}): {}", run.id(), run.jobName(),
+                    run.attempt(), run.maxAttempts(), sqlState, message);
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            if (!c.isClosed() && !c.getAutoCommit()) {
+                c.rollback();
+            }
+        } catch (SQLException ignored) {
+            // a broken connection has nothing to roll back; the server already did
+        }
+    }
+
+    /** Shutdown: interrupt the current statement; the attempt rolls back and gives the run back. */
+    void abort() {
+        aborting = true;
+        Connection c = connection;
+        if (c == null) {
+            return;
+        }
+        try {
+            c.unwrap(PGConnection.class).cancelQuery();
+        } catch (SQLException e) {
+            log.warn("run {}: could not interrupt its statement: {}", run.id(), e.getMessage());
+        }
+    }
+
+    @Override
+    public long runId() {
+        return run.id();
+    }
+
+    @Override
+    public int attempt() {
+        return run.attempt();
+    }
+
+    @Override
+    public JobDefinition definition() {
+        return definition;
+    }
+
+    @Override
+    public Map<String, String> params() {
+        return run.params();
+    }
+
+    @Override
+    public Connection connection() {
+        return connection;
+    }
+
+    @Override
+    public boolean stopRequested() {
+        return aborting || cancelSeen;
+    }
+}

@@ -1,0 +1,305 @@
+package dev.nightshift.worker;
+
+import dev.nightshift.config.JobCatalog;
+import dev.nightshift.config.Settings;
+import dev.nightshift.db.Database;
+import dev.nightshift.db.SqlStates;
+import dev.nightshift.jobs.JobTypes;
+import dev.nightshift.metrics.Metrics;
+import dev.nightshift.queue.ClaimedRun;
+import dev.nightshift.queue.Listener;
+import dev.nightshift.queue.Maintenance;
+import dev.nightshift.queue.RunQueue;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker node: the claimer, the worker pool, the LISTEN connection and the maintenance
+ * loop (rescue, prune). Several nodes may run in one JVM (tests) or on many hosts; they
+ * coordinate only through PostgreSQL. Thread-safe; start once, stop once.
+ */
+public final class Node {
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+    private static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
+
+    private final Settings settings;
+    private final Database database;
+    private final JobCatalog catalog;
+    private final JobTypes types;
+    private final Metrics metrics;
+    private final RunQueue queue;
+    private final Maintenance maintenance;
+    private final Semaphore idle;
+    private final ExecutorService workers;
+    private final Waiter claimWaiter = new Waiter();
+    private final Waiter maintenanceWaiter = new Waiter();
+    private final Map<Long, Execution> active = new ConcurrentHashMap<>();
+    private final List<SuccessHook> successHooks = new CopyOnWriteArrayList<>();
+    private final Listener listener;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean stopping;
+    private volatile boolean started;
+    private volatile boolean databaseOk;
+    private volatile Instant lastPrune = Instant.EPOCH;
+    private Thread claimer;
+    private Thread listenerThread;
+    private Thread maintainer;
+
+    public Node(Settings settings, Database database, JobCatalog catalog, JobTypes types, Metrics metrics) {
+        this.settings = settings;
+        this.database = database;
+        this.catalog = catalog;
+        this.types = types;
+        this.metrics = metrics;
+        this.queue = new RunQueue(database.dataSource());
+        this.maintenance = new Maintenance(database.dataSource(), settings.nodeName());
+        this.idle = new Semaphore(settings.workers());
+        AtomicInteger n = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), r -> new Thread(r, "nightshift-worker-" + n.incrementAndGet()));
+        this.listener = new Listener(database::openDedicated, claimWaiter::wake, () -> metrics.loopError("listener"));
+    }
+
+    public void addSuccessHook(SuccessHook hook) {
+        successHooks.add(hook);
+    }
+
+    /** Starts the background threads; returns at once. */
+    public synchronized void start() {
+        if (started) {
+            throw new IllegalStateException("node already started");
+        }
+        started = true;
+        claimer = thread("nightshift-claimer", this::claimLoop);
+        listenerThread = thread("nightshift-listener", listener);
+        maintainer = thread("nightshift-maintenance", this::maintenanceLoop);
+        log.info("node {} started: {} workers, {} jobs in the catalog", settings.nodeName(), settings.workers(), catalog.size());
+    }
+
+    private static Thread thread(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Ready to take work: started, not draining, and the database answered recently. */
+    public boolean ready() {
+        return started && !stopping && databaseOk;
+    }
+
+    /** Why the node is not ready, in a few words, or "ready". */
+    public String readiness() {
+        if (!started) {
+            return "starting";
+        }
+        if (stopping) {
+            return "draining";
+        }
+        return databaseOk ? "ready" : "database unreachable";
+    }
+
+    public boolean draining() {
+        return stopping;
+    }
+
+    private void claimLoop() {
+        int failures = 0;
+        while (!stopping) {
+            try {
+                int free = idle.availablePermits();
+                if (free == 0) {
+                    claimWaiter.await(settings.pollInterval());
+                    continue;
+                }
+                int claimed = claimAndDispatch(free);
+                databaseOk = true;
+                if (failures > 0) {
+                    log.info("claimer recovered after {} failed attempts", failures);
+                }
+                failures = 0;
+                if (claimed < free) {
+                    claimWaiter.await(settings.pollInterval());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Throwable t) {
+                failures++;
+                metrics.loopError("claimer");
+                if (SqlStates.isConnectionError(t)) {
+                    databaseOk = false;
+                }
+                if (failures == 1) {
+                    log.warn("claimer failed, retrying with backoff: {}", t.toString());
+                } else {
+                    log.debug("claimer failed again ({} in a row): {}", failures, t.toString());
+                }
+                Waiter.sleepQuietly(Duration.ofMillis(Math.min(5_000, 100L << Math.min(failures, 6))));
+            }
+        }
+    }
+
+    private int claimAndDispatch(int free) throws Exception {
+        Connection c = database.dataSource().getConnection();
+        boolean healthy = false;
+        try {
+            List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), free);
+            if (!runs.isEmpty()) {
+                CountDownLatch handedOff = new CountDownLatch(runs.size());
+                for (ClaimedRun run : runs) {
+                    idle.acquire();
+                    Execution e = new Execution(this, run, handedOff);
+                    active.put(run.id(), e);
+                    workers.execute(e);
+                }
+                handedOff.await(10, TimeUnit.SECONDS);
+                queue.releaseHandoff(c, runs);
+            }
+            healthy = true;
+            return runs.size();
+        } finally {
+            // A claim that failed half-way may leave session-level locks behind: never reuse that session.
+            if (!healthy) {
+                database.evict(c);
+            }
+            c.close();
+        }
+    }
+
+    /** Called by an execution when its worker is free again. */
+    void finished(Execution e) {
+        active.remove(e.runId());
+        idle.release();
+        claimWaiter.wake();
+    }
+
+    private void maintenanceLoop() {
+        while (!stopping) {
+            try {
+                List<Long> rescued = maintenance.rescue();
+                databaseOk = true;
+                if (!rescued.isEmpty()) {
+                    metrics.rescued(rescued.size());
+                }
+                if (Instant.now().isAfter(lastPrune.plus(PRUNE_EVERY))) {
+                    lastPrune = Instant.now();
+                    maintenance.prune(settings.retention());
+                }
+            } catch (Throwable t) {
+                metrics.loopError("maintenance");
+                if (SqlStates.isConnectionError(t)) {
+                    databaseOk = false;
+                }
+                log.debug("maintenance failed: {}", t.toString());
+            }
+            try {
+                maintenanceWaiter.await(settings.rescueInterval());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Graceful stop: claim nothing more, let running runs finish within the grace period, then
+     * abort the rest (their transactions roll back and they become available again).
+     */
+    public void stop() {
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+        }
+        log.info("node {} draining: {} runs in progress, grace period {}", settings.nodeName(), active.size(),
+                settings.shutdownGrace());
+        claimWaiter.wake();
+        join(claimer, Duration.ofSeconds(15));
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("grace period over: aborting {} runs", active.size());
+                active.values().forEach(Execution::abort);
+                if (!workers.awaitTermination(15, TimeUnit.SECONDS)) {
+                    log.error("{} runs did not stop after abort; the rescuer of another node will take them", active.size());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        listener.stop();
+        maintenanceWaiter.wake();
+        join(listenerThread, Duration.ofSeconds(5));
+        join(maintainer, Duration.ofSeconds(5));
+        log.info("node {} stopped", settings.nodeName());
+        stopped.countDown();
+    }
+
+    private static void join(Thread t, Duration max) {
+        if (t == null) {
+            return;
+        }
+        try {
+            t.join(max.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Wakes the claimer now (tests; an enqueue on this node). */
+    public void wake() {
+        claimWaiter.wake();
+    }
+
+    public int activeRuns() {
+        return active.size();
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    Database database() {
+        return database;
+    }
+
+    JobCatalog catalog() {
+        return catalog;
+    }
+
+    JobTypes types() {
+        return types;
+    }
+
+    Metrics metrics() {
+        return metrics;
+    }
+
+    RunQueue queue() {
+        return queue;
+    }
+
+    List<SuccessHook> successHooks() {
+        return successHooks;
+    }
+}
