@@ -59,7 +59,7 @@ public final class EmbeddedServer {
 
     /** Starts or joins the server under {@code home}; pair every call with {@link #release()}. */
     public static EmbeddedServer acquire(Path home) {
-        Path root = home.toAbsolutePath().normalize().resolve("postgres");
+        Path root = ServerUser.placeRoot(home.toAbsolutePath().normalize().resolve("postgres"));
         EmbeddedServer s = OPEN.computeIfAbsent(root, r -> new EmbeddedServer(r, binaries(r)));
         s.join();
         return s;
@@ -83,7 +83,7 @@ public final class EmbeddedServer {
         }
         try {
             Files.createDirectories(root);
-            usersChannel = FileChannel.open(root.resolve("users.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            usersChannel = FileChannel.open(root.resolve("users.lock"), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             usersLock = usersChannel.lock(0, Long.MAX_VALUE, true);
             withStartLock(this::startIfNeeded);
         } catch (IOException e) {
@@ -164,6 +164,7 @@ public final class EmbeddedServer {
 
     private void initdb() throws IOException {
         Files.createDirectories(data);
+        ServerUser.handOver(root);
         run(List.of(bin.resolve("initdb").toString(), "-A", "trust", "-U", "postgres", "-E", "UTF-8",
                 "--locale=C", "-D", data.toString()), true);
         log.info("embedded PostgreSQL: created a new data directory in {}", data);
@@ -179,7 +180,7 @@ public final class EmbeddedServer {
     private int run(List<String> cmd, boolean mustSucceed) throws IOException {
         Path out = Files.createTempFile("nightshift-pg", ".out");
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            Process p = new ProcessBuilder(ServerUser.wrap(cmd)).redirectErrorStream(true).redirectOutput(out.toFile()).start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException(cmd.get(0) + " did not finish within 120 s");
@@ -241,6 +242,7 @@ public final class EmbeddedServer {
                         unpack(in, dir);
                     }
                     Files.createFile(done);
+                    ServerUser.handOver(dir);
                 }
             }
             return dir.resolve("bin");
