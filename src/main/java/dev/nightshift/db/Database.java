@@ -99,7 +99,7 @@ public final class Database implements AutoCloseable {
         }
         p.setProperty("ApplicationName", "nightshift listener");
         p.setProperty("tcpKeepAlive", "true");
-        p.setProperty("connectTimeout", "5");
+        p.setProperty("connectTimeout", "2");
         return DriverManager.getConnection(url, p);
     }
 

@@ -24,13 +24,17 @@ public final class SqlStates {
         return null;
     }
 
-    /** A lost or refused connection (class 08, or the pool timing out waiting for one). */
+    /**
+     * A lost or refused connection: class 08, the server shutting down or starting (57P01-57P03),
+     * or the pool timing out waiting for a connection.
+     */
     public static boolean isConnectionError(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLTransientConnectionException) {
                 return true;
             }
-            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")) {
+            if (t instanceof SQLException s && s.getSQLState() != null
+                    && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P0"))) {
                 return true;
             }
         }

@@ -13,16 +13,21 @@ import org.slf4j.LoggerFactory;
 /**
  * LISTENs for new due runs on a dedicated connection and wakes the claimer. Polling remains the
  * backstop: after a reconnect the claimer is woken too, since notifications sent while the
- * connection was down are lost. Runs on its own thread until {@link #stop()}.
+ * connection was down are lost. The same connection is checked every second, which makes it the
+ * node's measure of whether the database is reachable ({@link #connected()}), independent of the
+ * pool. Runs on its own thread until {@link #stop()}.
  */
 public final class Listener implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
+
+    private static final long CHECK_EVERY_NANOS = 1_000_000_000L;
 
     private final Callable<Connection> connect;
     private final Runnable wake;
     private final Runnable onError;
     private volatile boolean running = true;
     private volatile Connection current;
+    private volatile boolean connected;
 
     /**
      * @param connect opens a new dedicated connection
@@ -51,14 +56,23 @@ public final class Listener implements Runnable {
                 failing = false;
                 backoff = Duration.ofMillis(100);
                 wake.run();
+                connected = true;
                 PGConnection pg = c.unwrap(PGConnection.class);
+                long nextCheck = System.nanoTime() + CHECK_EVERY_NANOS;
                 while (running) {
                     PGNotification[] n = pg.getNotifications(500);
                     if (n != null && n.length > 0) {
                         wake.run();
                     }
+                    if (System.nanoTime() - nextCheck > 0) {
+                        if (!c.isValid(1)) {
+                            throw new SQLException("database did not answer within 1 s", "08006");
+                        }
+                        nextCheck = System.nanoTime() + CHECK_EVERY_NANOS;
+                    }
                 }
             } catch (Exception e) {
+                connected = false;
                 if (!running) {
                     break;
                 }
@@ -71,8 +85,14 @@ public final class Listener implements Runnable {
                 backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : backoff.multipliedBy(2);
             } finally {
                 current = null;
+                connected = false;
             }
         }
+    }
+
+    /** Whether the database answered this connection within the last second or so. */
+    public boolean connected() {
+        return connected;
     }
 
     public void stop() {

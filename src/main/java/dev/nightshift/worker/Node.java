@@ -1,5 +1,6 @@
 package dev.nightshift.worker;
 
+import dev.nightshift.config.Durations;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
@@ -97,9 +98,14 @@ public final class Node {
         return t;
     }
 
-    /** Ready to take work: started, not draining, and the database answered recently. */
+    /** Ready to take work: started, not draining, and the database answered within the last second or so. */
     public boolean ready() {
-        return started && !stopping && databaseOk;
+        return started && !stopping && databaseReachable();
+    }
+
+    /** The listener's connection is checked every second; a failing claim also counts as unreachable. */
+    public boolean databaseReachable() {
+        return listener.connected() && databaseOk;
     }
 
     /** Why the node is not ready, in a few words, or "ready". */
@@ -110,7 +116,7 @@ public final class Node {
         if (stopping) {
             return "draining";
         }
-        return databaseOk ? "ready" : "database unreachable";
+        return databaseReachable() ? "ready" : "database unreachable";
     }
 
     public boolean draining() {
@@ -149,7 +155,7 @@ public final class Node {
                 } else {
                     log.debug("claimer failed again ({} in a row): {}", failures, t.toString());
                 }
-                Waiter.sleepQuietly(Duration.ofMillis(Math.min(5_000, 100L << Math.min(failures, 6))));
+                Waiter.sleepQuietly(Duration.ofMillis(Math.min(2_000, 100L << Math.min(failures, 5))));
             }
         }
     }
@@ -228,7 +234,7 @@ public final class Node {
             stopping = true;
         }
         log.info("node {} draining: {} runs in progress, grace period {}", settings.nodeName(), active.size(),
-                settings.shutdownGrace());
+                Durations.format(settings.shutdownGrace()));
         claimWaiter.wake();
         join(claimer, Duration.ofSeconds(15));
         workers.shutdown();

@@ -1,0 +1,95 @@
+package dev.nightshift.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.nightshift.cli.Daemon;
+import dev.nightshift.config.Setting;
+import dev.nightshift.config.SettingsLoader;
+import dev.nightshift.db.EmbeddedServer;
+import dev.nightshift.queue.NewRun;
+import dev.nightshift.queue.RunQueue;
+import dev.nightshift.testing.JobsDir;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Guarantee 8: PostgreSQL stopped for 10 s under a running daemon. Uses a PostgreSQL server of
+ * its own (the embedded one, in a private home) so that stopping it disturbs no other test.
+ */
+class OutageTest {
+    private static Path home;
+    private static EmbeddedServer server;
+
+    @BeforeAll
+    static void server() throws Exception {
+        // rwxr-xr-x, so that the server's own user can reach it when the tests run as root
+        home = Files.createTempDirectory("nightshift-outage",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        server = EmbeddedServer.acquire(home);
+    }
+
+    @AfterAll
+    static void release() throws Exception {
+        server.release();
+        try (var files = Files.walk(home)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static long count(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", null);
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void daemon_survives_a_10_second_outage_reports_not_ready_and_resumes() throws Exception {
+        JobsDir jobs = new JobsDir(home, "jobs").sql("tick", "SELECT 1", "");
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.DB_URL, server.jdbcUrl("postgres"));
+        flags.put(Setting.DB_USER, "postgres");
+        flags.put(Setting.JOBS_DIR, jobs.path().toString());
+        flags.put(Setting.POLL_INTERVAL, "200ms");
+        flags.put(Setting.RESCUE_INTERVAL, "300ms");
+        flags.put(Setting.NODE_NAME, "outage-node");
+        try (Daemon daemon = Daemon.start(SettingsLoader.load(Map.of(), null, flags))) {
+            Node node = daemon.node();
+            RunQueue queue = new RunQueue(daemon.database().dataSource());
+            queue.enqueue(NewRun.manual("tick", Map.of(), null));
+            await().atMost(Duration.ofSeconds(10)).until(() -> count("SELECT count(*) FROM nightshift.run WHERE state = 'succeeded'") == 1);
+            assertThat(node.ready()).isTrue();
+
+            server.stop();
+            Instant down = Instant.now();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !node.ready());
+            assertThat(node.readiness()).isEqualTo("database unreachable");
+            // Down for 10 s in all: the node stays not-ready and alive the whole time.
+            await().during(Duration.ofSeconds(10).minus(Duration.between(down, Instant.now())))
+                    .atMost(Duration.ofSeconds(12))
+                    .until(() -> !node.ready() && !node.draining());
+
+            server.start();
+            await().atMost(Duration.ofSeconds(20)).until(node::ready);
+            queue.enqueue(NewRun.manual("tick", Map.of(), null));
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> count("SELECT count(*) FROM nightshift.run WHERE state = 'succeeded'") == 2);
+            assertThat(daemon.metrics().registry().find("nightshift.loop.errors").tag("loop", "claimer").counter().count())
+                    .isGreaterThan(0);
+        }
+    }
+}
