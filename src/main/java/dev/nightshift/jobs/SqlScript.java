@@ -56,7 +56,7 @@ public final class SqlScript {
             if (startLine < 0 && !comment && !piece.isBlank()) {
                 startLine = line;
             }
-            if (!comment || cur.length() > 0) {
+            if (startLine >= 0) {
                 cur.append(piece);
             }
             line += piece.chars().filter(c -> c == '\n').count();
