@@ -105,12 +105,6 @@ public final class RunQueue {
      */
     public List<ClaimedRun> claim(Connection c, String node, int max) throws SQLException {
         return Tx.once(c, tx -> {
-            try (Statement s = tx.createStatement()) {
-                // Losing a claim in a crash is harmless (the run stays available), so the claim
-                // need not wait for its WAL flush; the run's completion is durable.
-                s.execute("SET LOCAL synchronous_commit = off");
-                s.execute("SET LOCAL lock_timeout = '2s'");
-            }
             List<String> jobs = lockClaimableJobs(tx);
             if (jobs.isEmpty()) {
                 return List.of();
@@ -125,9 +119,14 @@ public final class RunQueue {
      * that job's runs, so the running count read next cannot be stale.
      */
     private static List<String> lockClaimableJobs(Connection c) throws SQLException {
+        // Losing a claim in a crash is harmless (the run stays available), so the claim need not
+        // wait for its WAL flush (the run's completion is durable); and a claimer never queues
+        // long behind a stuck one. Both settings last until this transaction ends.
         String sql = """
+                WITH settings AS (SELECT set_config('synchronous_commit', 'off', true) AS a,
+                                         set_config('lock_timeout', '2s', true) AS b)
                 SELECT j.name
-                FROM nightshift.job j
+                FROM settings, nightshift.job j
                 WHERE EXISTS (SELECT 1 FROM nightshift.run a
                               WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now())
                   AND j.concurrency > (SELECT count(*) FROM nightshift.run b
@@ -204,31 +203,24 @@ public final class RunQueue {
      */
     public boolean start(Connection c, ClaimedRun run) throws SQLException {
         c.setAutoCommit(true);
-        boolean locked;
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock_shared(?)")) {
-            ps.setLong(1, RunLock.key(run.id()));
-            try (ResultSet rs = ps.executeQuery()) {
-                locked = rs.next() && rs.getBoolean(1);
-            }
-        }
-        if (!locked) {
-            return false;
-        }
         // set_config(..., true) lasts for this statement's own transaction: the pid need not be durable.
         String sql = """
-                WITH s AS (SELECT set_config('synchronous_commit', 'off', true) AS v)
+                WITH s AS (SELECT set_config('synchronous_commit', 'off', true) AS v),
+                     l AS (SELECT pg_try_advisory_lock_shared(?) AS locked)
                 UPDATE nightshift.run r SET backend_pid = pg_backend_pid()
-                FROM s
-                WHERE r.id = ? AND r.state = 'running' AND r.node = ? AND r.attempt = ?
+                FROM s, l
+                WHERE l.locked AND r.id = ? AND r.state = 'running' AND r.node = ? AND r.attempt = ?
                 """;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, run.id());            // id
-            ps.setString(2, run.node());        // node
-            ps.setInt(3, run.attempt());        // attempt
+            ps.setLong(1, RunLock.key(run.id()));   // the run's lock, shared
+            ps.setLong(2, run.id());                // id
+            ps.setString(3, run.node());            // node
+            ps.setInt(4, run.attempt());            // attempt
             if (ps.executeUpdate() == 1) {
                 return true;
             }
         }
+        // Not ours any more; drop the lock if the statement took it (a no-op with a warning if not).
         unlock(c, run);
         return false;
     }

@@ -14,6 +14,7 @@ import dev.nightshift.queue.RunQueue;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +37,10 @@ import org.slf4j.LoggerFactory;
 public final class Node {
     private static final Logger log = LoggerFactory.getLogger(Node.class);
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
+    /** How often the claimer looks at pending hand-offs while it has nothing else to do. */
+    private static final Duration HANDOFF_CHECK = Duration.ofMillis(20);
+    /** A worker that has not taken its run's lock by then has failed to; the rescuer will see the run. */
+    private static final Duration HANDOFF_LIMIT = Duration.ofSeconds(10);
 
     private final Settings settings;
     private final Database database;
@@ -123,27 +128,33 @@ public final class Node {
         return stopping;
     }
 
+    /** Runs claimed in one statement, whose claim-time locks the claimer holds until their workers hold their own. */
+    private record Handoff(List<ClaimedRun> runs, CountDownLatch locked, Instant at) {
+    }
+
     private void claimLoop() {
         int failures = 0;
+        Connection c = null;
+        List<Handoff> handoffs = new ArrayList<>();
         while (!stopping) {
             try {
-                int free = idle.availablePermits();
-                if (free == 0) {
-                    claimWaiter.await(settings.pollInterval());
-                    continue;
+                if (c == null) {
+                    c = database.dataSource().getConnection();
                 }
-                int claimed = claimAndDispatch(free);
+                releaseHandedOff(c, handoffs, false);
+                int free = idle.availablePermits();
+                int claimed = free == 0 ? 0 : claim(c, free, handoffs);
                 databaseOk = true;
                 if (failures > 0) {
                     log.info("claimer recovered after {} failed attempts", failures);
                 }
                 failures = 0;
-                if (claimed < free) {
-                    claimWaiter.await(settings.pollInterval());
+                if (free == 0 || claimed < free) {
+                    claimWaiter.await(handoffs.isEmpty() ? settings.pollInterval() : HANDOFF_CHECK);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             } catch (Throwable t) {
                 failures++;
                 metrics.loopError("claimer");
@@ -155,36 +166,64 @@ public final class Node {
                 } else {
                     log.debug("claimer failed again ({} in a row): {}", failures, t.toString());
                 }
+                // Closing the session drops any claim-time locks it still holds, so nothing stays pinned.
+                c = discard(c);
+                handoffs.clear();
                 Waiter.sleepQuietly(Duration.ofMillis(Math.min(2_000, 100L << Math.min(failures, 5))));
             }
         }
+        if (c != null) {
+            try {
+                releaseHandedOff(c, handoffs, true);
+            } catch (Exception e) {
+                c = discard(c);
+            }
+            discard(c);
+        }
     }
 
-    private int claimAndDispatch(int free) throws Exception {
-        Connection c = database.dataSource().getConnection();
-        boolean healthy = false;
-        try {
-            List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), free);
-            if (!runs.isEmpty()) {
-                CountDownLatch handedOff = new CountDownLatch(runs.size());
-                for (ClaimedRun run : runs) {
-                    idle.acquire();
-                    Execution e = new Execution(this, run, handedOff);
-                    active.put(run.id(), e);
-                    workers.execute(e);
-                }
-                handedOff.await(10, TimeUnit.SECONDS);
-                queue.releaseHandoff(c, runs);
+    private Connection discard(Connection c) {
+        if (c != null) {
+            database.evict(c);
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already broken
             }
-            healthy = true;
-            return runs.size();
-        } finally {
-            // A claim that failed half-way may leave session-level locks behind: never reuse that session.
-            if (!healthy) {
-                database.evict(c);
-            }
-            c.close();
         }
+        return null;
+    }
+
+    private int claim(Connection c, int free, List<Handoff> handoffs) throws Exception {
+        List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), free);
+        if (runs.isEmpty()) {
+            return 0;
+        }
+        CountDownLatch locked = new CountDownLatch(runs.size());
+        for (ClaimedRun run : runs) {
+            idle.acquire();
+            Execution e = new Execution(this, run, locked);
+            active.put(run.id(), e);
+            workers.execute(e);
+        }
+        handoffs.add(new Handoff(runs, locked, Instant.now()));
+        return runs.size();
+    }
+
+    /**
+     * Drops the claim-time locks of runs whose workers now hold their own lock (or gave up), without
+     * waiting for them: the claimer moves on to the next claim at once.
+     */
+    private void releaseHandedOff(Connection c, List<Handoff> handoffs, boolean all) throws Exception {
+        List<ClaimedRun> done = new ArrayList<>();
+        for (var it = handoffs.iterator(); it.hasNext(); ) {
+            Handoff h = it.next();
+            if (all || h.locked().getCount() == 0 || h.at().plus(HANDOFF_LIMIT).isBefore(Instant.now())) {
+                done.addAll(h.runs());
+                it.remove();
+            }
+        }
+        queue.releaseHandoff(c, done);
     }
 
     /** Called by an execution when its worker is free again. */

@@ -1,0 +1,213 @@
+package dev.nightshift.cli;
+
+import dev.nightshift.config.JobCatalog;
+import dev.nightshift.config.JobDefinition;
+import dev.nightshift.config.JobKind;
+import dev.nightshift.config.Setting;
+import dev.nightshift.config.Settings;
+import dev.nightshift.config.SqlParams;
+import dev.nightshift.db.Database;
+import dev.nightshift.jobs.JobTypes;
+import dev.nightshift.metrics.Metrics;
+import dev.nightshift.queue.NewRun;
+import dev.nightshift.queue.RunQueue;
+import dev.nightshift.schedule.CatalogSync;
+import dev.nightshift.worker.Node;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "queue", mixinStandardHelpOptions = true,
+        description = "Enqueue N no-op runs, drain them with W workers, and compare with a bare loop of single-row "
+                + "UPDATE + COMMIT on W connections (this machine's baseline). Then measure enqueue-to-start latency on an idle queue.")
+final class BenchQueueCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    CommonOptions options;
+
+    @picocli.CommandLine.ParentCommand
+    BenchCommand bench;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--runs", defaultValue = "20000", description = "runs to drain (default 20000)")
+    int runs;
+
+    @Option(names = "--latency-samples", defaultValue = "300", description = "single enqueues on an idle queue (default 300)")
+    int samples;
+
+    private int workers;
+
+    @Override
+    public Integer call() throws Exception {
+        BaseCommand.quietLogs();
+        Settings base = options.settings(bench.main.env);
+        workers = base.workers();
+        if (runs < 100 || runs > 10_000_000) {
+            throw new UsageException("--runs must be between 100 and 10000000");
+        }
+        if (samples < 10 || samples > 100_000) {
+            throw new UsageException("--latency-samples must be between 10 and 100000");
+        }
+        var out = spec.commandLine().getOut();
+        try (ScratchDatabase scratch = new ScratchDatabase(base, "queue")) {
+            Settings s = scratch.settings(base, Map.of(Setting.POLL_INTERVAL, "1s", Setting.WORKERS, Integer.toString(workers)));
+            try (Database db = Database.open(s, workers + 6)) {
+                db.migrate();
+                double baseline = baseline(db);
+                JobCatalog catalog = JobCatalog.of(List.of(noop()));
+                new CatalogSync(db.dataSource()).sync(catalog);
+                Node node = new Node(s, db, catalog, JobTypes.standard(), Metrics.prometheus());
+                node.start();
+                try {
+                    awaitReady(node);
+                    Drain drain = drain(db);
+                    Latency idle = idleLatency(db);
+                    out.printf("nightshift bench queue: %d runs, %d workers, PostgreSQL %s%n", runs, workers, serverVersion(db));
+                    out.printf("  baseline (bare UPDATE+COMMIT on %d connections): %,.0f ops/s%n", workers, baseline);
+                    out.printf("  enqueue (one transaction):                        %,.0f runs/s%n", drain.enqueueRate);
+                    out.printf("  drain throughput:                                 %,.0f runs/s%n", drain.rate);
+                    out.printf("  ratio nightshift/baseline:                        %.2f%n", drain.rate / baseline);
+                    out.printf("  enqueue->start, idle queue (%d samples):          p50 %.2f ms, p99 %.2f ms%n", samples, idle.p50, idle.p99);
+                    out.printf("  enqueue->start, backlog of %d:                    p50 %.0f ms, p99 %.0f ms%n", runs, drain.p50, drain.p99);
+                } finally {
+                    node.stop();
+                }
+            }
+        }
+        return Main.OK;
+    }
+
+    private JobDefinition noop() {
+        return new JobDefinition("bench-noop", "no-op run for bench queue", JobKind.SQL, null, null, 1,
+                Duration.ofSeconds(1), 1000, List.of(), new SqlParams("SELECT 1", null, true), Path.of("(bench)"));
+    }
+
+    private static void awaitReady(Node node) throws InterruptedException {
+        for (int i = 0; i < 100 && !node.ready(); i++) {
+            Thread.sleep(50);
+        }
+    }
+
+    /** W threads, each a loop of single-row UPDATE + COMMIT on its own row. */
+    private double baseline(Database db) throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE public.bench_baseline (id int PRIMARY KEY, n bigint NOT NULL)");
+            st.execute("INSERT INTO public.bench_baseline SELECT g, 0 FROM generate_series(1, " + workers + ") g");
+        }
+        int perThread = Math.max(1, runs / workers);
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        try {
+            long t0 = System.nanoTime();
+            List<Future<?>> fs = new ArrayList<>();
+            for (int w = 1; w <= workers; w++) {
+                int row = w;
+                fs.add(pool.submit(() -> {
+                    try (Connection c = db.dataSource().getConnection();
+                         PreparedStatement ps = c.prepareStatement("UPDATE public.bench_baseline SET n = n + 1 WHERE id = ?")) {
+                        c.setAutoCommit(false);
+                        for (int i = 0; i < perThread; i++) {
+                            ps.setInt(1, row);
+                            ps.executeUpdate();
+                            c.commit();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+            return (double) perThread * workers / ((System.nanoTime() - t0) / 1e9);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private record Drain(double enqueueRate, double rate, double p50, double p99) {
+    }
+
+    private Drain drain(Database db) throws Exception {
+        RunQueue queue = new RunQueue(db.dataSource());
+        long t0 = System.nanoTime();
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < runs; i++) {
+                queue.enqueue(c, NewRun.manual("bench-noop", Map.of(), null));
+            }
+            c.commit();
+        }
+        long enqueued = System.nanoTime();
+        while (count(db, "SELECT count(*) FROM nightshift.run WHERE state <> 'succeeded'") > 0) {
+            Thread.sleep(20);
+        }
+        // Measured in the database, from the commit of the enqueue to the last completion.
+        double seconds = seconds(db, "SELECT extract(epoch FROM max(finished_at) - max(created_at)) FROM nightshift.run");
+        double[] q = quantiles(db, "started_at - created_at");
+        return new Drain(runs / ((enqueued - t0) / 1e9), runs / seconds, q[0], q[1]);
+    }
+
+    private record Latency(double p50, double p99) {
+    }
+
+    /** One run at a time on an idle queue: how soon NOTIFY gets it started. */
+    private Latency idleLatency(Database db) throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.execute("DELETE FROM nightshift.run");
+        }
+        RunQueue queue = new RunQueue(db.dataSource());
+        for (int i = 0; i < samples; i++) {
+            long id = queue.enqueue(NewRun.manual("bench-noop", Map.of(), null)).id();
+            while (count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
+                Thread.sleep(2);
+            }
+        }
+        double[] q = quantiles(db, "started_at - created_at");
+        return new Latency(q[0], q[1]);
+    }
+
+    private static double[] quantiles(Database db, String interval) throws SQLException {
+        String sql = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM " + interval + ")) * 1000,"
+                + " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM " + interval + ")) * 1000"
+                + " FROM nightshift.run WHERE started_at IS NOT NULL";
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return new double[] {rs.getDouble(1), rs.getDouble(2)};
+        }
+    }
+
+    private static long count(Database db, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static double seconds(Database db, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getDouble(1);
+        }
+    }
+
+    private static String serverVersion(Database db) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SHOW server_version")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}
