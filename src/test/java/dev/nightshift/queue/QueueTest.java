@@ -20,14 +20,16 @@ class QueueTest {
     static final TestDatabase db = new TestDatabase();
 
     @Test
-    void three_nodes_execute_5000_runs_exactly_once() throws Exception {
+    void three_nodes_execute_5000_runs_exactly_once_and_no_rescuer_wins_the_hand_off() throws Exception {
         db.execute("CREATE TABLE ledger (run_id bigint NOT NULL, node text NOT NULL)");
         JobsDir jobs = new JobsDir(db.tempDir(), "exactly-once").sql("ledger",
                 "INSERT INTO ledger (run_id, node) SELECT current_setting('nightshift.run_id')::bigint, node FROM nightshift.run WHERE id = current_setting('nightshift.run_id')::bigint",
                 "concurrency: 12\n");
         List<Daemon> nodes = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
-            nodes.add(db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "node-" + i)))));
+            nodes.add(db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "node-" + i,
+                    // rescuers scanning every 20 ms try hard to catch a claimed run without its lock
+                    Setting.RESCUE_INTERVAL, "20ms")))));
         }
         RunQueue queue = new RunQueue(db.dataSource());
         try (Connection c = db.dataSource().getConnection()) {
@@ -48,5 +50,8 @@ class QueueTest {
         assertThat(db.queryLong("SELECT count(DISTINCT node) FROM ledger")).isGreaterThanOrEqualTo(2);
         assertThat(db.rows("SELECT DISTINCT l.node = r.node FROM ledger l JOIN nightshift.run r ON r.id = l.run_id"))
                 .containsExactly("t");
+        for (Daemon d : nodes) {
+            assertThat(d.metrics().registry().find("nightshift.rescued.runs").counter().count()).isZero();
+        }
     }
 }
