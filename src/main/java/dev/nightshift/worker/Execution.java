@@ -158,6 +158,7 @@ final class Execution implements Runnable, Attempt {
         } finally {
             resetSession(c);
         }
+
         boolean done = Tx.once(c, x -> {
             if (!node.queue().complete(x, run, counts)) {
                 return false;
@@ -192,10 +193,13 @@ final class Execution implements Runnable, Attempt {
         }
     }
 
-    private void resetSession(Connection c) throws SQLException {
+    /** Undoes {@link #session} at session level; a connection where that fails is not reused. */
+    private void resetSession(Connection c) {
         try (var st = c.createStatement()) {
             st.execute("RESET statement_timeout");
             st.execute("SELECT set_config(name, '', false) FROM pg_settings WHERE name LIKE 'nightshift.%'");
+        } catch (SQLException e) {
+            node.database().evict(c);
         }
     }
 
