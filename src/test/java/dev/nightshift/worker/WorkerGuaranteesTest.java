@@ -52,6 +52,8 @@ class WorkerGuaranteesTest {
                         INSERT INTO ledger (run_id, attempt) VALUES (current_setting('nightshift.run_id')::bigint, current_setting('nightshift.attempt')::int)""",
                         "max_attempts: 1\n")
                 .sql("sleeps", "SELECT pg_sleep(60)", "")
+                .file("vacuum.yaml", "name: vacuum\ntype: sql\nparams:\n  sql: VACUUM ledger; ANALYZE ledger\n  transaction: false\n")
+                .sql("too-slow", "SELECT pg_sleep(5)", "timeout: 300ms\nmax_attempts: 1\n")
                 .sql("slow", """
                         INSERT INTO ledger (run_id, attempt) VALUES (current_setting('nightshift.run_id')::bigint, current_setting('nightshift.attempt')::int);
                         SELECT pg_sleep(6)""", "");
@@ -140,6 +142,28 @@ class WorkerGuaranteesTest {
         assertThat(run(id).finishedAt()).isNotNull();
         // the worker is free again: no backend still sleeps for this run
         assertThat(db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'")).isZero();
+    }
+
+    @Test
+    void statements_that_refuse_a_transaction_run_with_transaction_false() throws Exception {
+        nodes(1);
+        long id = queue.enqueue(NewRun.manual("vacuum", Map.of(), null)).id();
+        await().atMost(Duration.ofSeconds(10)).until(() -> run(id).finished());
+        RunView v = run(id);
+        assertThat(v.state()).as(v.lastError()).isEqualTo("succeeded");
+        assertThat(v.counts()).containsEntry("statements", 2L);
+    }
+
+    @Test
+    void timeout_ends_the_statement_as_a_failure_not_a_cancel() throws Exception {
+        nodes(1);
+        long id = queue.enqueue(NewRun.manual("too-slow", Map.of(), null)).id();
+        await().atMost(Duration.ofSeconds(10)).until(() -> run(id).finished());
+        RunView v = run(id);
+        assertThat(v.state()).isEqualTo("dead");
+        assertThat(v.lastErrorSqlstate()).isEqualTo("57014");
+        assertThat(v.lastError()).contains("canceling statement due to statement timeout");
+        assertThat(Duration.between(v.startedAt(), v.finishedAt())).isLessThan(Duration.ofSeconds(3));
     }
 
     @Test
