@@ -100,16 +100,20 @@ public final class RunQueue {
     /**
      * Claims up to {@code max} due runs for {@code node}, respecting each job's concurrency across
      * all nodes, and takes each run's {@link RunLock} in shared mode on {@code c} inside the claim,
-     * so that no rescuer can see a claimed run without its lock. The caller hands each run to a
-     * worker, which takes the lock on its own connection, and then calls {@link #releaseHandoff}.
+     * so that no rescuer can see a claimed run without its lock.
+     *
+     * @param forThisSession true when {@code c} is the connection that will do the work (a worker
+     *                       claiming its next run): the lock and backend pid are already right.
+     *                       Otherwise the caller hands each run to a worker, which takes the lock
+     *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
      */
-    public List<ClaimedRun> claim(Connection c, String node, int max) throws SQLException {
+    public List<ClaimedRun> claim(Connection c, String node, int max, boolean forThisSession) throws SQLException {
         return Tx.once(c, tx -> {
             List<String> jobs = lockClaimableJobs(tx);
             if (jobs.isEmpty()) {
                 return List.of();
             }
-            return claimRuns(tx, node, max, jobs);
+            return claimRuns(tx, node, max, jobs, forThisSession);
         });
     }
 
@@ -143,11 +147,12 @@ public final class RunQueue {
         return names;
     }
 
-    private static List<ClaimedRun> claimRuns(Connection c, String node, int max, List<String> jobs) throws SQLException {
+    private static List<ClaimedRun> claimRuns(Connection c, String node, int max, List<String> jobs, boolean forThisSession)
+            throws SQLException {
         String sql = """
                 UPDATE nightshift.run r
                 SET state = 'running', attempt = r.attempt + 1, node = ?, started_at = clock_timestamp(),
-                    finished_at = NULL, backend_pid = NULL, cancel_requested = false
+                    finished_at = NULL, backend_pid = CASE WHEN ? THEN pg_backend_pid() END, cancel_requested = false
                 WHERE r.id IN (
                     SELECT c.id FROM nightshift.run c
                     WHERE c.id IN (
@@ -157,8 +162,8 @@ public final class RunQueue {
                             SELECT a.id FROM nightshift.run a
                             WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
                             ORDER BY a.run_at, a.id
-                            LIMIT greatest(j.concurrency - (SELECT count(*) FROM nightshift.run b
-                                                            WHERE b.job_name = j.name AND b.state = 'running'), 0)
+                            LIMIT least(?, greatest(j.concurrency - (SELECT count(*) FROM nightshift.run b
+                                                                     WHERE b.job_name = j.name AND b.state = 'running'), 0))
                         ) d
                         WHERE j.name = ANY (?))
                     ORDER BY c.run_at, c.id
@@ -171,8 +176,10 @@ public final class RunQueue {
         List<ClaimedRun> runs = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, node);                                          // node
-            ps.setArray(2, c.createArrayOf("text", jobs.toArray()));       // job names locked above
-            ps.setInt(3, max);                                              // idle workers
+            ps.setBoolean(2, forThisSession);                               // backend_pid known now?
+            ps.setInt(3, max);                                              // per job: never more than asked for
+            ps.setArray(4, c.createArrayOf("text", jobs.toArray()));       // job names locked above
+            ps.setInt(5, max);                                              // idle workers
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     runs.add(new ClaimedRun(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5),

@@ -16,77 +16,45 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * One attempt of one claimed run, on a worker thread: take the run's lock on a connection of its
- * own, do the job's work, and record the outcome. For transactional jobs the work and the
- * transition to succeeded commit together. Transient database errors are retried inside the
- * attempt. Used by one worker thread; {@link #abort()} may be called from the shutdown thread.
+ * One attempt of one claimed run, on a connection that holds the run's lock: do the job's work
+ * and record the outcome. For transactional jobs the work and the transition to succeeded commit
+ * together. Transient database errors are retried inside the attempt. Used by one worker thread;
+ * {@link #abort()} may be called from the shutdown thread.
  */
-final class Execution implements Runnable, Attempt {
+final class Execution implements Attempt {
     private static final Logger log = LoggerFactory.getLogger(Execution.class);
 
     private final Node node;
     private final ClaimedRun run;
-    private final CountDownLatch handedOff;
-    private volatile Connection connection;
+    private final Connection connection;
     private volatile boolean aborting;
     private volatile boolean cancelSeen;
-    private final java.util.concurrent.atomic.AtomicBoolean handOffDone = new java.util.concurrent.atomic.AtomicBoolean();
     private JobDefinition definition;
 
-    Execution(Node node, ClaimedRun run, CountDownLatch handedOff) {
+    Execution(Node node, ClaimedRun run, Connection connection) {
         this.node = node;
         this.run = run;
-        this.handedOff = handedOff;
+        this.connection = connection;
     }
 
-    @Override
-    public void run() {
+    /** Runs the attempt, then releases the run's lock; MDC carries job and run meanwhile. */
+    void execute() {
         MDC.put("job", run.jobName());
         MDC.put("run", Long.toString(run.id()));
         try {
-            execute();
-        } catch (Throwable t) {
-            log.error("run {} of job {}: unexpected failure in the worker", run.id(), run.jobName(), t);
+            attempt(connection);
+        } catch (RuntimeException e) {
+            log.error("run {} of job {}: unexpected failure in the worker", run.id(), run.jobName(), e);
         } finally {
-            handOffDone();
-            node.finished(this);
-            MDC.clear();
-        }
-    }
-
-    /** Tells the claimer this run's lock is held here (or never will be), once. */
-    private void handOffDone() {
-        if (handOffDone.compareAndSet(false, true)) {
-            handedOff.countDown();
-        }
-    }
-
-    private void execute() throws SQLException {
-        try (Connection c = node.database().dataSource().getConnection()) {
-            boolean mine;
-            try {
-                mine = node.queue().start(c, run);
-            } finally {
-                handOffDone();
-            }
-            if (!mine) {
-                log.warn("run {} was taken from this node before it started; skipping it", run.id());
-                return;
-            }
-            connection = c;
-            try {
-                attempt(c);
-            } finally {
-                connection = null;
-                cleanUp(c);
-            }
+            cleanUp(connection);
+            MDC.remove("job");
+            MDC.remove("run");
         }
     }
 
@@ -296,12 +264,8 @@ final class Execution implements Runnable, Attempt {
     /** Shutdown: interrupt the current statement; the attempt rolls back and gives the run back. */
     void abort() {
         aborting = true;
-        Connection c = connection;
-        if (c == null) {
-            return;
-        }
         try {
-            c.unwrap(PGConnection.class).cancelQuery();
+            connection.unwrap(PGConnection.class).cancelQuery();
         } catch (SQLException e) {
             log.warn("run {}: could not interrupt its statement: {}", run.id(), e.getMessage());
         }

@@ -195,16 +195,14 @@ public final class Node {
     }
 
     private int claim(Connection c, int free, List<Handoff> handoffs) throws Exception {
-        List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), free);
+        List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), free, false);
         if (runs.isEmpty()) {
             return 0;
         }
         CountDownLatch locked = new CountDownLatch(runs.size());
         for (ClaimedRun run : runs) {
             idle.acquire();
-            Execution e = new Execution(this, run, locked);
-            active.put(run.id(), e);
-            workers.execute(e);
+            workers.execute(new WorkerTask(this, run, locked));
         }
         handoffs.add(new Handoff(runs, locked, Instant.now()));
         return runs.size();
@@ -226,9 +224,18 @@ public final class Node {
         queue.releaseHandoff(c, done);
     }
 
-    /** Called by an execution when its worker is free again. */
-    void finished(Execution e) {
-        active.remove(e.runId());
+    /** Executes one run on a worker thread, visible to {@link #stop()} for aborting meanwhile. */
+    void execute(Execution e, ClaimedRun run) {
+        active.put(run.id(), e);
+        try {
+            e.execute();
+        } finally {
+            active.remove(run.id());
+        }
+    }
+
+    /** Called by a worker task when its worker is free again. */
+    void finished() {
         idle.release();
         claimWaiter.wake();
     }

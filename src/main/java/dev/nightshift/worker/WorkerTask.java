@@ -1,0 +1,79 @@
+package dev.nightshift.worker;
+
+import dev.nightshift.queue.ClaimedRun;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one worker does from the moment the claimer hands it a run until it is idle again: take
+ * the run's lock on a connection of its own, execute it, and then, as long as there is work,
+ * claim the next run itself on that same connection (the claim takes the lock in this session, so
+ * no hand-off is needed) instead of going back to the claimer. Runs on one worker thread.
+ */
+final class WorkerTask implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(WorkerTask.class);
+
+    private final Node node;
+    private final ClaimedRun first;
+    private final CountDownLatch handedOff;
+    private final AtomicBoolean handOffDone = new AtomicBoolean();
+
+    WorkerTask(Node node, ClaimedRun first, CountDownLatch handedOff) {
+        this.node = node;
+        this.first = first;
+        this.handedOff = handedOff;
+    }
+
+    @Override
+    public void run() {
+        try (Connection c = node.database().dataSource().getConnection()) {
+            boolean mine;
+            try {
+                mine = node.queue().start(c, first);
+            } finally {
+                handOffDone();
+            }
+            if (!mine) {
+                log.warn("run {} was taken from this node before it started; skipping it", first.id());
+                return;
+            }
+            ClaimedRun run = first;
+            while (run != null) {
+                node.execute(new Execution(node, run, c), run);
+                run = node.draining() ? null : next(c);
+            }
+        } catch (Throwable t) {
+            log.error("worker failed; its run, if any, goes to the rescuer: {}", t.toString());
+        } finally {
+            handOffDone();
+            node.finished();
+        }
+    }
+
+    /**
+     * Claims one more run on this worker's own connection, or null when there is none for now.
+     * A failed claim may leave a lock in the session, so that connection is not reused.
+     */
+    private ClaimedRun next(Connection c) {
+        try {
+            List<ClaimedRun> runs = node.queue().claim(c, node.settings().nodeName(), 1, true);
+            return runs.isEmpty() ? null : runs.get(0);
+        } catch (SQLException e) {
+            node.database().evict(c);
+            log.debug("worker's own claim failed; back to the claimer: {}", e.toString());
+            return null;
+        }
+    }
+
+    /** Tells the claimer this run's lock is held here (or never will be), once. */
+    private void handOffDone() {
+        if (handOffDone.compareAndSet(false, true)) {
+            handedOff.countDown();
+        }
+    }
+}
