@@ -158,6 +158,25 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void every_metric_the_alerts_and_the_grafana_dashboard_use_is_in_a_scrape() throws Exception {
+        long id = trigger("ok");
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                http.get("/api/runs/" + id).json().path("state").asText().equals("succeeded"));
+        daemon.operations().refreshGauges();
+        String scrape = http.get("/metrics").body();
+        String queries = java.nio.file.Files.readString(Path.of("deploy/prometheus/alerts.yml"))
+                + java.nio.file.Files.readString(Path.of("deploy/grafana/nightshift.json"));
+        Matcher m = Pattern.compile("\\b(?:nightshift|hikaricp|jvm)_[a-z_]+").matcher(queries);
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        while (m.find()) {
+            names.add(m.group());
+        }
+        // counted only once an import or rebuild has reported rows
+        names.remove("nightshift_import_rows_total");
+        assertThat(names).hasSizeGreaterThan(10).allSatisfy(n -> assertThat(scrape).contains("\n" + n));
+    }
+
+    @Test
     void promtool_accepts_a_real_scrape() {
         Optional<Path> promtool = Tools.find("promtool");
         assumeThat(promtool).as("promtool (run .ci/ops-setup)").isPresent();
