@@ -112,7 +112,7 @@ final class OverviewPage {
                     .append("</td></tr>");
         }
         if (failures.isEmpty()) {
-            b.append("<tr><td colspan=\"7\" class=\"empty\">No failures. </td></tr>");
+            b.append("<tr><td colspan=\"7\" class=\"empty\">No failures.</td></tr>");
         }
         b.append("</tbody></table></section>");
     }

@@ -86,7 +86,10 @@ class DashboardBrowserTest {
         }
     }
 
+    /** The whole page, not only the window: the window grows to the page's height first. */
     static void screenshot(String name) throws Exception {
+        Object height = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight");
+        browser.manage().window().setSize(new Dimension(1440, Math.max(900, ((Number) height).intValue() + 20)));
         File shot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
         Path target = Path.of("target", name);
         Files.createDirectories(target.getParent());
@@ -108,12 +111,20 @@ class DashboardBrowserTest {
         browser.findElement(By.id("token")).sendKeys(TOKEN);
         jobRow("sales-report").findElement(By.cssSelector("button[data-trigger]")).click();
         browser.findElement(By.id("trigger-params")).sendKeys("region=emea");
+        screenshot("dashboard-trigger.png");
         browser.findElement(By.id("trigger-submit")).click();
 
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
                 !jobRow("sales-report").findElements(By.cssSelector(".last-run .state-succeeded")).isEmpty());
         assertThat(db.queryString("SELECT params->>'region' FROM nightshift.run WHERE job_name = 'sales-report'")).isEqualTo("emea");
         screenshot("dashboard.png");
+
+        jobRow("sales-report").findElement(By.cssSelector(".last-run a")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().contains("/runs/"));
+        assertThat(browser.findElement(By.id("params")).getText()).contains("region").contains("emea");
+        assertThat(browser.findElement(By.id("counts")).getText()).contains("rows");
+        screenshot("dashboard-run-succeeded.png");
+        browser.navigate().back();
 
         browser.findElement(By.cssSelector("#failures a")).click();
         await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().contains("/runs/"));
