@@ -107,7 +107,7 @@ final class JobsApi {
         if (!node.isObject()) {
             throw new HttpError(400, "params must be an object of names to values");
         }
-        node.fields().forEachRemaining(e -> {
+        node.properties().forEach(e -> {
             if (!e.getValue().isValueNode() || e.getValue().isNull()) {
                 throw new HttpError(400, "param " + e.getKey() + ": the value must be a string, number or boolean");
             }

@@ -42,6 +42,7 @@ class JsonLogsTest {
         long ok;
         long broken;
         try (Daemon d = Daemon.start(db.settings(jobs.path()))) {
+            assertThat(d.httpPort()).isPositive();
             RunQueue q = new RunQueue(db.dataSource());
             ok = q.enqueue(NewRun.manual("ok", Map.of(), null)).id();
             broken = q.enqueue(NewRun.manual("broken", Map.of(), null)).id();

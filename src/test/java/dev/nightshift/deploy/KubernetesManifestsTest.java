@@ -117,7 +117,7 @@ class KubernetesManifestsTest {
         }
         assertThat(mount).isEqualTo(env("NIGHTSHIFT_JOBS_DIR").path("value").asText());
         Path dir = Files.createTempDirectory("configmap-jobs");
-        cm.path("data").fields().forEachRemaining(e -> {
+        cm.path("data").properties().forEach(e -> {
             try {
                 Files.writeString(dir.resolve(e.getKey()), e.getValue().asText());
             } catch (java.io.IOException ex) {

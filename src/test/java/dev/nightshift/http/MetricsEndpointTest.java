@@ -68,7 +68,7 @@ class MetricsEndpointTest {
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("Content-Type")).startsWith("text/plain; version=0.0.4");
         assertThat(r.body()).contains("hikaricp_connections_active{pool=\"nightshift\"}", "hikaricp_connections_pending{pool=\"nightshift\"}",
-                "jvm_memory_used_bytes{area=\"heap\"", "jvm_gc_pause_seconds", "jvm_threads_live_threads", "process_cpu_usage",
+                "jvm_memory_used_bytes{area=\"heap\"", "jvm_gc_memory_allocated_bytes_total", "jvm_threads_live_threads", "process_cpu_usage",
                 "process_uptime_seconds", "process_files_open_files");
         assertThat(sample(r.body(), "nightshift_build_info{version=\"dev\"}")).contains(1.0);
     }
