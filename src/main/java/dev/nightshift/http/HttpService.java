@@ -26,6 +26,19 @@ public final class HttpService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpService.class);
     private static final int THREADS = 4;
 
+    static {
+        // The JDK server waits forever for a slow client by default; a few such clients would hold
+        // every thread. Limits in seconds, read once by the server; an explicit -D wins.
+        setIfAbsent("sun.net.httpserver.maxReqTime", "30");
+        setIfAbsent("sun.net.httpserver.maxRspTime", "60");
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
+    }
+
     private final HttpServer server;
     private final ThreadPoolExecutor executor;
     private final Readiness readiness;
