@@ -56,6 +56,7 @@ public final class Daemon implements AutoCloseable {
                 ops = Operations.start(settings, db, node, metrics, catalog, Daemon::schedulerStarted);
             } catch (RuntimeException e) {
                 node.stop();
+                metrics.close();
                 throw e;
             }
             return new Daemon(settings, db, node, metrics, ops);

@@ -1,6 +1,7 @@
 package dev.nightshift.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -110,6 +111,16 @@ class HttpApiTest {
             assertThat(r.json().path("error").asText()).contains("NIGHTSHIFT_ADMIN_TOKEN");
             assertThat(other.get("/api/jobs").status()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void a_port_in_use_fails_the_start_with_a_message_naming_the_setting() {
+        var busy = db.settings(db.tempDir().resolve("api"), Map.of(Setting.HTTP_PORT, Integer.toString(daemon.httpPort()),
+                Setting.NODE_NAME, "second"));
+        assertThatThrownBy(() -> Daemon.start(busy).close())
+                .hasMessageContaining("cannot listen on 127.0.0.1:" + daemon.httpPort())
+                .hasMessageContaining("NIGHTSHIFT_HTTP_PORT");
+        assertThat(http.get("/livez").status()).isEqualTo(200);
     }
 
     @Test
