@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.prometheus.metrics.core.metrics.Info;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -57,10 +56,10 @@ public final class Metrics implements AutoCloseable {
         // _count suffix on a gauge); process_cpu_usage and system_cpu_usage tell the same story.
         registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
                 || id.getName().equals("system.cpu.count")));
-        // An Info metric of the Prometheus client itself: Micrometer would strip the _info suffix of a gauge.
-        Info.builder().name("nightshift_build_info").help("The running nightshift version").labelNames("version")
-                .register(registry.getPrometheusRegistry())
-                .setLabelValues(version);
+        Gauge.builder("nightshift.build.info", () -> 1)
+                .description("Always 1, labelled with the running nightshift version")
+                .tags("version", version)
+                .register(registry);
         Metrics m = new Metrics(registry);
         m.bindJvm();
         return m;
