@@ -4,6 +4,7 @@ import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
 import dev.nightshift.db.SqlStates;
+import dev.nightshift.http.Operations;
 import dev.nightshift.jobs.JobTypes;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.schedule.CatalogSync;
@@ -24,13 +25,20 @@ public final class Daemon implements AutoCloseable {
     private final Database database;
     private final Node node;
     private final Metrics metrics;
+    private final Operations ops;
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
-    private Daemon(Settings settings, Database database, Node node, Metrics metrics) {
+    private Daemon(Settings settings, Database database, Node node, Metrics metrics, Operations ops) {
         this.settings = settings;
         this.database = database;
         this.node = node;
         this.metrics = metrics;
+        this.ops = ops;
+    }
+
+    /** For /readyz. Issue #3 replaces this with the Quartz scheduler's own state once it lands in the daemon. */
+    private static boolean schedulerStarted() {
+        return true;
     }
 
     /** Validates the catalog (throws on problems), then starts; waits for the database if it is down. */
@@ -40,10 +48,18 @@ public final class Daemon implements AutoCloseable {
         Database db = Database.open(settings, settings.workers() + 6);
         try {
             prepare(db, catalog);
-            Metrics metrics = Metrics.prometheus();
+            Metrics metrics = Metrics.prometheus(Version.current());
             Node node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
             node.start();
-            return new Daemon(settings, db, node, metrics);
+            Operations ops;
+            try {
+                ops = Operations.start(settings, db, node, metrics, catalog, Daemon::schedulerStarted);
+            } catch (RuntimeException e) {
+                node.stop();
+                metrics.close();
+                throw e;
+            }
+            return new Daemon(settings, db, node, metrics, ops);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -94,12 +110,23 @@ public final class Daemon implements AutoCloseable {
         return settings;
     }
 
+    /** The bound HTTP port (the configured one, or the one picked for port 0). */
+    public int httpPort() {
+        return ops.port();
+    }
+
+    public Operations operations() {
+        return ops;
+    }
+
     /** Graceful stop (guarantee 7), then the database pool closes. */
     @Override
     public void close() {
         try {
             node.stop();
+            ops.close();
             database.close();
+            metrics.close();
         } finally {
             closed.countDown();
         }

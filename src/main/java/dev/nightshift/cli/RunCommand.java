@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.config.Settings;
 import picocli.CommandLine.Command;
 import sun.misc.Signal;
 
@@ -8,7 +9,9 @@ import sun.misc.Signal;
 final class RunCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
-        Daemon daemon = Daemon.start(settings());
+        Settings settings = settings();
+        Logging.use(settings.logFormat(), settings.nodeName());
+        Daemon daemon = Daemon.start(settings);
         Runnable stop = () -> new Thread(daemon::close, "nightshift-shutdown").start();
         // Handling the signals ourselves (rather than a shutdown hook) lets a drained daemon exit 0, not 143.
         Signal.handle(new Signal("TERM"), sig -> stop.run());

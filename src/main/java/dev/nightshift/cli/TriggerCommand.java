@@ -4,6 +4,7 @@ import dev.nightshift.db.Database;
 import dev.nightshift.db.Tx;
 import dev.nightshift.queue.Json;
 import dev.nightshift.queue.NewRun;
+import dev.nightshift.queue.RunParams;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.queue.RunView;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,9 +21,6 @@ import picocli.CommandLine.Parameters;
 @Command(name = "trigger", mixinStandardHelpOptions = true,
         description = "Enqueue a run of JOB now. Parameters are readable in SQL as current_setting('nightshift.param.NAME').")
 final class TriggerCommand extends BaseCommand {
-    static final Pattern PARAM_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-    static final int MAX_PARAM_VALUE = 8192;
-
     @Parameters(index = "0", paramLabel = "JOB", description = "job name")
     String job;
 
@@ -76,21 +73,7 @@ final class TriggerCommand extends BaseCommand {
     }
 
     static void validate(Map<String, String> params, String key) {
-        List<String> problems = new ArrayList<>();
-        params.forEach((k, v) -> {
-            if (!PARAM_NAME.matcher(k).matches()) {
-                problems.add("--param " + k + ": names are lower-case letters, digits and _, starting with a letter or _");
-            }
-            if (v.length() > MAX_PARAM_VALUE) {
-                problems.add("--param " + k + ": value longer than " + MAX_PARAM_VALUE + " characters");
-            }
-            if (v.indexOf('\0') >= 0) {
-                problems.add("--param " + k + ": value contains a NUL character");
-            }
-        });
-        if (key != null && (key.isBlank() || key.length() > 200)) {
-            problems.add("--key must be 1 to 200 characters");
-        }
+        List<String> problems = RunParams.problems(params, key);
         if (!problems.isEmpty()) {
             throw new UsageException(String.join("; ", problems));
         }

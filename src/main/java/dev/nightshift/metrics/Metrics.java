@@ -1,17 +1,36 @@
 package dev.nightshift.metrics;
 
+import dev.nightshift.config.JobDefinition;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The meters of one nightshift node, registered once. Label values are bounded: job names,
  * outcomes, triggers, loop names; never a run id, file name or message. Thread-safe.
  */
-public final class Metrics {
+public final class Metrics implements AutoCloseable {
+    /** How an attempt can end; every one is pre-registered per job so that increase() sees the first. */
+    static final List<String> OUTCOMES = List.of("succeeded", "failed", "dead", "cancelled", "aborted");
+    static final List<String> TRIGGERS = List.of("schedule", "manual", "after");
+    /** The counts of a run that are row operations; other count names are not exported (bounded labels). */
+    static final Set<String> ROW_OPERATIONS = Set.of("read", "inserted", "updated", "unchanged", "deleted", "rejected");
+
     /** Duration buckets from 100 ms to 8 h: batch jobs run far longer than the 30 s default tops out at. */
     static final Duration[] DURATION_BUCKETS = {
             Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5),
@@ -21,6 +40,7 @@ public final class Metrics {
 
     private final MeterRegistry registry;
     private final Counter rescued;
+    private JvmGcMetrics gc;
 
     public Metrics(MeterRegistry registry) {
         this.registry = registry;
@@ -29,21 +49,108 @@ public final class Metrics {
                 .register(registry);
     }
 
+    /** A Prometheus registry with the JVM and process meters and {@code nightshift_build_info}. */
+    public static Metrics prometheus(String version) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // The two binder meters whose names `promtool check metrics` rejects (an abbreviated unit, a
+        // _count suffix on a gauge); process_cpu_usage and system_cpu_usage tell the same story.
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+                || id.getName().equals("system.cpu.count")));
+        Gauge.builder("nightshift.build.info", () -> 1)
+                .description("Always 1, labelled with the running nightshift version")
+                .tags("version", version)
+                .register(registry);
+        Metrics m = new Metrics(registry);
+        m.bindJvm();
+        return m;
+    }
+
     public static Metrics prometheus() {
-        return new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        return prometheus("dev");
+    }
+
+    private void bindJvm() {
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        gc = new JvmGcMetrics();
+        gc.bindTo(registry);
     }
 
     public MeterRegistry registry() {
         return registry;
     }
 
-    /** One attempt ended: outcome is succeeded, failed (will retry), dead, cancelled or aborted (shutdown). */
-    public void attemptFinished(String job, String outcome, String trigger, Duration duration) {
-        Counter.builder("nightshift.job.runs")
+    /** The Prometheus text exposition (format 0.0.4); empty for a registry of another kind (tests). */
+    public String scrape() {
+        return registry instanceof PrometheusMeterRegistry p ? p.scrape() : "";
+    }
+
+    /**
+     * Registers at zero every job's run counters and misfire counter, and the expected interval of
+     * scheduled jobs, so that rate() and increase() see the first event and alerts have a baseline.
+     */
+    public void registerJobs(List<JobDefinition> jobs) {
+        for (JobDefinition d : jobs) {
+            for (String outcome : OUTCOMES) {
+                for (String trigger : TRIGGERS) {
+                    runs(d.name(), outcome, trigger);
+                }
+            }
+            misfires(d.name());
+            Duration interval = d.schedule() == null ? null : ExpectedInterval.of(d.schedule());
+            if (interval != null) {
+                double seconds = interval.toSeconds();
+                Gauge.builder("nightshift.job.expected.interval", () -> seconds)
+                        .description("Longest gap between two slots of the job's schedule: alerts wait twice this for a success")
+                        .baseUnit("seconds")
+                        .tags("job_name", d.name())
+                        .register(registry);
+            }
+        }
+    }
+
+    private Counter runs(String job, String outcome, String trigger) {
+        return Counter.builder("nightshift.job.runs")
                 .description("Attempts of runs, by how they ended")
                 .tags("job_name", job, "outcome", outcome, "trigger", trigger)
-                .register(registry)
-                .increment();
+                .register(registry);
+    }
+
+    private Counter misfires(String job) {
+        return Counter.builder("nightshift.scheduler.misfires")
+                .description("Schedule slots the scheduler missed (node down, all workers busy)")
+                .tags("job_name", job)
+                .register(registry);
+    }
+
+    /** The scheduler missed a slot of {@code job}. */
+    public void misfire(String job) {
+        misfires(job).increment();
+    }
+
+    /** Adds a succeeded run's row counts (read, inserted, updated, ...) to the row counters. */
+    public void rows(String job, Map<String, Long> counts) {
+        if (counts == null) {
+            return;
+        }
+        counts.forEach((operation, n) -> {
+            if (ROW_OPERATIONS.contains(operation) && n != null && n > 0) {
+                Counter.builder("nightshift.import.rows")
+                        .description("Rows handled by imports and summary rebuilds, by operation")
+                        .tags("job_name", job, "operation", operation)
+                        .register(registry)
+                        .increment(n);
+            }
+        });
+    }
+
+    /** One attempt ended: outcome is succeeded, failed (will retry), dead, cancelled or aborted (shutdown). */
+    public void attemptFinished(String job, String outcome, String trigger, Duration duration) {
+        runs(job, outcome, trigger).increment();
         Timer.builder("nightshift.job.run.duration")
                 .description("Duration of attempts")
                 .tags("job_name", job, "outcome", outcome)
@@ -63,5 +170,13 @@ public final class Metrics {
                 .tags("loop", loop)
                 .register(registry)
                 .increment();
+    }
+
+    @Override
+    public void close() {
+        if (gc != null) {
+            gc.close();
+        }
+        registry.close();
     }
 }

@@ -108,13 +108,18 @@ public final class Maintenance {
         }
     }
 
-    /** Deletes finished runs older than {@code retention}, in batches; returns how many. */
+    /** Deletes finished runs older than {@code retention}, but each job's newest success, in batches; returns how many. */
     public int prune(Duration retention) throws SQLException {
         String sql = """
                 DELETE FROM nightshift.run
                 WHERE id IN (SELECT id FROM nightshift.run
                              WHERE state IN ('succeeded', 'dead', 'cancelled')
                                AND finished_at < now() - ? * interval '1 second'
+                               -- each job's newest success stays: its last-success time outlives the retention
+                               AND id NOT IN (SELECT s.id FROM nightshift.job j
+                                              CROSS JOIN LATERAL (SELECT r.id FROM nightshift.run r
+                                                                  WHERE r.job_name = j.name AND r.state = 'succeeded'
+                                                                  ORDER BY r.id DESC LIMIT 1) s)
                              LIMIT ?)
                 """;
         int total = 0;

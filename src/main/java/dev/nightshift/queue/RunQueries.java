@@ -56,6 +56,31 @@ public final class RunQueries {
         });
     }
 
+    /**
+     * Newest first: runs that died and failed attempts waiting for their retry, with their errors
+     * (the dashboard's "recent failures").
+     */
+    public List<RunView> recentFailures(int limit) throws SQLException {
+        String sql = "SELECT " + COLUMNS + """
+                 FROM nightshift.run
+                WHERE state = 'dead' OR (state = 'available' AND attempt > 0 AND last_error IS NOT NULL)
+                ORDER BY id DESC
+                LIMIT ?
+                """;
+        return Tx.call(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setInt(1, limit);
+                List<RunView> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(view(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
     public Optional<RunView> find(long id) throws SQLException {
         return Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM nightshift.run WHERE id = ?")) {

@@ -205,6 +205,7 @@ final class Execution implements Attempt {
     private void succeeded(Instant started, Map<String, Long> counts) {
         Duration d = Duration.between(started, Instant.now());
         node.metrics().attemptFinished(run.jobName(), "succeeded", run.trigger(), d);
+        node.metrics().rows(run.jobName(), counts);
         log.info("run {} of job {} succeeded in {} ms{}", run.id(), run.jobName(), d.toMillis(),
                 counts.isEmpty() ? "" : " " + counts);
     }

@@ -1,0 +1,130 @@
+package dev.nightshift.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nightshift.queue.Json;
+import dev.nightshift.queue.NewRun;
+import dev.nightshift.queue.RunParams;
+import dev.nightshift.queue.RunQueries;
+import dev.nightshift.queue.RunQueue;
+import dev.nightshift.schedule.JobControl;
+import dev.nightshift.schedule.JobListing;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * {@code /api/jobs}: list, show, trigger (with parameters and an idempotency key), pause, resume.
+ * Thread-safe.
+ */
+final class JobsApi {
+    private static final String JOB = "/api/jobs/(?<name>[^/]+)";
+    private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key");
+
+    private final JobListing listing;
+    private final JobControl control;
+    private final RunQueue queue;
+    private final RunQueries runs;
+
+    JobsApi(DataSource ds) {
+        this.listing = new JobListing(ds);
+        this.control = new JobControl(ds);
+        this.queue = new RunQueue(ds);
+        this.runs = new RunQueries(ds);
+    }
+
+    void routes(Router r) {
+        r.get("/api/jobs", req -> Response.json(200, Map.of("jobs", listing.all())));
+        r.get(JOB, this::show);
+        r.post(JOB + "/trigger", this::trigger);
+        r.post(JOB + "/pause", req -> pause(req, true));
+        r.post(JOB + "/resume", req -> pause(req, false));
+    }
+
+    private Response show(Request r) throws Exception {
+        String name = r.param("name");
+        return Response.json(200, listing.find(name).orElseThrow(() -> unknownJob(name)));
+    }
+
+    /** 201 with the new run; 200 with the existing run when the idempotency key was used before. */
+    private Response trigger(Request r) throws Exception {
+        String name = r.param("name");
+        Trigger t = parseTrigger(r.body());
+        List<String> problems = RunParams.problems(t.params(), t.key());
+        if (!problems.isEmpty()) {
+            throw new HttpError(400, String.join("; ", problems));
+        }
+        RunQueue.Enqueued e;
+        try {
+            e = queue.enqueue(NewRun.manual(name, t.params(), t.key()));
+        } catch (RunQueue.UnknownJobException ex) {
+            throw unknownJob(name);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("created", e.created());
+        body.put("run", runs.find(e.id()).orElse(null));
+        return Response.json(e.created() ? 201 : 200, body).withHeader("Location", "/api/runs/" + e.id());
+    }
+
+    private record Trigger(Map<String, String> params, String key) {
+    }
+
+    /** An empty body is a trigger without parameters; otherwise {"params": {...}, "key": "..."}. */
+    static Trigger parseTrigger(String body) {
+        if (body.isBlank()) {
+            return new Trigger(Map.of(), null);
+        }
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new HttpError(400, "body is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new HttpError(400, "body must be a JSON object: {\"params\": {\"name\": \"value\"}, \"key\": \"...\"}");
+        }
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!TRIGGER_FIELDS.contains(f)) {
+                throw new HttpError(400, "unknown field '" + f + "'; expected params and key");
+            }
+        }
+        JsonNode key = root.path("key");
+        if (!key.isMissingNode() && !key.isNull() && !key.isTextual()) {
+            throw new HttpError(400, "key must be a string");
+        }
+        return new Trigger(params(root.path("params")), key.isTextual() ? key.asText() : null);
+    }
+
+    private static Map<String, String> params(JsonNode node) {
+        Map<String, String> params = new LinkedHashMap<>();
+        if (node.isMissingNode() || node.isNull()) {
+            return params;
+        }
+        if (!node.isObject()) {
+            throw new HttpError(400, "params must be an object of names to values");
+        }
+        node.properties().forEach(e -> {
+            if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                throw new HttpError(400, "param " + e.getKey() + ": the value must be a string, number or boolean");
+            }
+            params.put(e.getKey(), e.getValue().asText());
+        });
+        return params;
+    }
+
+    private Response pause(Request r, boolean paused) throws Exception {
+        String name = r.param("name");
+        if (!control.setPaused(name, paused)) {
+            throw unknownJob(name);
+        }
+        return Response.json(200, listing.find(name).orElseThrow(() -> unknownJob(name)));
+    }
+
+    private static HttpError unknownJob(String name) {
+        return new HttpError(404, "unknown job '" + name + "'");
+    }
+}

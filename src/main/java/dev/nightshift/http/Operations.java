@@ -1,0 +1,59 @@
+package dev.nightshift.http;
+
+import dev.nightshift.config.JobCatalog;
+import dev.nightshift.config.Settings;
+import dev.nightshift.db.Database;
+import dev.nightshift.metrics.DatabaseGauges;
+import dev.nightshift.metrics.Metrics;
+import dev.nightshift.worker.Node;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What a node shows its operators, started together: the meters of the pool and the catalog, the
+ * gauges read from the database, and the HTTP port. The daemon closes it after the node has
+ * drained, so that /readyz reports the drain meanwhile. Thread-safe; close once.
+ */
+public final class Operations implements AutoCloseable {
+    /** How often queue depth and last successes are read from the database for /metrics. */
+    static final Duration GAUGE_REFRESH = Duration.ofSeconds(10);
+
+    private final HttpService http;
+    private final DatabaseGauges gauges;
+
+    private Operations(HttpService http, DatabaseGauges gauges) {
+        this.http = http;
+        this.gauges = gauges;
+    }
+
+    /** @param schedulerStarted whether this node's scheduler runs, for /readyz */
+    public static Operations start(Settings settings, Database db, Node node, Metrics metrics, JobCatalog catalog,
+                                   BooleanSupplier schedulerStarted) {
+        // The pool is already running: HikariCP accepts its meter registry once, at any time.
+        db.pool().setMetricRegistry(metrics.registry());
+        metrics.registerJobs(catalog.all());
+        DatabaseGauges gauges = new DatabaseGauges(db.dataSource(), metrics);
+        gauges.start(GAUGE_REFRESH);
+        try {
+            return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, schedulerStarted), gauges);
+        } catch (RuntimeException e) {
+            gauges.close();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    /** Reads the database gauges now instead of at the next tick (tests, and a scrape right after start). */
+    public void refreshGauges() throws java.sql.SQLException {
+        gauges.refresh();
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        gauges.close();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.nightshift.http;
+
+import static dev.nightshift.http.Html.esc;
+
+import dev.nightshift.queue.RunView;
+import java.time.Instant;
+import java.util.Map;
+
+/** The dashboard's page of one run: every field, parameters, counts, the error, and its actions. Stateless. */
+final class RunPage {
+    private RunPage() {
+    }
+
+    static String render(RunView r, Instant now) {
+        StringBuilder b = new StringBuilder();
+        b.append("<nav class=\"crumbs\"><a href=\"/\">Overview</a> › run #").append(r.id()).append("</nav>")
+                .append("<section class=\"run-head\"><h2>Run #").append(r.id()).append(" of <span class=\"job-name\">")
+                .append(esc(r.job())).append("</span> ").append(Html.state(r.state())).append("</h2><div class=\"actions\">");
+        if (r.state().equals("running") || r.state().equals("available")) {
+            b.append(Html.action("Cancel", "/api/runs/" + r.id() + "/cancel", "danger", "Cancel run " + r.id() + "?"));
+        }
+        if (r.state().equals("dead") || r.state().equals("cancelled") || r.state().equals("available")) {
+            b.append(Html.action("Retry", "/api/runs/" + r.id() + "/retry", "", null));
+        }
+        b.append("</div></section><section class=\"detail\"><dl id=\"run-fields\">");
+        field(b, "Trigger", esc(r.trigger()));
+        field(b, "Attempt", r.attempt() + " of " + r.maxAttempts());
+        field(b, "Node", esc(r.node()));
+        field(b, "Created", Html.when(r.createdAt(), now) + " <span class=\"muted small\">" + esc(Html.absolute(r.createdAt())) + "</span>");
+        field(b, "Due", Html.when(r.runAt(), now));
+        field(b, "Scheduled for", r.scheduledAt() == null ? "<span class=\"muted\">–</span>" : esc(Html.absolute(r.scheduledAt())));
+        field(b, "Started", Html.when(r.startedAt(), now));
+        field(b, "Finished", Html.when(r.finishedAt(), now));
+        field(b, "Duration", esc(OverviewPage.duration(r, now)));
+        field(b, "After run", r.parentRunId() == null ? "<span class=\"muted\">–</span>"
+                : "<a href=\"/runs/" + r.parentRunId() + "\">#" + r.parentRunId() + "</a>");
+        field(b, "Idempotency key", r.dedupeKey() == null ? "<span class=\"muted\">–</span>" : "<code>" + esc(r.dedupeKey()) + "</code>");
+        b.append("</dl></section>");
+        table(b, "Parameters", "params", r.params());
+        table(b, "Counts", "counts", r.counts());
+        if (r.lastError() != null) {
+            b.append("<section><h3>Last error").append(r.lastErrorSqlstate() == null ? ""
+                    : " <span class=\"sqlstate\">SQLSTATE " + esc(r.lastErrorSqlstate()) + "</span>")
+                    .append("</h3><pre class=\"error-block\" id=\"run-error\">").append(esc(r.lastError())).append("</pre></section>");
+        }
+        return b.toString();
+    }
+
+    private static void field(StringBuilder b, String name, String html) {
+        b.append("<div><dt>").append(esc(name)).append("</dt><dd>").append(html).append("</dd></div>");
+    }
+
+    private static void table(StringBuilder b, String title, String id, Map<String, ?> values) {
+        if (values == null || values.isEmpty()) {
+            return;
+        }
+        b.append("<section><h3>").append(esc(title)).append("</h3><table class=\"grid narrow\" id=\"").append(esc(id)).append("\"><tbody>");
+        values.forEach((k, v) -> b.append("<tr><th>").append(esc(k)).append("</th><td><code>").append(esc(v)).append("</code></td></tr>"));
+        b.append("</tbody></table></section>");
+    }
+}

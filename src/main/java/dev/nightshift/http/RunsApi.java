@@ -1,0 +1,89 @@
+package dev.nightshift.http;
+
+import dev.nightshift.queue.RunOps;
+import dev.nightshift.queue.RunQueries;
+import dev.nightshift.queue.RunView;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/** {@code /api/runs}: list with filters and paging, show, cancel, retry. Thread-safe. */
+final class RunsApi {
+    private static final String RUN = "/api/runs/(?<id>[^/]+)";
+    static final int DEFAULT_LIMIT = 50;
+    static final int MAX_LIMIT = 1000;
+
+    private final RunQueries queries;
+    private final RunOps ops;
+
+    RunsApi(DataSource ds) {
+        this.queries = new RunQueries(ds);
+        this.ops = new RunOps(ds);
+    }
+
+    void routes(Router r) {
+        r.get("/api/runs", this::list);
+        r.get(RUN, this::show);
+        r.post(RUN + "/cancel", req -> act(req, true));
+        r.post(RUN + "/retry", req -> act(req, false));
+    }
+
+    /** Newest first; {@code nextBefore} is the {@code before} of the next page, null on the last. */
+    private Response list(Request r) throws Exception {
+        String state = r.query("state");
+        if (state != null && !RunQueries.STATES.contains(state)) {
+            throw new HttpError(400, "state must be one of available, running, succeeded, dead, cancelled; got '" + state + "'");
+        }
+        Long before = r.query("before") == null ? null : number("before", r.query("before"), Long.MAX_VALUE);
+        int limit = r.query("limit") == null ? DEFAULT_LIMIT : (int) number("limit", r.query("limit"), MAX_LIMIT);
+        List<RunView> page = queries.list(r.query("job"), state, before, limit);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("runs", page);
+        body.put("nextBefore", page.size() == limit ? page.get(page.size() - 1).id() : null);
+        return Response.json(200, body);
+    }
+
+    private Response show(Request r) throws Exception {
+        long id = runId(r);
+        return Response.json(200, queries.find(id).orElseThrow(() -> noRun(id)));
+    }
+
+    /** 200 when the action changed the run, 409 (with the run's state) when its state does not allow it. */
+    private Response act(Request r, boolean cancel) throws Exception {
+        long id = runId(r);
+        RunOps.Outcome o = cancel ? ops.cancel(id) : ops.retry(id);
+        if (o == null) {
+            throw noRun(id);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("changed", o.changed());
+        body.put("state", o.state());
+        body.put("message", o.message());
+        if (!o.changed()) {
+            body.put("error", o.message());
+        }
+        body.put("run", queries.find(id).orElse(null));
+        return Response.json(o.changed() ? 200 : 409, body);
+    }
+
+    private static long runId(Request r) {
+        return number("run id", r.param("id"), Long.MAX_VALUE);
+    }
+
+    private static long number(String what, String text, long max) {
+        try {
+            long n = Long.parseLong(text);
+            if (n >= 1 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the range
+        }
+        throw new HttpError(400, what + " must be a whole number from 1 to " + max + ", got '" + text + "'");
+    }
+
+    private static HttpError noRun(long id) {
+        return new HttpError(404, "no run " + id);
+    }
+}

@@ -1,0 +1,153 @@
+package dev.nightshift.metrics;
+
+import dev.nightshift.db.Tx;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gauges read from the database on a timer, not per scrape (a scrape must stay cheap and must not
+ * queue behind a slow database): runs by state, the age of the oldest due run, and each job's last
+ * success, which therefore survives restarts and is the same on every node. Each refresh runs with
+ * a short statement timeout; on failure the previous values stay and the error is counted.
+ * Thread-safe; start once, close once.
+ */
+public final class DatabaseGauges implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DatabaseGauges.class);
+    static final List<String> STATES = List.of("available", "running", "succeeded", "dead", "cancelled");
+    static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(2);
+
+    private final DataSource ds;
+    private final Metrics metrics;
+    private final Map<String, Double> byState = new ConcurrentHashMap<>();
+    private volatile double oldestAvailableAge;
+    private final MultiGauge lastSuccess;
+    /** Holds the values the last-success rows point to, so that none is collected while registered. */
+    private volatile List<MultiGauge.Row<?>> lastSuccessRows = List.of();
+    private final AtomicBoolean failing = new AtomicBoolean();
+    private ScheduledExecutorService timer;
+
+    public DatabaseGauges(DataSource ds, Metrics metrics) {
+        this.ds = ds;
+        this.metrics = metrics;
+        MeterRegistry registry = metrics.registry();
+        for (String state : STATES) {
+            byState.put(state, 0.0);
+            Gauge.builder("nightshift.queue.runs", byState, m -> m.getOrDefault(state, 0.0))
+                    .description("Runs in the run table by state (finished ones until pruned), cluster-wide")
+                    .tags("state", state)
+                    .register(registry);
+        }
+        Gauge.builder("nightshift.queue.oldest.available.age", this, g -> g.oldestAvailableAge)
+                .description("How long the oldest due run has been waiting to be claimed (0 when none), cluster-wide")
+                .baseUnit("seconds")
+                .register(registry);
+        lastSuccess = MultiGauge.builder("nightshift.job.last.success.timestamp")
+                .description("End time of the job's newest succeeded run, in seconds since the epoch")
+                .baseUnit("seconds")
+                .register(registry);
+    }
+
+    /** Refreshes now, then every {@code interval} on a daemon thread. */
+    public void start(Duration interval) {
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "nightshift-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::refreshQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void refreshQuietly() {
+        try {
+            refresh();
+            if (failing.compareAndSet(true, false)) {
+                log.info("database gauges refreshed again");
+            }
+        } catch (Throwable t) {
+            metrics.loopError("metrics");
+            if (failing.compareAndSet(false, true)) {
+                log.warn("cannot refresh the database gauges, keeping the last values: {}", t.toString());
+            }
+        }
+    }
+
+    /** Reads every gauge's value from the database, in one short transaction. */
+    public void refresh() throws SQLException {
+        Tx.call(ds, c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL statement_timeout = " + STATEMENT_TIMEOUT.toMillis());
+            }
+            readStates(c);
+            readOldestAge(c);
+            readLastSuccess(c);
+            return null;
+        });
+    }
+
+    private void readStates(Connection c) throws SQLException {
+        Map<String, Double> counts = new ConcurrentHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT state, count(*) FROM nightshift.run GROUP BY state");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                counts.put(rs.getString(1), (double) rs.getLong(2));
+            }
+        }
+        STATES.forEach(s -> byState.put(s, counts.getOrDefault(s, 0.0)));
+    }
+
+    private void readOldestAge(Connection c) throws SQLException {
+        String sql = """
+                SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0)
+                FROM nightshift.run WHERE state = 'available' AND run_at <= now()
+                """;
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            oldestAvailableAge = rs.next() ? Math.max(0, rs.getDouble(1)) : 0;
+        }
+    }
+
+    private void readLastSuccess(Connection c) throws SQLException {
+        // Newest succeeded run by id, as the pruner keeps exactly that run of each job.
+        String sql = """
+                SELECT j.name, extract(epoch FROM s.finished_at)
+                FROM nightshift.job j
+                CROSS JOIN LATERAL (SELECT r.finished_at FROM nightshift.run r
+                                    WHERE r.job_name = j.name AND r.state = 'succeeded'
+                                    ORDER BY r.id DESC LIMIT 1) s
+                WHERE j.removed_at IS NULL
+                """;
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(MultiGauge.Row.of(Tags.of("job_name", rs.getString(1)), Double.valueOf(rs.getDouble(2))));
+            }
+        }
+        lastSuccessRows = rows;
+        lastSuccess.register(rows, true);
+    }
+
+    @Override
+    public void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+}

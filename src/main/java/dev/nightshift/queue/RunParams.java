@@ -1,0 +1,38 @@
+package dev.nightshift.queue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The rules for a manual run's parameters and idempotency key, shared by the CLI and the HTTP API. */
+public final class RunParams {
+    /** A name that is also valid in {@code current_setting('nightshift.param.NAME')}. */
+    public static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    public static final int MAX_VALUE = 8192;
+    public static final int MAX_KEY = 200;
+
+    private RunParams() {
+    }
+
+    /** Every problem with these parameters and key, in words fit for an operator; empty when valid. */
+    public static List<String> problems(Map<String, String> params, String key) {
+        List<String> problems = new ArrayList<>();
+        params.forEach((k, v) -> {
+            if (!NAME.matcher(k).matches()) {
+                problems.add("param " + k + ": names are lower-case letters, digits and _, starting with a letter or _");
+            }
+            if (v == null) {
+                problems.add("param " + k + ": value missing");
+            } else if (v.length() > MAX_VALUE) {
+                problems.add("param " + k + ": value longer than " + MAX_VALUE + " characters");
+            } else if (v.indexOf('\0') >= 0) {
+                problems.add("param " + k + ": value contains a NUL character");
+            }
+        });
+        if (key != null && (key.isBlank() || key.length() > MAX_KEY)) {
+            problems.add("key must be 1 to " + MAX_KEY + " characters");
+        }
+        return problems;
+    }
+}

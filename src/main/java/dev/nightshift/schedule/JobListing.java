@@ -1,0 +1,123 @@
+package dev.nightshift.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nightshift.db.Tx;
+import dev.nightshift.queue.Json;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.text.ParseException;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TimeZone;
+import javax.sql.DataSource;
+import org.quartz.CronExpression;
+
+/**
+ * Read-only view of the jobs in {@code nightshift.job} with their latest runs, for the HTTP API
+ * and the dashboard. The next fire time is computed from the stored cron expression, so it is
+ * right for any node whether or not its scheduler holds the trigger. Thread-safe.
+ */
+public final class JobListing {
+    private static final String SQL = """
+            SELECT j.name, j.type, j.description, j.concurrency, j.max_attempts, j.paused, j.definition::text,
+                   lr.id, lr.state, lr.finished_at, lr.last_error,
+                   (SELECT s.finished_at FROM nightshift.run s
+                     WHERE s.job_name = j.name AND s.state = 'succeeded' ORDER BY s.id DESC LIMIT 1) AS last_success,
+                   (SELECT count(*) FROM nightshift.run b WHERE b.job_name = j.name AND b.state = 'running') AS running,
+                   (SELECT count(*) FROM nightshift.run a WHERE a.job_name = j.name AND a.state = 'available') AS waiting
+            FROM nightshift.job j
+            LEFT JOIN LATERAL (SELECT r.id, r.state, r.finished_at, r.last_error FROM nightshift.run r
+                               WHERE r.job_name = j.name ORDER BY r.id DESC LIMIT 1) lr ON true
+            WHERE j.removed_at IS NULL AND (?::text IS NULL OR j.name = ?)
+            ORDER BY j.name
+            """;
+
+    private final DataSource ds;
+
+    public JobListing(DataSource ds) {
+        this.ds = ds;
+    }
+
+    /** Every job of the catalog, by name. */
+    public List<JobView> all() throws SQLException {
+        return query(null);
+    }
+
+    public Optional<JobView> find(String name) throws SQLException {
+        return query(name).stream().findFirst();
+    }
+
+    private List<JobView> query(String name) throws SQLException {
+        return Tx.call(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement(SQL)) {
+                ps.setString(1, name);
+                ps.setString(2, name);
+                List<JobView> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(view(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    private static JobView view(ResultSet rs) throws SQLException {
+        JsonNode def = readTree(rs.getString(7));
+        Map<String, String> schedule = schedule(def.path("schedule"));
+        boolean paused = rs.getBoolean(6);
+        List<String> after = new ArrayList<>();
+        def.path("after").forEach(n -> after.add(n.asText()));
+        Long lastId = (Long) rs.getObject(8);
+        JobView.LastRun last = lastId == null ? null
+                : new JobView.LastRun(lastId, rs.getString(9), instant(rs.getTimestamp(10)), rs.getString(11));
+        return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), schedule, paused, rs.getInt(4), rs.getInt(5),
+                after, paused || schedule == null ? null : nextFire(schedule, Instant.now()), last,
+                instant(rs.getTimestamp(12)), rs.getInt(13), rs.getInt(14));
+    }
+
+    private static Map<String, String> schedule(JsonNode s) {
+        if (!s.isObject() || !s.hasNonNull("cron")) {
+            return null;
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("cron", s.get("cron").asText());
+        m.put("timezone", s.path("timezone").asText("UTC"));
+        m.put("misfire", s.path("misfire").asText("fire-once"));
+        return m;
+    }
+
+    /** The first slot of the schedule after {@code now}; null when the expression has no future slot. */
+    static Instant nextFire(Map<String, String> schedule, Instant now) {
+        try {
+            CronExpression cron = new CronExpression(schedule.get("cron"));
+            cron.setTimeZone(TimeZone.getTimeZone(ZoneId.of(schedule.get("timezone"))));
+            Date next = cron.getNextValidTimeAfter(Date.from(now));
+            return next == null ? null : next.toInstant();
+        } catch (ParseException | RuntimeException e) {
+            // The catalog validated it when it was synced; a row written by another version may not parse here.
+            return null;
+        }
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return Json.MAPPER.readTree(json == null ? "{}" : json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Json.MAPPER.createObjectNode();
+        }
+    }
+
+    private static Instant instant(Timestamp t) {
+        return t == null ? null : t.toInstant();
+    }
+}

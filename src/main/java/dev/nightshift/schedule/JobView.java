@@ -1,0 +1,33 @@
+package dev.nightshift.schedule;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One job as operators see it (HTTP API, dashboard): its definition's main settings and where its
+ * runs stand.
+ *
+ * @param schedule   cron, timezone and misfire, or null for a job that only runs when triggered
+ * @param nextFireAt the schedule's next slot after now, null when unscheduled or paused
+ * @param lastRun    the newest run of the job, whatever its state, or null
+ */
+public record JobView(
+        String name,
+        String type,
+        String description,
+        Map<String, String> schedule,
+        boolean paused,
+        int concurrency,
+        int maxAttempts,
+        List<String> after,
+        Instant nextFireAt,
+        LastRun lastRun,
+        Instant lastSuccessAt,
+        int running,
+        int waiting) {
+
+    /** The newest run of a job, in brief. */
+    public record LastRun(long id, String state, Instant finishedAt, String lastError) {
+    }
+}

@@ -1,0 +1,133 @@
+// nightshift dashboard: sends the buttons' actions to the JSON API with the admin token (kept in
+// sessionStorage, so it is gone when the tab closes), ticks elapsed times, and refreshes the page
+// content every few seconds without a reload.
+(function () {
+  "use strict";
+  var TOKEN_KEY = "nightshift.adminToken";
+  var REFRESH_MS = 5000;
+  var tokenInput = document.getElementById("token");
+  var tokenState = document.getElementById("token-state");
+  var dialog = document.getElementById("trigger-dialog");
+  var triggerJob = null;
+
+  function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
+
+  function showTokenState() {
+    tokenState.textContent = token() ? "✓ saved" : "";
+    tokenState.className = "token-state" + (token() ? " set" : "");
+  }
+
+  tokenInput.value = token();
+  showTokenState();
+  tokenInput.addEventListener("input", function () {
+    sessionStorage.setItem(TOKEN_KEY, tokenInput.value.trim());
+    showTokenState();
+  });
+  document.getElementById("token-form").addEventListener("submit", function (e) { e.preventDefault(); });
+
+  var toastTimer = null;
+  function toast(text, bad) {
+    var t = document.getElementById("toast");
+    t.textContent = text;
+    t.className = "toast" + (bad ? " bad" : "");
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { t.hidden = true; }, bad ? 8000 : 4000);
+  }
+
+  function describe(status, body) {
+    if (body && body.error) { return body.error; }
+    if (body && body.message) { return body.message; }
+    if (body && body.run) { return "run #" + body.run.id + (body.created === false ? " already existed for this key" : " enqueued"); }
+    if (body && body.name) { return "job " + body.name + (body.paused ? " paused" : " resumed"); }
+    return "HTTP " + status;
+  }
+
+  function post(url, payload) {
+    if (!token()) {
+      toast("Enter the admin token (top right) first.", true);
+      tokenInput.focus();
+      return Promise.resolve(false);
+    }
+    return fetch(url, {
+      method: "POST",
+      headers: { "Authorization": "Bearer " + token(), "Content-Type": "application/json" },
+      body: JSON.stringify(payload || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (body) {
+        toast(describe(r.status, body), !r.ok);
+        if (r.ok) { refresh(); }
+        return r.ok;
+      });
+    }, function () {
+      toast("The node did not answer.", true);
+      return false;
+    });
+  }
+
+  function parseParams(text) {
+    var params = {};
+    text.split("\n").forEach(function (line) {
+      line = line.trim();
+      if (!line) { return; }
+      var eq = line.indexOf("=");
+      if (eq < 0) { params[line] = ""; } else { params[line.slice(0, eq).trim()] = line.slice(eq + 1); }
+    });
+    return params;
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("button");
+    if (!button) { return; }
+    if (button.dataset.post) {
+      if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
+      button.disabled = true;
+      post(button.dataset.post).then(function () { button.disabled = false; });
+    } else if (button.dataset.trigger) {
+      triggerJob = button.dataset.trigger;
+      document.getElementById("trigger-job").textContent = triggerJob;
+      document.getElementById("trigger-params").value = "";
+      document.getElementById("trigger-key").value = "";
+      dialog.showModal();
+    }
+  });
+
+  document.getElementById("trigger-cancel").addEventListener("click", function () { dialog.close(); });
+  document.getElementById("trigger-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var payload = { params: parseParams(document.getElementById("trigger-params").value) };
+    var key = document.getElementById("trigger-key").value.trim();
+    if (key) { payload.key = key; }
+    post("/api/jobs/" + encodeURIComponent(triggerJob) + "/trigger", payload).then(function (ok) {
+      if (ok) { dialog.close(); }
+    });
+  });
+
+  function span(ms) {
+    var s = Math.floor(ms / 1000);
+    if (s >= 3600) { return Math.floor(s / 3600) + "h " + Math.floor(s % 3600 / 60) + "m"; }
+    if (s >= 60) { return Math.floor(s / 60) + "m " + (s % 60) + "s"; }
+    return s + "s";
+  }
+
+  function tick() {
+    document.querySelectorAll(".elapsed[data-since]").forEach(function (el) {
+      el.textContent = span(Date.now() - Number(el.dataset.since));
+    });
+  }
+
+  function refresh() {
+    fetch(location.pathname, { headers: { "Accept": "text/html" } }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (!html) { return; }
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+      if (fresh) { document.getElementById("main").replaceChildren.apply(document.getElementById("main"), Array.from(fresh.childNodes)); }
+    }).catch(function () { /* the next tick tries again */ });
+  }
+
+  setInterval(tick, 1000);
+  setInterval(function () {
+    if (!document.hidden && !dialog.open) { refresh(); }
+  }, REFRESH_MS);
+})();

@@ -1,0 +1,155 @@
+package dev.nightshift.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.nightshift.cli.Daemon;
+import dev.nightshift.config.Setting;
+import dev.nightshift.testing.Http;
+import dev.nightshift.testing.JobsDir;
+import dev.nightshift.testing.TestDatabase;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The dashboard in a real browser: Debian's headless Chromium driven by Selenium. Skipped where
+ * chromium or chromedriver is not installed (.ci/ops-setup installs both). Screenshots go to
+ * target/ for review.
+ */
+class DashboardBrowserTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    static final String TOKEN = "browser-admin-token-0123456789";
+
+    static Daemon daemon;
+    static Http http;
+    static WebDriver browser;
+    static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
+                .as("chromium and chromedriver (apt-get install chromium chromium-driver, or .ci/ops-setup)").isTrue();
+        db.execute("CREATE TABLE sales (region text, amount numeric)");
+        db.execute("INSERT INTO sales SELECT r, g FROM unnest(ARRAY['emea', 'amer', 'apac']) r, generate_series(1, 40) g");
+        JobsDir jobs = new JobsDir(db.tempDir(), "dashboard")
+                .sql("sales-report", "SELECT region, sum(amount) FROM sales WHERE region = current_setting('nightshift.param.region') GROUP BY region",
+                        "description: daily sales by region <script>alert('xss')</script>\n")
+                .sql("nightly-refresh", "SELECT count(*) FROM sales", "schedule:\n  cron: \"0 30 2 * * ?\"\n  timezone: Europe/Paris\n")
+                .sql("ledger-import", "SELECT 1 / 0", "description: imports the ledger file\nmax_attempts: 1\n")
+                .sql("long-rebuild", "SELECT pg_sleep(60)", "max_attempts: 1\n");
+        daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.ADMIN_TOKEN, TOKEN))));
+        http = new Http(daemon.httpPort());
+        base = "http://127.0.0.1:" + daemon.httpPort();
+        long failed = http.post("/api/jobs/ledger-import/trigger", null, TOKEN).json().path("run").path("id").asLong();
+        http.post("/api/jobs/long-rebuild/trigger", null, TOKEN);
+        await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/api/runs/" + failed).json().path("state").asText().equals("dead"));
+        browser = chromium();
+    }
+
+    static WebDriver chromium() {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--window-size=1440,1000");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().build();
+        WebDriver d = new ChromeDriver(service, options);
+        d.manage().window().setSize(new Dimension(1440, 1000));
+        return d;
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    /** The whole page, not only the window: the window grows to the page's height first. */
+    static void screenshot(String name) throws Exception {
+        Object height = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return document.documentElement.scrollHeight");
+        browser.manage().window().setSize(new Dimension(1440, Math.max(900, ((Number) height).intValue() + 20)));
+        File shot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Path target = Path.of("target", name);
+        Files.createDirectories(target.getParent());
+        Files.copy(shot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static WebElement jobRow(String job) {
+        return browser.findElement(By.cssSelector("#jobs tr[data-job='" + job + "']"));
+    }
+
+    @Test
+    void operator_triggers_a_job_with_the_token_sees_it_succeed_and_sees_a_failures_error() throws Exception {
+        browser.get(base + "/");
+        assertThat(browser.getTitle()).contains("nightshift");
+        assertThat(browser.findElement(By.id("failures")).getText()).contains("ledger-import").contains("division by zero");
+        assertThat(jobRow("nightly-refresh").getText()).contains("0 30 2 * * ?").contains("Europe/Paris").contains("in ");
+        assertThat(browser.findElement(By.id("running")).getText()).contains("long-rebuild");
+
+        browser.findElement(By.id("token")).sendKeys(TOKEN);
+        jobRow("sales-report").findElement(By.cssSelector("button[data-trigger]")).click();
+        browser.findElement(By.id("trigger-params")).sendKeys("region=emea");
+        screenshot("dashboard-trigger.png");
+        browser.findElement(By.id("trigger-submit")).click();
+
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+                !jobRow("sales-report").findElements(By.cssSelector(".last-run .state-succeeded")).isEmpty());
+        assertThat(db.queryString("SELECT params->>'region' FROM nightshift.run WHERE job_name = 'sales-report'")).isEqualTo("emea");
+        screenshot("dashboard.png");
+
+        jobRow("sales-report").findElement(By.cssSelector(".last-run a")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().contains("/runs/"));
+        assertThat(browser.findElement(By.id("params")).getText()).contains("region").contains("emea");
+        assertThat(browser.findElement(By.id("counts")).getText()).contains("rows");
+        screenshot("dashboard-run-succeeded.png");
+        browser.navigate().back();
+
+        browser.findElement(By.cssSelector("#failures a")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().contains("/runs/"));
+        assertThat(browser.findElement(By.id("run-error")).getText()).contains("division by zero");
+        assertThat(browser.findElement(By.cssSelector(".run-head")).getText()).contains("dead");
+        screenshot("dashboard-run.png");
+    }
+
+    @Test
+    void values_are_shown_as_text_never_run_as_html() {
+        browser.get(base + "/");
+        assertThat(jobRow("sales-report").getText()).contains("<script>alert('xss')</script>");
+        assertThat(browser.findElements(By.tagName("script"))).hasSize(1);
+        assertThat(http.get("/").body()).contains("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;");
+        assertThat(http.get("/").header("Content-Security-Policy")).contains("script-src 'self'");
+    }
+
+    @Test
+    void an_action_without_the_token_asks_for_it_and_changes_nothing() throws Exception {
+        browser.get(base + "/");
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
+        browser.navigate().refresh();
+        jobRow("nightly-refresh").findElement(By.cssSelector("button[data-post$='/pause']")).click();
+        browser.switchTo().alert().accept();
+        await().atMost(Duration.ofSeconds(5)).until(() -> browser.findElement(By.id("toast")).getText().contains("admin token"));
+        assertThat(db.queryString("SELECT paused FROM nightshift.job WHERE name = 'nightly-refresh'")).isEqualTo("f");
+    }
+}

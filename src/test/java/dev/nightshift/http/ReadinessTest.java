@@ -1,0 +1,83 @@
+package dev.nightshift.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.nightshift.cli.Daemon;
+import dev.nightshift.queue.NewRun;
+import dev.nightshift.queue.RunQueue;
+import dev.nightshift.testing.Http;
+import dev.nightshift.testing.JobsDir;
+import dev.nightshift.testing.TestDatabase;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class ReadinessTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+    static JobsDir jobs;
+
+    @BeforeAll
+    static void catalog() {
+        jobs = new JobsDir(db.tempDir(), "readiness").sql("slowish", "SELECT pg_sleep(3)", null);
+    }
+
+    @Test
+    void readyz_says_draining_while_a_stopping_node_finishes_its_runs() throws Exception {
+        Daemon daemon = Daemon.start(db.settings(jobs.path()));
+        Http http = new Http(daemon.httpPort());
+        long id = new RunQueue(db.dataSource()).enqueue(NewRun.manual("slowish", Map.of(), null)).id();
+        // the only node of this class alive now, so the run is this node's
+        await().atMost(Duration.ofSeconds(10)).until(() -> daemon.node().activeRuns() == 1);
+
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(daemon::close);
+        await().atMost(Duration.ofSeconds(3)).until(() -> http.get("/readyz").status() == 503);
+        Http.Reply r = http.get("/readyz");
+        assertThat(r.json().path("reason").asText()).isEqualTo("draining");
+        assertThat(http.get("/livez").status()).isEqualTo(200);
+
+        stopping.get();
+        assertThat(db.queryString("SELECT state FROM nightshift.run WHERE id = " + id)).isEqualTo("succeeded");
+    }
+
+    @Test
+    void an_unreachable_database_is_reported_within_about_a_second() {
+        try (Daemon daemon = Daemon.start(db.settings(jobs.path()))) {
+            assertUnreachableReported(daemon);
+        }
+    }
+
+    private static void assertUnreachableReported(Daemon daemon) {
+        HikariConfig c = new HikariConfig();
+        // port 1 on loopback: nothing listens, as during a PostgreSQL restart
+        c.setJdbcUrl("jdbc:postgresql://127.0.0.1:1/none");
+        c.setInitializationFailTimeout(-1);
+        c.setConnectionTimeout(5_000);
+        try (HikariDataSource down = new HikariDataSource(c); Readiness readiness = new Readiness(daemon.node(), down, () -> true)) {
+            long start = System.nanoTime();
+            Readiness.State s = readiness.state();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1_800));
+            assertThat(s.ready()).isFalse();
+            assertThat(s.reason()).isEqualTo("database unreachable");
+        }
+        try (Readiness readiness = new Readiness(daemon.node(), db.dataSource(), () -> true)) {
+            assertThat(readiness.state()).isEqualTo(new Readiness.State(true, "ready"));
+        }
+    }
+
+    @Test
+    void readyz_is_503_until_the_scheduler_has_started() {
+        try (Daemon daemon = Daemon.start(db.settings(jobs.path()));
+             HttpService http = HttpService.start(daemon.settings(), daemon.node(), db.dataSource(), daemon.metrics(), () -> false)) {
+            Http.Reply r = new Http(http.port()).get("/readyz");
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.json().path("reason").asText()).isEqualTo("scheduler not started");
+        }
+    }
+}
