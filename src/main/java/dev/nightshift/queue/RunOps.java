@@ -23,7 +23,15 @@ public final class RunOps {
      * current statement is cancelled with pg_cancel_backend on the backend that holds its lock.
      */
     public Outcome cancel(long runId) throws SQLException {
+        return cancel(runId, 3);
+    }
+
+    /** {@code tries} bounds the re-reads when the run changes state between our read and our update. */
+    private Outcome cancel(long runId, int tries) throws SQLException {
         String state = currentState(runId);
+        if (tries == 0) {
+            return new Outcome(false, state, "run " + runId + " keeps changing state; try again");
+        }
         if (state == null) {
             return null;
         }
@@ -39,7 +47,7 @@ public final class RunOps {
                 }
             });
             return done ? new Outcome(true, "cancelled", "run " + runId + " cancelled before it started")
-                    : cancel(runId);
+                    : cancel(runId, tries - 1);
         }
         if (!state.equals("running")) {
             return new Outcome(false, state, "run " + runId + " is " + state + "; only available or running runs can be cancelled");
@@ -52,7 +60,7 @@ public final class RunOps {
             }
         });
         if (!flagged) {
-            return cancel(runId);
+            return cancel(runId, tries - 1);
         }
         // After the flag is committed, so that the worker sees it when its statement fails.
         int signalled = Tx.call(ds, c -> {
