@@ -21,6 +21,8 @@ public final class Metrics {
 
     private final MeterRegistry registry;
     private final Counter rescued;
+    /** Gauges read these holders; the map keeps them strongly reachable (Micrometer holds gauges weakly). */
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> lastRefresh = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Metrics(MeterRegistry registry) {
         this.registry = registry;
@@ -50,6 +52,34 @@ public final class Metrics {
                 .serviceLevelObjectives(DURATION_BUCKETS)
                 .register(registry)
                 .record(duration);
+    }
+
+    /** Rows of a committed import file, by what happened to them: inserted, updated, unchanged, deleted, rejected. */
+    public void importRows(String job, String operation, long rows) {
+        Counter.builder("nightshift.import.rows")
+                .description("Rows of imported files, by operation")
+                .tags("job_name", job, "operation", operation)
+                .register(registry)
+                .increment(rows);
+    }
+
+    /** A materialized view was refreshed: how long it took, and when (seconds since the epoch). */
+    public void refreshed(String job, Duration duration, double epochSeconds) {
+        Timer.builder("nightshift.refresh.duration")
+                .description("Duration of materialized-view refreshes")
+                .tags("job_name", job)
+                .serviceLevelObjectives(DURATION_BUCKETS)
+                .register(registry)
+                .record(duration);
+        lastRefresh.computeIfAbsent(job, j -> {
+            java.util.concurrent.atomic.AtomicLong holder = new java.util.concurrent.atomic.AtomicLong();
+            io.micrometer.core.instrument.Gauge.builder("nightshift.refresh.last.timestamp", holder, h -> h.get() / 1000.0)
+                    .description("When the view was last refreshed by this node")
+                    .baseUnit("seconds")
+                    .tags("job_name", j)
+                    .register(registry);
+            return holder;
+        }).set(Math.round(epochSeconds * 1000));
     }
 
     public void rescued(int n) {
