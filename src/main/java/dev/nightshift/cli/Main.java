@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 ShowCommand.class,
                 CancelCommand.class,
                 RetryCommand.class,
+                RejectsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
