@@ -19,7 +19,8 @@ final class DirectRun implements Attempt {
     private static final AtomicLong RUN_IDS = new AtomicLong(1_000_000);
 
     final long runId = RUN_IDS.incrementAndGet();
-    final Metrics metrics = Metrics.prometheus();
+    /** Shared by every direct run of the test JVM, so that tests can read the meters a run recorded. */
+    static final Metrics METRICS = Metrics.prometheus();
     private final JobDefinition definition;
     private final Connection connection;
     private Runnable afterCommitStep = () -> { };
@@ -97,7 +98,7 @@ final class DirectRun implements Attempt {
 
     @Override
     public Metrics metrics() {
-        return metrics;
+        return METRICS;
     }
 
     @Override
