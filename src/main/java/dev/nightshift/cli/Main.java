@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 CancelCommand.class,
                 RetryCommand.class,
                 RejectsCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
