@@ -84,6 +84,9 @@ final class Merge {
             return new Result(inserted, 0, stagedRows - inserted, 0);
         }
         exec(c, diff(spec, staging));
+        // Statistics of the (usually small) diff let the writes below probe the target's key index
+        // instead of scanning the whole target.
+        exec(c, "ANALYZE " + DIFF);
         long updated = spec.updates() && !spec.values().isEmpty() ? exec(c, update(spec)) : 0;
         long[] ins = insertNew(c, spec);
         long deleted = spec.deleteMissing() ? exec(c, delete(spec)) : 0;
