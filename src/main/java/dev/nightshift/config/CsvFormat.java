@@ -16,7 +16,7 @@ public record CsvFormat(char delimiter, char quote, String nullString, boolean h
 
     public CsvFormat {
         if (delimiter == quote || bad(delimiter) || bad(quote)) {
-            throw new IllegalArgumentException("delimiter and quote must be two different printable characters");
+            throw new IllegalArgumentException("delimiter and quote must be two different printable ASCII characters (or a tab)");
         }
         if (nullString.indexOf('\n') >= 0 || nullString.indexOf('\r') >= 0 || nullString.indexOf('\\') >= 0) {
             throw new IllegalArgumentException("null must not contain a line break or a backslash");
@@ -24,8 +24,9 @@ public record CsvFormat(char delimiter, char quote, String nullString, boolean h
         Charset.forName(encoding);
     }
 
+    /** COPY takes one-byte delimiters and quotes only; line breaks and backslashes would confuse the line count and the COPY options. */
     private static boolean bad(char c) {
-        return c == '\n' || c == '\r' || c == '\\' || Character.isISOControl(c) && c != '\t';
+        return c > 127 || c == '\n' || c == '\r' || c == '\\' || Character.isISOControl(c) && c != '\t';
     }
 
     public Charset charset() {

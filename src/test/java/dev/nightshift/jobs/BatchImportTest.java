@@ -68,6 +68,20 @@ class BatchImportTest {
     }
 
     @Test
+    void files_and_target_in_key_order_merge_to_the_same_result() throws Exception {
+        ImportFixture f = new ImportFixture(db, "ordered");
+        DirectRun.run(db.dataSource(), f.job(f.file("a.csv", JANUARY), "  mode: mirror\n"));
+        db.execute("ANALYZE " + f.table);
+        assertThat(db.queryLong("SELECT count(*) FROM pg_stats WHERE schemaname = 'imp' AND tablename = 'ordered'"
+                + " AND attname = 'constituent_id' AND correlation = 1")).isEqualTo(1);
+
+        assertThat(DirectRun.run(db.dataSource(), f.job(f.file("b.csv", FEBRUARY), "  mode: mirror\n"))).containsAllEntriesOf(
+                Map.of("read", 5L, "inserted", 1L, "updated", 2L, "unchanged", 2L, "deleted", 1L));
+        assertThat(db.rows("SELECT constituent_id, nationality, end_year FROM imp.ordered ORDER BY 1")).containsExactly(
+                "1|American|1992", "2|Spanish|2020", "3|Belgian|null", "5|Danish|null", "6|Nigerian|null");
+    }
+
+    @Test
     void unchanged_rows_are_not_rewritten() throws Exception {
         ImportFixture f = new ImportFixture(db, "untouched");
         DirectRun.run(db.dataSource(), f.job(f.file("jan.csv", JANUARY), ""));
