@@ -82,6 +82,25 @@ class BatchImportTest {
     }
 
     @Test
+    void a_glob_of_headerless_files_with_their_own_format_imports_in_name_order() throws Exception {
+        ImportFixture f = new ImportFixture(db, "format");
+        f.file("part-2.txt", "1;'Ada; the second';NA;;1930;NA\n");
+        f.file("part-1.txt", "1;Ada;NA;'';1930;NA\n2;'Tom ''T'' F';Spanish;Male;NA;NA\n");
+        f.file("other.csv", "not;a;match\n");
+        JobDefinition job = f.job(f.dir.resolve("part-*.txt"), """
+                  format:
+                    delimiter: ";"
+                    quote: "'"
+                    null: NA
+                    header: false
+                """);
+
+        assertThat(DirectRun.run(db.dataSource(), job)).containsAllEntriesOf(Map.of("files", 2L, "read", 3L, "inserted", 2L, "updated", 1L));
+        assertThat(db.rows("SELECT constituent_id, name, nationality, gender, begin_year, end_year FROM imp.format ORDER BY 1"))
+                .containsExactly("1|Ada; the second|null||1930|null", "2|Tom 'T' F|Spanish|Male|null|null");
+    }
+
+    @Test
     void unchanged_rows_are_not_rewritten() throws Exception {
         ImportFixture f = new ImportFixture(db, "untouched");
         DirectRun.run(db.dataSource(), f.job(f.file("jan.csv", JANUARY), ""));
