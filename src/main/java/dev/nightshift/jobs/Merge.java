@@ -83,23 +83,38 @@ final class Merge {
             long inserted = exec(c, insert(spec, Identifiers.quote(staging), ""));
             return new Result(inserted, 0, stagedRows - inserted, 0);
         }
-        boolean mergeJoin = bothInKeyOrder(c, staging, spec);
-        if (mergeJoin) {
-            exec(c, "SELECT set_config('enable_hashjoin', 'off', true)");
-        }
-        exec(c, diff(spec, staging));
-        if (mergeJoin) {
-            exec(c, "SELECT set_config('enable_hashjoin', 'on', true)");
-        }
-        // Statistics of the (usually small) diff let the writes below probe the target's key index
-        // instead of scanning the whole target.
+        long diffRows = bothInKeyOrder(c, staging, spec)
+                ? execWithout(c, diff(spec, staging), "enable_hashjoin")
+                : exec(c, diff(spec, staging));
+        // Statistics of the (usually small) diff for the writes below.
         exec(c, "ANALYZE " + DIFF);
-        long updated = spec.updates() && !spec.values().isEmpty() ? exec(c, update(spec)) : 0;
+        long updated = 0;
+        if (spec.updates() && !spec.values().isEmpty()) {
+            // A few changed rows are cheaper to reach through the key index, one by one, than by
+            // hashing the whole target, which the planner's default costs would choose.
+            updated = diffRows * 20 < stagedRows
+                    ? execWithout(c, update(spec), "enable_hashjoin", "enable_mergejoin")
+                    : exec(c, update(spec));
+        }
         long[] ins = insertNew(c, spec);
         long deleted = spec.deleteMissing() ? exec(c, delete(spec)) : 0;
         exec(c, "DROP TABLE " + DIFF);
         long written = ins[0] + updated + ins[1];
         return new Result(ins[0], updated + ins[1], stagedRows - written, deleted);
+    }
+
+    /** Runs {@code sql} with these planner methods switched off, for this statement only. */
+    private static long execWithout(Connection c, String sql, String... planMethods) throws SQLException {
+        for (String m : planMethods) {
+            exec(c, "SELECT set_config('" + m + "', 'off', true)");
+        }
+        try {
+            return exec(c, sql);
+        } finally {
+            for (String m : planMethods) {
+                exec(c, "SELECT set_config('" + m + "', 'on', true)");
+            }
+        }
     }
 
     /**
