@@ -2,6 +2,7 @@ package dev.nightshift.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.config.ConfigException;
 import dev.nightshift.config.JobCatalog;
@@ -12,6 +13,9 @@ import dev.nightshift.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -165,6 +169,25 @@ class BatchImportTest {
     }
 
     @Test
+    void with_move_applied_files_go_to_processed_and_a_bad_one_to_failed() throws Exception {
+        ImportFixture f = new ImportFixture(db, "move");
+        f.file("1-jan.csv", JANUARY);
+        f.file("2-bad.csv", ImportFixture.HEADER + "1,Ada Brook,American,Female,nineteen,\n");
+        f.file("3-feb.csv", FEBRUARY);
+        JobDefinition job = f.job(f.dir, "  after_import: move\n");
+
+        assertThatThrownBy(() -> DirectRun.run(db.dataSource(), job)).isInstanceOf(JobFailedException.class)
+                .hasMessageContaining("2-bad.csv: line 2, column BeginDate (begin_year)");
+        assertThat(f.dir.resolve("processed/1-jan.csv")).exists();
+        assertThat(f.dir.resolve("failed/2-bad.csv")).exists();
+        assertThat(f.dir.resolve("3-feb.csv")).exists();
+        assertThat(db.queryLong("SELECT count(*) FROM imp.move")).isEqualTo(5);
+
+        assertThat(DirectRun.run(db.dataSource(), job)).containsAllEntriesOf(Map.of("files", 1L, "inserted", 1L, "updated", 2L));
+        assertThat(f.dir.resolve("processed/3-feb.csv")).exists();
+    }
+
+    @Test
     void bad_files_fail_clearly_and_leave_the_target_untouched() throws Exception {
         ImportFixture f = new ImportFixture(db, "bad");
         DirectRun.run(db.dataSource(), f.job(f.file("jan.csv", JANUARY), ""));
@@ -308,6 +331,29 @@ class BatchImportTest {
         List<String> out = new ArrayList<>();
         t.forEach((k, v) -> out.add(k + "|" + v));
         return out;
+    }
+
+    @Test
+    void a_key_inserted_by_a_concurrent_writer_is_updated_not_a_duplicate_key_failure() throws Exception {
+        ImportFixture f = new ImportFixture(db, "writer");
+        DirectRun.run(db.dataSource(), f.job(f.file("jan.csv", JANUARY), ""));
+        JobDefinition feb = f.job(f.file("feb.csv", FEBRUARY), "");
+        try (Connection app = db.dataSource().getConnection(); Statement st = app.createStatement()) {
+            app.setAutoCommit(false);
+            st.execute("INSERT INTO imp.writer (constituent_id, name) VALUES (6, 'Written by the application')");
+            CompletableFuture<Map<String, Long>> run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return DirectRun.run(db.dataSource(), feb);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> db.queryLong("SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH ins AS%'") == 1);
+            app.commit();
+            assertThat(run.get(30, TimeUnit.SECONDS)).containsAllEntriesOf(Map.of("inserted", 0L, "updated", 3L, "unchanged", 2L));
+        }
+        assertThat(db.rows("SELECT name, nationality FROM imp.writer WHERE constituent_id = 6")).containsExactly("Olu Adeyemi|Nigerian");
     }
 
     @Test
