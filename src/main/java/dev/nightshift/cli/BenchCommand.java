@@ -1,18 +1,16 @@
 package dev.nightshift.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code nightshift bench ...}: measurements on the configured database; each kind is a subcommand. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure nightshift on the configured database.",
+        description = "Benchmarks on this machine's PostgreSQL, each in a scratch database that is dropped afterwards.",
         subcommands = {BenchImportCommand.class})
 final class BenchCommand implements Runnable {
-    @CommandLine.ParentCommand
-    Main main;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    @picocli.CommandLine.ParentCommand
+    Main main;
 
     @Override
     public void run() {

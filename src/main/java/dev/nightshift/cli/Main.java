@@ -21,10 +21,10 @@ import picocli.CommandLine.Command;
                 SyncCommand.class,
                 TriggerCommand.class,
                 RunsCommand.class,
+                RejectsCommand.class,
                 ShowCommand.class,
                 CancelCommand.class,
                 RetryCommand.class,
-                RejectsCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

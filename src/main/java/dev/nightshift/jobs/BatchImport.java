@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
  */
 final class BatchImport implements JobType {
     private static final Logger log = LoggerFactory.getLogger(BatchImport.class);
-    private static final List<String> OPERATIONS = List.of("inserted", "updated", "unchanged", "deleted", "rejected");
 
     @Override
     public boolean transactional(JobDefinition definition) {
@@ -71,7 +70,6 @@ final class BatchImport implements JobType {
             attempt.commitStep();
         }
         if (!o.skipped()) {
-            count(attempt, o.counts());
             log.info("import {}: {} applied to {}: {}", attempt.definition().name(), file.getFileName(), p.target(), o.counts());
         }
         if (p.moveAfterImport()) {
@@ -92,15 +90,6 @@ final class BatchImport implements JobType {
             Merge.exec(c, "RELEASE SAVEPOINT nightshift_temp_buffers");
         } catch (SQLException e) {
             Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_temp_buffers");
-        }
-    }
-
-    private static void count(Attempt attempt, Map<String, Long> counts) {
-        for (String op : OPERATIONS) {
-            long n = counts.getOrDefault(op, 0L);
-            if (n > 0) {
-                attempt.metrics().importRows(attempt.definition().name(), op, n);
-            }
         }
     }
 }

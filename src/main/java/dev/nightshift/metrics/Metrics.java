@@ -19,10 +19,10 @@ public final class Metrics {
             Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(2),
             Duration.ofHours(4), Duration.ofHours(8)};
 
-    private final MeterRegistry registry;
-    private final Counter rescued;
     /** Gauges read these holders; the map keeps them strongly reachable (Micrometer holds gauges weakly). */
     private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> lastRefresh = new java.util.concurrent.ConcurrentHashMap<>();
+    private final MeterRegistry registry;
+    private final Counter rescued;
 
     public Metrics(MeterRegistry registry) {
         this.registry = registry;
@@ -52,15 +52,6 @@ public final class Metrics {
                 .serviceLevelObjectives(DURATION_BUCKETS)
                 .register(registry)
                 .record(duration);
-    }
-
-    /** Rows of a committed import file, by what happened to them: inserted, updated, unchanged, deleted, rejected. */
-    public void importRows(String job, String operation, long rows) {
-        Counter.builder("nightshift.import.rows")
-                .description("Rows of imported files, by operation")
-                .tags("job_name", job, "operation", operation)
-                .register(registry)
-                .increment(rows);
     }
 
     /** A materialized view was refreshed: how long it took, and when (seconds since the epoch). */
