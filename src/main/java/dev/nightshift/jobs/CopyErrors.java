@@ -14,6 +14,7 @@ import org.postgresql.util.ServerErrorMessage;
 final class CopyErrors {
     static final String UNIQUE = "23505";
     static final String NOT_NULL = "23502";
+    static final String CHECK = "23514";
     private static final Pattern LINE = Pattern.compile("line (\\d+)");
     private static final Pattern COLUMN = Pattern.compile("line \\d+, column ([a-z_][a-z0-9_$]*): (.*)$", Pattern.DOTALL);
 

@@ -116,6 +116,10 @@ final class FileImport {
             Merge.Result r = Merge.apply(c, STAGE, spec(true), rows);
             return new Outcome(checksum, counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0), false);
         } catch (SQLException e) {
+            if (CopyErrors.CHECK.equals(e.getSQLState())) {
+                // The constraint names the rule but not the row; another attempt would break it again.
+                return badFile(name + ": a row breaks a CHECK constraint of " + p.target() + ": " + e.getMessage());
+            }
             if (!CopyErrors.UNIQUE.equals(e.getSQLState()) && !CopyErrors.NOT_NULL.equals(e.getSQLState())) {
                 throw e;
             }
@@ -140,7 +144,15 @@ final class FileImport {
         long staged = k.read() - k.rejected();
         Merge.requireUniqueKeys(c, STAGE, p.key());
         // A rejected row's key is unknown, so mirror must not delete what the file may still hold.
-        Merge.Result r = Merge.apply(c, STAGE, spec(k.rejected() == 0), staged);
+        Merge.Result r;
+        try {
+            r = Merge.apply(c, STAGE, spec(k.rejected() == 0), staged);
+        } catch (SQLException e) {
+            if (CopyErrors.CHECK.equals(e.getSQLState())) {
+                throw new JobFailedException(name + ": a row breaks a CHECK constraint of " + p.target() + ": " + e.getMessage());
+            }
+            throw e;
+        }
         return new Outcome(checksum, counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()), false);
     }
 

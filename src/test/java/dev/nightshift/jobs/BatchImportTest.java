@@ -243,6 +243,20 @@ class BatchImportTest {
     }
 
     @Test
+    void a_row_breaking_a_check_constraint_fails_the_file_and_leaves_the_target_untouched() throws Exception {
+        ImportFixture f = new ImportFixture(db, "checked");
+        db.execute("ALTER TABLE imp.checked ADD CHECK (begin_year > 1800)");
+        DirectRun.run(db.dataSource(), f.job(f.file("jan.csv", JANUARY), ""));
+        List<String> before = f.dump();
+        Path bad = f.file("old.csv", ImportFixture.HEADER + "9,Very Old,,,1700,\n");
+        for (String mode : List.of("", "  on_bad_row: skip\n")) {
+            assertThatThrownBy(() -> DirectRun.run(db.dataSource(), f.job(bad, mode))).isInstanceOf(JobFailedException.class)
+                    .hasMessageContaining("old.csv: a row breaks a CHECK constraint of imp.checked");
+            assertThat(f.dump()).isEqualTo(before);
+        }
+    }
+
+    @Test
     void skipped_rows_are_kept_with_line_and_reason_and_listed_by_the_cli() throws Exception {
         ImportFixture f = new ImportFixture(db, "skip");
         DirectRun.run(db.dataSource(), f.job(f.file("jan.csv", JANUARY), ""));
