@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
  * own, dropped at the end.
  */
 @Command(name = "import", mixinStandardHelpOptions = true,
-        description = "Measure batch-import against raw COPY (first load, no change, 1% changed).")
+        description = "Measure batch-import against raw COPY (first load, no change, 1%% changed).")
 final class BenchImportCommand implements Callable<Integer> {
     private static final String SCHEMA = "nightshift_bench";
     private static final String JOB = "bench-import";
