@@ -368,6 +368,17 @@ class BatchImportTest {
     }
 
     @Test
+    void bench_import_compares_every_phase_with_raw_copy_and_cleans_up() throws Exception {
+        Cli.Result r = Cli.run(db.env(), "bench", "import", "--rows", "2000", "--dir", db.tempDir().resolve("bench").toString());
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("raw COPY (floor)", "nightshift first load", "inserted=2000",
+                "nightshift no change", "unchanged=2000", "nightshift 1% changed", "updated=20", "peak heap used");
+        assertThat(db.queryLong("SELECT count(*) FROM pg_namespace WHERE nspname = 'nightshift_bench'")).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.import_file WHERE job_name = 'bench-import'")).isZero();
+    }
+
+    @Test
     void names_that_are_not_plain_identifiers_are_refused_before_any_sql() {
         JobsDir jobs = new JobsDir(db.tempDir(), "injection").file("evil.yaml", """
                 name: evil
