@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 SyncCommand.class,
                 TriggerCommand.class,
                 RunsCommand.class,
+                RejectsCommand.class,
                 ShowCommand.class,
                 CancelCommand.class,
                 RetryCommand.class,

@@ -34,6 +34,9 @@ public final class JobCatalog {
 
     static {
         PARAM_READERS.put(JobKind.SQL, SqlParams::read);
+        PARAM_READERS.put(JobKind.BATCH_IMPORT, ImportParams::read);
+        PARAM_READERS.put(JobKind.REBUILD_SUMMARY, SummaryParams::read);
+        PARAM_READERS.put(JobKind.REFRESH_MATERIALIZED_VIEW, RefreshParams::read);
     }
 
     private final Map<String, JobDefinition> jobs;

@@ -1,7 +1,9 @@
 package dev.nightshift.jobs;
 
 import dev.nightshift.config.JobDefinition;
+import dev.nightshift.metrics.Metrics;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Map;
 
 /**
@@ -26,4 +28,14 @@ public interface Attempt {
 
     /** True once an operator asked to cancel this run, or the node is shutting down. */
     boolean stopRequested();
+
+    /** The node's meters, for type-specific counts such as imported rows. */
+    Metrics metrics();
+
+    /**
+     * Transactional types only: commits the work so far as a self-contained, idempotent step (one
+     * imported file) and opens the next transaction with the run's session settings again, which a
+     * commit would otherwise drop (they are SET LOCAL).
+     */
+    void commitStep() throws SQLException;
 }

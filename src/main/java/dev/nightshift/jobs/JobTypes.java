@@ -15,6 +15,9 @@ public final class JobTypes {
     public static JobTypes standard() {
         JobTypes t = new JobTypes();
         t.types.put(JobKind.SQL, new SqlJob());
+        t.types.put(JobKind.BATCH_IMPORT, new BatchImport());
+        t.types.put(JobKind.REBUILD_SUMMARY, new RebuildSummary());
+        t.types.put(JobKind.REFRESH_MATERIALIZED_VIEW, new RefreshView());
         return t;
     }
 

@@ -38,6 +38,8 @@ public final class Metrics implements AutoCloseable {
             Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(2),
             Duration.ofHours(4), Duration.ofHours(8)};
 
+    /** Gauges read these holders; the map keeps them strongly reachable (Micrometer holds gauges weakly). */
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> lastRefresh = new java.util.concurrent.ConcurrentHashMap<>();
     private final MeterRegistry registry;
     private final Counter rescued;
     private JvmGcMetrics gc;
@@ -157,6 +159,25 @@ public final class Metrics implements AutoCloseable {
                 .serviceLevelObjectives(DURATION_BUCKETS)
                 .register(registry)
                 .record(duration);
+    }
+
+    /** A materialized view was refreshed: how long it took, and when (seconds since the epoch). */
+    public void refreshed(String job, Duration duration, double epochSeconds) {
+        Timer.builder("nightshift.refresh.duration")
+                .description("Duration of materialized-view refreshes")
+                .tags("job_name", job)
+                .serviceLevelObjectives(DURATION_BUCKETS)
+                .register(registry)
+                .record(duration);
+        lastRefresh.computeIfAbsent(job, j -> {
+            java.util.concurrent.atomic.AtomicLong holder = new java.util.concurrent.atomic.AtomicLong();
+            io.micrometer.core.instrument.Gauge.builder("nightshift.refresh.last.timestamp", holder, h -> h.get() / 1000.0)
+                    .description("When the view was last refreshed by this node")
+                    .baseUnit("seconds")
+                    .tags("job_name", j)
+                    .register(registry);
+            return holder;
+        }).set(Math.round(epochSeconds * 1000));
     }
 
     public void rescued(int n) {

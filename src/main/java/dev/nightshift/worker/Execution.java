@@ -301,4 +301,15 @@ final class Execution implements Attempt {
     public boolean stopRequested() {
         return aborting || cancelSeen;
     }
+
+    @Override
+    public dev.nightshift.metrics.Metrics metrics() {
+        return node.metrics();
+    }
+
+    @Override
+    public void commitStep() throws SQLException {
+        connection.commit();
+        session(connection, true);
+    }
 }

@@ -1,0 +1,33 @@
+package dev.nightshift.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Params of {@code type: refresh-materialized-view}. Whether {@code always} is possible (the view
+ * needs a unique index) can only be known from the database, so it is checked when the job runs.
+ *
+ * @param lockTimeout null: wait for locks as long as the job's timeout allows
+ */
+public record RefreshParams(String view, Concurrently concurrently, Duration lockTimeout) implements JobParams {
+
+    /** auto: concurrently when the view is populated and has a usable unique index. */
+    public enum Concurrently { AUTO, ALWAYS, NEVER }
+
+    public RefreshParams {
+        if (view == null || concurrently == null) {
+            throw new IllegalArgumentException("view and concurrently are required");
+        }
+    }
+
+    static RefreshParams read(ParamsReader r) {
+        String view = r.qualifiedName("view", true);
+        String c = r.choice("concurrently", List.of("auto", "always", "never"), "auto");
+        Duration lockTimeout = r.duration("lock_timeout", null);
+        r.rejectUnknown();
+        if (view == null) {
+            return null;
+        }
+        return new RefreshParams(view, Concurrently.valueOf(c.toUpperCase(java.util.Locale.ROOT)), lockTimeout);
+    }
+}

@@ -1,0 +1,281 @@
+package dev.nightshift.jobs;
+
+import dev.nightshift.config.CsvFormat;
+import dev.nightshift.config.Identifiers;
+import dev.nightshift.config.ImportParams;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
+
+/**
+ * Imports one CSV file into the target, inside the caller's transaction: the rows travel with
+ * COPY (streamed from the file, never held in memory), are checked, and merged. The first load
+ * into an empty target is a plain COPY into the target itself; later loads COPY into a temporary
+ * staging table and apply only the differences ({@link Merge}). A failure of the fast path is
+ * explained precisely (file, line, column, value) or, with {@code on_bad_row: skip}, the file is
+ * read again row by row ({@link RowCheck}) so that the good rows apply and the bad ones are kept.
+ * One instance per file; not thread-safe.
+ */
+final class FileImport {
+    static final String STAGE = "pg_temp.nightshift_stage";
+    private static final int COPY_BUFFER = 1 << 16;
+
+    /** The file's checksum, and its counts; {@code skipped} when the same content was already applied. */
+    record Outcome(String checksum, Map<String, Long> counts, boolean skipped) {
+    }
+
+    private final Attempt attempt;
+    private final Connection c;
+    private final ImportParams p;
+    private final TargetTable target;
+    private final Path file;
+    private final String name;
+    private Header header;
+    private String checksum;
+
+    FileImport(Attempt attempt, TargetTable target, Path file) {
+        this.attempt = attempt;
+        this.c = attempt.connection();
+        this.p = (ImportParams) attempt.definition().params();
+        this.target = target;
+        this.file = file;
+        this.name = file.getFileName().toString();
+    }
+
+    Outcome apply() throws SQLException, IOException, JobFailedException {
+        if (!Files.isRegularFile(file)) {
+            throw new JobFailedException(file + ": file not found");
+        }
+        if (Files.size(file) == 0) {
+            throw new JobFailedException(name + ": the file is empty (no header, no rows)");
+        }
+        header = Header.read(file, p, target);
+        Merge.lockTarget(c, p.target());
+        Merge.exec(c, "SAVEPOINT nightshift_file");
+        if (Merge.targetEmpty(c, p.target())) {
+            Outcome o = firstLoad();
+            if (o != null) {
+                return o;
+            }
+        }
+        return staged();
+    }
+
+    /** COPY straight into the empty target: the raw COPY's cost. Null when the file needs the staged path to explain it. */
+    private Outcome firstLoad() throws SQLException, IOException, JobFailedException {
+        long rows;
+        try {
+            rows = copy(p.target());
+        } catch (SQLException e) {
+            if (!CopyErrors.badInput(e)) {
+                throw e;
+            }
+            Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_file");
+            return null;
+        }
+        requireRows(rows);
+        if (ImportLedger.applied(c, attempt.definition().name(), checksum)) {
+            return skip();
+        }
+        return new Outcome(checksum, counts(rows, rows, 0, 0, 0, 0), false);
+    }
+
+    private Outcome staged() throws SQLException, IOException, JobFailedException {
+        Merge.exec(c, "CREATE TEMP TABLE nightshift_stage ON COMMIT DROP AS SELECT "
+                + header.columns().stream().map(Identifiers::quote).collect(Collectors.joining(", "))
+                + " FROM " + Identifiers.quote(p.target()) + " WITH NO DATA");
+        long rows;
+        try {
+            rows = copy(STAGE);
+        } catch (SQLException e) {
+            if (!CopyErrors.badInput(e)) {
+                throw e;
+            }
+            return badFile(CopyErrors.describe(name, e, header));
+        }
+        requireRows(rows);
+        if (ImportLedger.applied(c, attempt.definition().name(), checksum)) {
+            return skip();
+        }
+        Merge.exec(c, "SAVEPOINT nightshift_staged");
+        try {
+            Merge.requireUniqueKeys(c, STAGE, p.key());
+            Merge.Result r = Merge.apply(c, STAGE, spec(true), rows);
+            return new Outcome(checksum, counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0), false);
+        } catch (SQLException e) {
+            if (CopyErrors.CHECK.equals(e.getSQLState())) {
+                // The constraint names the rule but not the row; another attempt would break it again.
+                return badFile(name + ": a row breaks a CHECK constraint of " + p.target() + ": " + e.getMessage());
+            }
+            if (!CopyErrors.UNIQUE.equals(e.getSQLState()) && !CopyErrors.NOT_NULL.equals(e.getSQLState())) {
+                throw e;
+            }
+            Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_staged");
+            Diagnosis d = new Diagnosis(c, file, p, header);
+            return badFile(CopyErrors.UNIQUE.equals(e.getSQLState()) ? d.duplicates() : d.nullIn(e));
+        }
+    }
+
+    /** Fails the run, or with on_bad_row: skip, starts over row by row. */
+    private Outcome badFile(String problem) throws SQLException, IOException, JobFailedException {
+        if (!p.skipBadRows()) {
+            throw new JobFailedException(problem);
+        }
+        Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_file");
+        RowCheck check = new RowCheck(attempt, target, header, file);
+        RowCheck.Checked k = check.run();
+        checksum = k.checksum();
+        if (ImportLedger.applied(c, attempt.definition().name(), checksum)) {
+            return skip();
+        }
+        long staged = k.read() - k.rejected();
+        Merge.requireUniqueKeys(c, STAGE, p.key());
+        // A rejected row's key is unknown, so mirror must not delete what the file may still hold.
+        Merge.Result r;
+        try {
+            r = Merge.apply(c, STAGE, spec(k.rejected() == 0), staged);
+        } catch (SQLException e) {
+            if (CopyErrors.CHECK.equals(e.getSQLState())) {
+                throw new JobFailedException(name + ": a row breaks a CHECK constraint of " + p.target() + ": " + e.getMessage());
+            }
+            throw e;
+        }
+        return new Outcome(checksum, counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()), false);
+    }
+
+    private Merge.Spec spec(boolean mayDelete) {
+        return new Merge.Spec(p.target(), p.key(), header.columns(),
+                mayDelete && p.mode() == ImportParams.Mode.MIRROR, p.mode() != ImportParams.Mode.INSERT_ONLY);
+    }
+
+    private Outcome skip() throws SQLException {
+        Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_file");
+        return new Outcome(checksum, Map.of(), true);
+    }
+
+    private void requireRows(long rows) throws JobFailedException {
+        if (rows == 0) {
+            throw new JobFailedException(name + ": the file has a header but no rows");
+        }
+    }
+
+    /** Streams the file into {@code table} with COPY, hashing the bytes on the way. */
+    private long copy(String table) throws SQLException, IOException {
+        MessageDigest sha = sha256();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+            long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql(table), in, COPY_BUFFER);
+            checksum = HexFormat.of().formatHex(sha.digest());
+            return rows;
+        }
+    }
+
+    private String copySql(String table) {
+        CsvFormat f = p.format();
+        return "COPY " + Identifiers.quote(table) + " ("
+                + header.columns().stream().map(Identifiers::quote).collect(Collectors.joining(", "))
+                + ") FROM STDIN WITH (FORMAT csv, HEADER " + f.header() + ", DELIMITER " + literal(String.valueOf(f.delimiter()))
+                + ", QUOTE " + literal(String.valueOf(f.quote())) + ", NULL " + literal(f.nullString())
+                + ", ENCODING " + literal(f.postgresEncoding()) + ")";
+    }
+
+    /** A string literal; CsvFormat has already refused backslashes and line breaks. */
+    static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, Long> counts(long read, long inserted, long updated, long unchanged, long deleted, long rejected) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("read", read);
+        m.put("inserted", inserted);
+        m.put("updated", updated);
+        m.put("unchanged", unchanged);
+        m.put("deleted", deleted);
+        m.put("rejected", rejected);
+        return m;
+    }
+
+    /** The file's fields → target columns, from its header line (or from {@code columns:} without one). */
+    record Header(List<String> columns, Map<String, String> headerOf) {
+
+        static Header read(Path file, ImportParams p, TargetTable target) throws IOException, JobFailedException {
+            String name = file.getFileName().toString();
+            if (!p.format().header()) {
+                List<String> cols = List.copyOf(p.columns().values());
+                target.requireColumns(cols, "columns");
+                Map<String, String> of = new LinkedHashMap<>();
+                p.columns().forEach((h, col) -> of.put(col, h));
+                return new Header(cols, of);
+            }
+            CsvReader.Record first;
+            try (CsvReader r = new CsvReader(Files.newInputStream(file), p.format())) {
+                first = r.next();
+            }
+            if (first == null || first.fields() == null) {
+                throw new JobFailedException(name + ": line 1: the header cannot be read"
+                        + (first == null ? "" : " (" + first.problem() + ")"));
+            }
+            return map(name, first.fields(), p, target);
+        }
+
+        private static Header map(String name, List<String> headers, ImportParams p, TargetTable target) throws JobFailedException {
+            List<String> cols = new ArrayList<>();
+            Map<String, String> of = new LinkedHashMap<>();
+            List<String> unknown = new ArrayList<>();
+            for (String h : headers) {
+                String col = p.columns().isEmpty() ? (Identifiers.checkName(h) == null ? h : null) : p.columns().get(h);
+                if (col == null || cols.contains(col)) {
+                    unknown.add(h == null ? "(empty)" : "'" + h + "'");
+                } else {
+                    cols.add(col);
+                    of.put(col, h);
+                }
+            }
+            List<String> missing = new ArrayList<>();
+            (p.columns().isEmpty() ? p.key() : p.columns().values()).forEach(col -> {
+                if (!cols.contains(col)) {
+                    missing.add(p.columns().isEmpty() ? "'" + col + "'" : "'" + headerFor(p, col) + "'");
+                }
+            });
+            if (!unknown.isEmpty() || !missing.isEmpty()) {
+                throw new JobFailedException(name + ": line 1: the header does not match the job's columns:"
+                        + (missing.isEmpty() ? "" : " missing " + String.join(", ", missing) + ";")
+                        + (unknown.isEmpty() ? "" : " unknown " + String.join(", ", unknown) + ";")
+                        + " expected " + (p.columns().isEmpty() ? "column names of " + p.target() : String.join(", ", p.columns().keySet())));
+            }
+            target.requireColumns(cols, "columns");
+            return new Header(List.copyOf(cols), of);
+        }
+
+        private static String headerFor(ImportParams p, String col) {
+            return p.columns().entrySet().stream().filter(e -> e.getValue().equals(col)).map(Map.Entry::getKey)
+                    .findFirst().orElse(col);
+        }
+
+        /** "BeginDate (begin_year)" when the header differs from the column, else the column. */
+        String describe(String column) {
+            String h = headerOf.get(column);
+            return h == null || h.equals(column) ? column : h + " (" + column + ")";
+        }
+    }
+}
