@@ -27,6 +27,7 @@ public final class Daemon implements AutoCloseable {
     private final Metrics metrics;
     private final Operations ops;
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Daemon(Settings settings, Database database, Node node, Metrics metrics, Operations ops) {
         this.settings = settings;
@@ -122,6 +123,9 @@ public final class Daemon implements AutoCloseable {
     /** Graceful stop (guarantee 7), then the database pool closes. */
     @Override
     public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         try {
             node.stop();
             ops.close();

@@ -97,7 +97,7 @@ class BadInputTest {
 
         Cli.Result badName = Cli.run(env(jobs), "trigger", "good", "--param", "Region-1=eu");
         assertThat(badName.exitCode()).isEqualTo(2);
-        assertThat(badName.err()).contains("--param Region-1: names are lower-case letters, digits and _");
+        assertThat(badName.err()).contains("param Region-1: names are lower-case letters, digits and _");
 
         Cli.Result unknownJob = Cli.run(env(jobs), "trigger", "nope");
         assertThat(unknownJob.exitCode()).isEqualTo(2);

@@ -43,6 +43,13 @@ class ProcessFailureTest {
         queue = new RunQueue(db.dataSource());
     }
 
+    /** Each test starts from an empty queue: a run another test gave back must not be picked up here. */
+    @org.junit.jupiter.api.AfterEach
+    void emptyQueue() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).until(() -> db.queryLong("SELECT count(*) FROM nightshift.run WHERE state = 'running'") == 0);
+        db.execute("DELETE FROM nightshift.run WHERE state = 'available'");
+    }
+
     private static RunView run(long id) throws Exception {
         return new RunQueries(db.dataSource()).find(id).orElseThrow();
     }
