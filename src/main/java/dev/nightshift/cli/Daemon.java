@@ -6,14 +6,19 @@ import dev.nightshift.db.Database;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.jobs.JobTypes;
 import dev.nightshift.metrics.Metrics;
-import dev.nightshift.schedule.CatalogSync;
+import dev.nightshift.queue.RunQueue;
+import dev.nightshift.schedule.AfterChain;
+import dev.nightshift.schedule.QuartzCluster;
+import dev.nightshift.schedule.ScheduleSync;
+import dev.nightshift.schedule.SchedulerOptions;
 import dev.nightshift.worker.Node;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole daemon of one node, assembled: database, migrations, catalog sync, worker node.
+ * The whole daemon of one node, assembled: database, migrations, catalog and trigger sync, worker
+ * node, Quartz scheduler.
  * {@code nightshift run} wraps it with signal handling; tests start several in one JVM.
  * Thread-safe; stop once.
  */
@@ -24,40 +29,52 @@ public final class Daemon implements AutoCloseable {
     private final Database database;
     private final Node node;
     private final Metrics metrics;
+    private final QuartzCluster quartz;
     private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
-    private Daemon(Settings settings, Database database, Node node, Metrics metrics) {
+    private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz) {
         this.settings = settings;
         this.database = database;
         this.node = node;
         this.metrics = metrics;
+        this.quartz = quartz;
     }
 
     /** Validates the catalog (throws on problems), then starts; waits for the database if it is down. */
     public static Daemon start(Settings settings) {
+        return start(settings, SchedulerOptions.defaults());
+    }
+
+    /** As {@link #start(Settings)}, with the scheduler's intervals given (tests, benchmark). */
+    public static Daemon start(Settings settings, SchedulerOptions scheduling) {
         JobCatalog catalog = JobCatalog.load(settings.jobsDir());
         log.info("nightshift {} starting with {}", Version.current(), settings.describe());
-        Database db = Database.open(settings, settings.workers() + 6);
+        // Quartz's fire threads, its scheduler thread, misfire handler and cluster manager use the pool too.
+        Database db = Database.open(settings, settings.workers() + 6 + scheduling.threads() + 3);
+        Metrics metrics = Metrics.prometheus();
+        QuartzCluster quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
         try {
-            prepare(db, catalog);
-            Metrics metrics = Metrics.prometheus();
+            prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
             Node node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
+            node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
             node.start();
-            return new Daemon(settings, db, node, metrics);
+            quartz.start();
+            return new Daemon(settings, db, node, metrics, quartz);
         } catch (RuntimeException e) {
+            quartz.close();
             db.close();
             throw e;
         }
     }
 
-    /** Migrations and catalog sync, retried while the database cannot be reached. */
-    private static void prepare(Database db, JobCatalog catalog) {
+    /** Migrations, catalog and trigger sync, retried while the database cannot be reached. */
+    private static void prepare(Database db, JobCatalog catalog, ScheduleSync sync) {
         Instant lastWarning = Instant.EPOCH;
         for (int failures = 0; ; failures++) {
             try {
                 db.migrate();
-                CatalogSync.Result r = new CatalogSync(db.dataSource()).sync(catalog);
-                log.info("catalog synced: {} jobs ({} added, {} updated, {} removed)", catalog.size(), r.added(), r.updated(), r.removed());
+                ScheduleSync.Result r = sync.sync(catalog);
+                log.info("catalog synced: {} jobs ({})", catalog.size(), r.describe());
                 return;
             } catch (Exception e) {
                 if (!SqlStates.isConnectionError(e) && !(e.getCause() != null && SqlStates.isConnectionError(e.getCause()))
@@ -94,10 +111,15 @@ public final class Daemon implements AutoCloseable {
         return settings;
     }
 
-    /** Graceful stop (guarantee 7), then the database pool closes. */
+    public QuartzCluster quartz() {
+        return quartz;
+    }
+
+    /** Graceful stop (guarantee 7): Quartz stops firing first, then the node drains, then the pool closes. */
     @Override
     public void close() {
         try {
+            quartz.close();
             node.stop();
             database.close();
         } finally {

@@ -24,6 +24,9 @@ import picocli.CommandLine.Command;
                 ShowCommand.class,
                 CancelCommand.class,
                 RetryCommand.class,
+                JobsCommand.class,
+                PauseCommand.class,
+                ResumeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;
