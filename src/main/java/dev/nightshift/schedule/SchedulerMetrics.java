@@ -52,7 +52,8 @@ final class SchedulerMetrics implements TriggerListener {
         try {
             metrics.misfire(trigger.getJobKey().getName());
             log.info("job {} misfired (it was due at {}); policy: {}", trigger.getJobKey().getName(),
-                    trigger.getNextFireTime(), Triggers.policyName(trigger.getMisfireInstruction()));
+                    trigger.getNextFireTime() == null ? null : trigger.getNextFireTime().toInstant(),
+                    Triggers.policyName(trigger.getMisfireInstruction()));
         } catch (Throwable t) {
             log.warn("could not record the misfire of {}: {}", trigger.getKey(), t.toString());
         }

@@ -39,7 +39,7 @@ final class TriggerSync {
                 scheduler.scheduleJob(Triggers.jobDetail(d), Set.of(Triggers.trigger(d)), true);
                 log.info("job {}: scheduled {} ({}, misfire {}); next fire {}", d.name(), d.schedule().cron(),
                         d.schedule().timezone().getId(), d.schedule().misfire().yamlName(),
-                        scheduler.getTrigger(Triggers.triggerKey(d.name())).getNextFireTime());
+                        scheduler.getTrigger(Triggers.triggerKey(d.name())).getNextFireTime().toInstant());
                 scheduled++;
             } else if (!Triggers.matches(stored, d)) {
                 scheduler.scheduleJob(Triggers.jobDetail(d), Set.of(Triggers.trigger(d)), true);
