@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
                 JobsCommand.class,
                 PauseCommand.class,
                 ResumeCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int OK = 0;

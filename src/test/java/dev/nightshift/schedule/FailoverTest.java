@@ -62,9 +62,8 @@ class FailoverTest {
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.run"))
                     .isEqualTo(db.queryLong("SELECT count(DISTINCT scheduled_at) FROM nightshift.run"));
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE scheduled_at > '" + killed + "'")).isPositive();
-            System.out.printf("victim held the trigger when killed: %s; first slot fired after the kill: %s; duplicate fires absorbed: %s%n",
-                    holding, db.queryString("SELECT min(scheduled_at) - '" + killed + "'::timestamptz FROM nightshift.run WHERE scheduled_at > '" + killed + "'"),
-                    db.queryString("SELECT count(*) FROM nightshift.run WHERE scheduled_at BETWEEN '" + killed.minusSeconds(2) + "' AND '" + killed + "'"));
+            System.out.printf("victim held the trigger when killed: %s; first slot fired after the kill: +%s%n", holding,
+                    db.queryString("SELECT min(scheduled_at) - '" + killed + "'::timestamptz FROM nightshift.run WHERE scheduled_at > '" + killed + "'"));
         } finally {
             victim.destroyForcibly();
         }
