@@ -52,8 +52,9 @@ public final class Daemon implements AutoCloseable {
         // Quartz's fire threads, its scheduler thread, misfire handler and cluster manager use the pool too.
         Database db = Database.open(settings, settings.workers() + 6 + scheduling.threads() + 3);
         Metrics metrics = Metrics.prometheus();
-        QuartzCluster quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
+        QuartzCluster quartz = null;
         try {
+            quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
             prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
             Node node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
@@ -61,7 +62,9 @@ public final class Daemon implements AutoCloseable {
             quartz.start();
             return new Daemon(settings, db, node, metrics, quartz);
         } catch (RuntimeException e) {
-            quartz.close();
+            if (quartz != null) {
+                quartz.close();
+            }
             db.close();
             throw e;
         }

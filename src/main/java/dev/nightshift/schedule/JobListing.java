@@ -81,7 +81,9 @@ public final class JobListing {
         long lastId = rs.getLong(11);
         boolean hasLast = !rs.wasNull();
         Timestamp lastAt = rs.getTimestamp(13);
-        return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+        String zone = rs.getString(5);
+        return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                "Z".equals(zone) ? "UTC" : zone,
                 rs.getString(6), List.of((String[]) rs.getArray(7).getArray()), rs.getBoolean(8), rs.getBoolean(9),
                 hasNext ? Instant.ofEpochMilli(next) : null, hasLast ? lastId : null, rs.getString(12),
                 lastAt == null ? null : lastAt.toInstant());

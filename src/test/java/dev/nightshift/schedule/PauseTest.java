@@ -53,9 +53,16 @@ class PauseTest {
         assertThat(manual.exitCode()).as(manual.err()).isZero();
         assertThat(manual.out()).contains("job tick is paused; manual triggers still run");
 
-        List<?> listed = Json.MAPPER.readValue(Cli.run(env, "jobs", "--json").out(), List.class);
-        assertThat(listed).extracting(j -> ((Map<?, ?>) j).get("name") + "=" + ((Map<?, ?>) j).get("paused"))
-                .containsExactly("tick=true", "tock=false");
+        List<Map<String, Object>> listed = Json.MAPPER.readValue(Cli.run(env, "jobs", "--json").out(),
+                new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() { });
+        assertThat(listed).extracting(j -> j.get("name") + "=" + j.get("paused")).containsExactly("tick=true", "tock=false");
+        assertThat(listed).allSatisfy(j -> {
+            assertThat(j).containsEntry("type", "sql").containsEntry("cron", "* * * * * ?").containsEntry("timezone", "UTC");
+            assertThat(Instant.parse((String) j.get("nextFireTime"))).isAfter(Instant.now().minusSeconds(5));
+            assertThat(j.get("lastRunState")).isNotNull();
+            assertThat(j.get("lastRunAt")).isNotNull();
+        });
+        assertThat(Cli.run(env, "jobs").out()).contains("tick", "* * * * * ?", "UTC", "yes");
 
         Cli.Result resumed = Cli.run(env, "resume", "--all");
         assertThat(resumed.out()).contains("resumed: tick");
