@@ -53,10 +53,11 @@ public final class Daemon implements AutoCloseable {
         Database db = Database.open(settings, settings.workers() + 6 + scheduling.threads() + 3);
         Metrics metrics = Metrics.prometheus();
         QuartzCluster quartz = null;
+        Node node = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
             prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
-            Node node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
+            node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
             node.start();
             quartz.start();
@@ -64,6 +65,9 @@ public final class Daemon implements AutoCloseable {
         } catch (RuntimeException e) {
             if (quartz != null) {
                 quartz.close();
+            }
+            if (node != null) {
+                node.stop();
             }
             db.close();
             throw e;

@@ -11,6 +11,7 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+/** {@code nightshift jobs}: the jobs with their schedules, pause state and latest run. */
 @Command(name = "jobs", mixinStandardHelpOptions = true,
         description = "List the jobs in the database: type, schedule, time zone, next fire time, paused, latest run.")
 final class JobsCommand extends BaseCommand {

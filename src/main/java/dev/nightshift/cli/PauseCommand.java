@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+/** {@code nightshift pause}: no scheduled or chained runs for the jobs until resumed; shared with resume. */
 @Command(name = "pause", mixinStandardHelpOptions = true,
         description = "Pause jobs on every node: no scheduled or after: runs until resumed (manual triggers still run; running runs finish).")
 final class PauseCommand extends BaseCommand {

@@ -3,6 +3,7 @@ package dev.nightshift.cli;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 
+/** {@code nightshift resume}: the counterpart of {@link PauseCommand}. */
 @Command(name = "resume", mixinStandardHelpOptions = true,
         description = "Resume paused jobs: their next slots fire again (slots missed while paused are not made up).")
 final class ResumeCommand extends BaseCommand {

@@ -9,6 +9,7 @@ import dev.nightshift.schedule.SchedulerOptions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import picocli.CommandLine.Command;
 
+/** {@code nightshift sync}: job rows and Quartz triggers from the catalog, as the daemon does at start. */
 @Command(name = "sync", mixinStandardHelpOptions = true,
         description = "Write the job catalog into the database and its schedules into Quartz (run also does this at start).")
 final class SyncCommand extends BaseCommand {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+/** {@code after:} chaining: dependents enqueued with the parent's success, never on failure, never twice. */
 class ChainingTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

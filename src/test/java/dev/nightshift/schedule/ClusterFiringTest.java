@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+/** Guarantee 1 on a live cluster: three Quartz nodes, one every-second job, one run per slot. */
 class ClusterFiringTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

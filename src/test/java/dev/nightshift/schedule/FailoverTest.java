@@ -17,6 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+/** A scheduler node killed with SIGKILL in a JVM of its own: the others take over its trigger. */
 class FailoverTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+/** The misfire policies after the whole cluster was down: fire-once catches up once, skip does not. */
 class MisfireTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -17,6 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+/** Pause and resume through the CLI while several nodes fire; the {@code jobs} listing. */
 class PauseTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

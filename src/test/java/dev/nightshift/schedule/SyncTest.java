@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+/** The catalog → job rows and Quartz triggers sync: changes, removals, and nodes syncing at once. */
 class SyncTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
