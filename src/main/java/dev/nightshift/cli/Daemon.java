@@ -7,16 +7,22 @@ import dev.nightshift.db.SqlStates;
 import dev.nightshift.http.Operations;
 import dev.nightshift.jobs.JobTypes;
 import dev.nightshift.metrics.Metrics;
-import dev.nightshift.schedule.CatalogSync;
+import dev.nightshift.queue.RunQueue;
+import dev.nightshift.schedule.AfterChain;
+import dev.nightshift.schedule.QuartzCluster;
+import dev.nightshift.schedule.ScheduleSync;
+import dev.nightshift.schedule.SchedulerOptions;
 import dev.nightshift.worker.Node;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole daemon of one node, assembled: database, migrations, catalog sync, worker node.
- * {@code nightshift run} wraps it with signal handling; tests start several in one JVM.
- * Thread-safe; stop once.
+ * The whole daemon of one node, assembled: database, HTTP port, migrations, catalog and trigger
+ * sync, worker node, Quartz. {@code nightshift run} wraps it with signal handling; tests start
+ * several in one JVM. Thread-safe; stop once.
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -25,56 +31,72 @@ public final class Daemon implements AutoCloseable {
     private final Database database;
     private final Node node;
     private final Metrics metrics;
+    private final QuartzCluster quartz;
     private final Operations ops;
-    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicBoolean closing = new AtomicBoolean();
 
-    private Daemon(Settings settings, Database database, Node node, Metrics metrics, Operations ops) {
+    private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops) {
         this.settings = settings;
         this.database = database;
         this.node = node;
         this.metrics = metrics;
+        this.quartz = quartz;
         this.ops = ops;
-    }
-
-    /** For /readyz. Issue #3 replaces this with the Quartz scheduler's own state once it lands in the daemon. */
-    private static boolean schedulerStarted() {
-        return true;
     }
 
     /** Validates the catalog (throws on problems), then starts; waits for the database if it is down. */
     public static Daemon start(Settings settings) {
+        return start(settings, SchedulerOptions.defaults());
+    }
+
+    /**
+     * As {@link #start(Settings)}, with the scheduler's intervals given (tests, benchmark). The
+     * HTTP port opens first, so /livez answers (and /readyz says why not ready) while the daemon
+     * waits for its database.
+     */
+    public static Daemon start(Settings settings, SchedulerOptions scheduling) {
         JobCatalog catalog = JobCatalog.load(settings.jobsDir());
         log.info("nightshift {} starting with {}", Version.current(), settings.describe());
-        Database db = Database.open(settings, settings.workers() + 6);
+        // Quartz's fire threads, its scheduler thread, misfire handler and cluster manager use the pool too.
+        Database db = Database.open(settings, settings.workers() + 6 + scheduling.threads() + 3);
+        Metrics metrics = Metrics.prometheus(Version.current());
+        QuartzCluster quartz = null;
+        Node node = null;
+        Operations ops = null;
         try {
-            prepare(db, catalog);
-            Metrics metrics = Metrics.prometheus(Version.current());
-            Node node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
+            quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
+            node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
+            ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
+            prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
+            node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
             node.start();
-            Operations ops;
-            try {
-                ops = Operations.start(settings, db, node, metrics, catalog, Daemon::schedulerStarted);
-            } catch (RuntimeException e) {
-                node.stop();
-                metrics.close();
-                throw e;
-            }
-            return new Daemon(settings, db, node, metrics, ops);
+            quartz.start();
+            return new Daemon(settings, db, node, metrics, quartz, ops);
         } catch (RuntimeException e) {
+            if (quartz != null) {
+                quartz.close();
+            }
+            if (node != null) {
+                node.stop();
+            }
+            if (ops != null) {
+                ops.close();
+            }
+            metrics.close();
             db.close();
             throw e;
         }
     }
 
-    /** Migrations and catalog sync, retried while the database cannot be reached. */
-    private static void prepare(Database db, JobCatalog catalog) {
+    /** Migrations, catalog and trigger sync, retried while the database cannot be reached. */
+    private static void prepare(Database db, JobCatalog catalog, ScheduleSync sync) {
         Instant lastWarning = Instant.EPOCH;
         for (int failures = 0; ; failures++) {
             try {
                 db.migrate();
-                CatalogSync.Result r = new CatalogSync(db.dataSource()).sync(catalog);
-                log.info("catalog synced: {} jobs ({} added, {} updated, {} removed)", catalog.size(), r.added(), r.updated(), r.removed());
+                ScheduleSync.Result r = sync.sync(catalog);
+                log.info("catalog synced: {} jobs ({})", catalog.size(), r.describe());
                 return;
             } catch (Exception e) {
                 if (!SqlStates.isConnectionError(e) && !(e.getCause() != null && SqlStates.isConnectionError(e.getCause()))
@@ -111,6 +133,10 @@ public final class Daemon implements AutoCloseable {
         return settings;
     }
 
+    public QuartzCluster quartz() {
+        return quartz;
+    }
+
     /** The bound HTTP port (the configured one, or the one picked for port 0). */
     public int httpPort() {
         return ops.port();
@@ -120,13 +146,17 @@ public final class Daemon implements AutoCloseable {
         return ops;
     }
 
-    /** Graceful stop (guarantee 7), then the database pool closes. */
+    /**
+     * Graceful stop (guarantee 7): Quartz stops firing first, then the node drains (the HTTP port
+     * meanwhile says "draining"), then the port and the pool close.
+     */
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
         try {
+            quartz.close();
             node.stop();
             ops.close();
             database.close();

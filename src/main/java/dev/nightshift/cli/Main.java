@@ -25,6 +25,9 @@ import picocli.CommandLine.Command;
                 ShowCommand.class,
                 CancelCommand.class,
                 RetryCommand.class,
+                JobsCommand.class,
+                PauseCommand.class,
+                ResumeCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -67,10 +70,16 @@ public final class Main implements Runnable {
             line.getErr().println("error: " + describe(e));
             return FAILED;
         });
-        int code = cl.execute(args);
-        out.flush();
-        err.flush();
-        return code;
+        // Short commands quiet the logs; in a JVM that goes on (tests) the level comes back afterwards.
+        var root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        var level = root.getLevel();
+        try {
+            return cl.execute(args);
+        } finally {
+            root.setLevel(level);
+            out.flush();
+            err.flush();
+        }
     }
 
     /** A one-line account of an unexpected failure, with its SQLSTATE when it has one. */

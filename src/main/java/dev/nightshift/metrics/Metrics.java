@@ -180,6 +180,32 @@ public final class Metrics implements AutoCloseable {
         }).set(Math.round(epochSeconds * 1000));
     }
 
+    /** Fire lag buckets from 10 ms to 2 min: on time is well under a second; a minute is Quartz's default misfire threshold. */
+    static final Duration[] LAG_BUCKETS = {
+            Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
+            Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofMinutes(1),
+            Duration.ofMinutes(2)};
+
+    /** A Quartz trigger fired this late after its scheduled time (fires of this node only). */
+    public void fireLag(String job, Duration lag) {
+        Timer.builder("nightshift.scheduler.fire.lag")
+                .description("Time from a schedule's slot to its fire on this node")
+                .tags("job_name", job)
+                .serviceLevelObjectives(LAG_BUCKETS)
+                .register(registry)
+                .record(lag);
+    }
+
+    /** One fire handled by this node: enqueued, duplicate (slot already had its run), paused, removed or failed. */
+    public void schedulerFire(String job, String result) {
+        Counter.builder("nightshift.scheduler.fires")
+                .description("Quartz fires handled by this node, by what they did")
+                .tags("job_name", job, "result", result)
+                .register(registry)
+                .increment();
+    }
+
     public void rescued(int n) {
         rescued.increment(n);
     }

@@ -21,9 +21,10 @@ import javax.sql.DataSource;
 import org.quartz.CronExpression;
 
 /**
- * Read-only view of the jobs in {@code nightshift.job} with their latest runs, for the HTTP API
- * and the dashboard. The next fire time is computed from the stored cron expression, so it is
- * right for any node whether or not its scheduler holds the trigger. Thread-safe.
+ * Read-only view of the jobs in {@code nightshift.job} with their latest runs, for the
+ * {@code jobs} command, the HTTP API and the dashboard. The next fire time is Quartz's, from its
+ * trigger row; before the scheduler has synced a trigger it is computed from the stored cron
+ * expression. Thread-safe.
  */
 public final class JobListing {
     private static final String SQL = """
@@ -32,11 +33,15 @@ public final class JobListing {
                    (SELECT s.finished_at FROM nightshift.run s
                      WHERE s.job_name = j.name AND s.state = 'succeeded' ORDER BY s.id DESC LIMIT 1) AS last_success,
                    (SELECT count(*) FROM nightshift.run b WHERE b.job_name = j.name AND b.state = 'running') AS running,
-                   (SELECT count(*) FROM nightshift.run a WHERE a.job_name = j.name AND a.state = 'available') AS waiting
+                   (SELECT count(*) FROM nightshift.run a WHERE a.job_name = j.name AND a.state = 'available') AS waiting,
+                   j.removed_at IS NOT NULL AS removed,
+                   t.next_fire_time
             FROM nightshift.job j
+            LEFT JOIN nightshift.qrtz_triggers t
+                   ON t.sched_name = ? AND t.trigger_group = ? AND t.trigger_name = j.name
             LEFT JOIN LATERAL (SELECT r.id, r.state, r.finished_at, r.last_error FROM nightshift.run r
                                WHERE r.job_name = j.name ORDER BY r.id DESC LIMIT 1) lr ON true
-            WHERE j.removed_at IS NULL AND (?::text IS NULL OR j.name = ?)
+            WHERE (? OR j.removed_at IS NULL) AND (?::text IS NULL OR j.name = ?)
             ORDER BY j.name
             """;
 
@@ -48,18 +53,26 @@ public final class JobListing {
 
     /** Every job of the catalog, by name. */
     public List<JobView> all() throws SQLException {
-        return query(null);
+        return query(null, false);
+    }
+
+    /** Current jobs by name; with {@code includeRemoved}, also those gone from the catalog. */
+    public List<JobView> list(boolean includeRemoved) throws SQLException {
+        return query(null, includeRemoved);
     }
 
     public Optional<JobView> find(String name) throws SQLException {
-        return query(name).stream().findFirst();
+        return query(name, false).stream().findFirst();
     }
 
-    private List<JobView> query(String name) throws SQLException {
+    private List<JobView> query(String name, boolean includeRemoved) throws SQLException {
         return Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement(SQL)) {
-                ps.setString(1, name);
-                ps.setString(2, name);
+                ps.setString(1, QuartzCluster.NAME);     // sched_name
+                ps.setString(2, QuartzCluster.GROUP);    // trigger_group
+                ps.setBoolean(3, includeRemoved);        // removed jobs too
+                ps.setString(4, name);                   // one job, or all
+                ps.setString(5, name);
                 List<JobView> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -80,9 +93,11 @@ public final class JobListing {
         Long lastId = (Long) rs.getObject(8);
         JobView.LastRun last = lastId == null ? null
                 : new JobView.LastRun(lastId, rs.getString(9), instant(rs.getTimestamp(10)), rs.getString(11));
-        return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), schedule, paused, rs.getInt(4), rs.getInt(5),
-                after, paused || schedule == null ? null : nextFire(schedule, Instant.now()), last,
-                instant(rs.getTimestamp(12)), rs.getInt(13), rs.getInt(14));
+        long quartzNext = rs.getLong(16);
+        Instant next = !rs.wasNull() ? Instant.ofEpochMilli(quartzNext)
+                : schedule == null ? null : nextFire(schedule, Instant.now());
+        return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), schedule, paused, rs.getBoolean(15),
+                rs.getInt(4), rs.getInt(5), after, next, last, instant(rs.getTimestamp(12)), rs.getInt(13), rs.getInt(14));
     }
 
     private static Map<String, String> schedule(JsonNode s) {
@@ -91,7 +106,8 @@ public final class JobListing {
         }
         Map<String, String> m = new LinkedHashMap<>();
         m.put("cron", s.get("cron").asText());
-        m.put("timezone", s.path("timezone").asText("UTC"));
+        String zone = s.path("timezone").asText("UTC");
+        m.put("timezone", "Z".equals(zone) ? "UTC" : zone);
         m.put("misfire", s.path("misfire").asText("fire-once"));
         return m;
     }

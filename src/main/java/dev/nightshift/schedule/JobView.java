@@ -9,7 +9,8 @@ import java.util.Map;
  * runs stand.
  *
  * @param schedule   cron, timezone and misfire, or null for a job that only runs when triggered
- * @param nextFireAt the schedule's next slot after now, null when unscheduled or paused
+ * @param removed    gone from the catalog (listed only on request; its runs are kept)
+ * @param nextFireAt the schedule's next slot (Quartz keeps firing a paused job's trigger; its fires add no run)
  * @param lastRun    the newest run of the job, whatever its state, or null
  */
 public record JobView(
@@ -18,6 +19,7 @@ public record JobView(
         String description,
         Map<String, String> schedule,
         boolean paused,
+        boolean removed,
         int concurrency,
         int maxAttempts,
         List<String> after,

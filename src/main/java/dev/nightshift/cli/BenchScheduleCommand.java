@@ -1,0 +1,154 @@
+package dev.nightshift.cli;
+
+import dev.nightshift.config.Setting;
+import dev.nightshift.config.Settings;
+import dev.nightshift.config.SettingsLoader;
+import dev.nightshift.db.Database;
+import dev.nightshift.schedule.SchedulerOptions;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code nightshift bench schedule}: many jobs firing every minute on several scheduler nodes (in
+ * this process, each with its own pool and Quartz instance), in a scratch database. Reports the
+ * lag from each slot to its run's insert, misfires and slots without exactly one run.
+ */
+@Command(name = "schedule", mixinStandardHelpOptions = true,
+        description = "Fire JOBS jobs every minute on NODES scheduler nodes for MINUTES minutes; report fire lag, misfires, missing and duplicate slots.")
+final class BenchScheduleCommand implements Callable<Integer> {
+    private static final Pattern URL_DATABASE = Pattern.compile("^(jdbc:postgresql://[^/?]*/)([^?]*)(.*)$");
+
+    @CommandLine.Mixin
+    CommonOptions options;
+
+    @CommandLine.ParentCommand
+    BenchCommand bench;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--jobs", defaultValue = "1000", description = "scheduled jobs, each firing at second 0 of every minute (default 1000)")
+    int jobs;
+
+    @Option(names = "--nodes", defaultValue = "3", description = "scheduler nodes (default 3)")
+    int nodes;
+
+    @Option(names = "--minutes", defaultValue = "5", description = "slots measured, one a minute (default 5)")
+    int minutes;
+
+    @Option(names = "--threads", defaultValue = "8", description = "Quartz threads per node (default 8)")
+    int threads;
+
+    @Override
+    public Integer call() throws Exception {
+        BaseCommand.quietLogs();
+        if (jobs < 1 || jobs > 100_000 || nodes < 1 || nodes > 16 || minutes < 1 || minutes > 120) {
+            throw new UsageException("--jobs 1..100000, --nodes 1..16, --minutes 1..120");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Settings base = options.settings(bench.main.env);
+        String scratch = "nightshift_bench_" + ProcessHandle.current().pid();
+        try (Database admin = Database.open(base, 2)) {
+            execute(admin, "CREATE DATABASE " + scratch);
+            try {
+                Path dir = writeJobs();
+                Settings s = scratchSettings(base, admin.url(), scratch, dir);
+                BenchResult r = measure(s);
+                r.print(out, jobs, nodes, minutes, threads);
+                return r.goalMet() ? Main.OK : Main.FAILED;
+            } finally {
+                execute(admin, "DROP DATABASE IF EXISTS " + scratch + " WITH (FORCE)");
+            }
+        }
+    }
+
+    private BenchResult measure(Settings s) throws Exception {
+        SchedulerOptions scheduling = SchedulerOptions.defaults().withThreads(threads);
+        List<CompletableFuture<Daemon>> starting = new ArrayList<>();
+        for (int i = 1; i <= nodes; i++) {
+            Settings node = s.withNodeName("bench-" + i);
+            starting.add(CompletableFuture.supplyAsync(() -> Daemon.start(node, scheduling)));
+        }
+        List<Daemon> daemons = starting.stream().map(CompletableFuture::join).toList();
+        try {
+            // The first measured slot is a full minute boundary at least 10 s away, past the start-up.
+            Instant first = Instant.now().plusSeconds(10).truncatedTo(ChronoUnit.MINUTES).plus(1, ChronoUnit.MINUTES);
+            Instant last = first.plus(minutes - 1L, ChronoUnit.MINUTES);
+            spec.commandLine().getOut().printf("%d nodes started; measuring the slots %s to %s%n", nodes, first, last);
+            spec.commandLine().getOut().flush();
+            waitUntil(last.plusSeconds(30));
+            return BenchResult.collect(daemons.get(0).database().dataSource(), daemons, first, last, jobs);
+        } finally {
+            daemons.forEach(Daemon::close);
+        }
+    }
+
+    private static void waitUntil(Instant t) throws InterruptedException {
+        long ms;
+        while ((ms = Duration.between(Instant.now(), t).toMillis()) > 0) {
+            Thread.sleep(Math.min(ms, 1_000));
+        }
+    }
+
+    private Path writeJobs() throws IOException {
+        Path dir = Files.createTempDirectory("nightshift-bench-schedule");
+        dir.toFile().deleteOnExit();
+        for (int i = 1; i <= jobs; i++) {
+            String name = "bench-%05d".formatted(i);
+            Path f = dir.resolve(name + ".yaml");
+            Files.writeString(f, """
+                    name: %s
+                    type: sql
+                    schedule:
+                      cron: "0 * * * * ?"
+                      misfire: fire-once
+                    params:
+                      sql: SELECT 1
+                    """.formatted(name));
+            f.toFile().deleteOnExit();
+        }
+        return dir;
+    }
+
+    private Settings scratchSettings(Settings base, String adminUrl, String database, Path jobsDir) {
+        Matcher m = URL_DATABASE.matcher(adminUrl);
+        if (!m.matches()) {
+            throw new UsageException("cannot derive a scratch database URL from the configured db_url");
+        }
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.DB_URL, m.group(1) + database + m.group(3));
+        flags.put(Setting.DB_USER, base.dbUser() != null ? base.dbUser() : base.embedded() ? "postgres" : null);
+        flags.put(Setting.DB_PASSWORD, base.dbPassword());
+        flags.put(Setting.JOBS_DIR, jobsDir.toString());
+        flags.put(Setting.HOME, base.home().toString());
+        flags.put(Setting.WORKERS, "2");
+        flags.put(Setting.HTTP_PORT, "0");
+        return SettingsLoader.load(Map.of(), null, flags);
+    }
+
+    private static void execute(Database db, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            st.execute(sql);
+        }
+    }
+}

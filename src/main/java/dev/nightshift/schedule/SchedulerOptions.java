@@ -1,0 +1,48 @@
+package dev.nightshift.schedule;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How one node's Quartz scheduler runs. The defaults suit production; tests and the benchmark
+ * shorten the intervals.
+ *
+ * @param threads          Quartz worker threads; each firing only inserts a run, so few are needed
+ * @param misfireThreshold how late a fire may be and still count as on time; later is a misfire,
+ *                         handled by the job's policy (fire-once or skip)
+ * @param checkinInterval  how often the node tells the cluster it is alive; a node silent for
+ *                         about this plus 7.5 s is declared dead and its fires recovered
+ * @param idleWait         how long an idle scheduler waits before looking for triggers again,
+ *                         which bounds how late a trigger added by another process is noticed
+ */
+public record SchedulerOptions(int threads, Duration misfireThreshold, Duration checkinInterval, Duration idleWait) {
+
+    public SchedulerOptions {
+        Objects.requireNonNull(misfireThreshold, "misfireThreshold");
+        Objects.requireNonNull(checkinInterval, "checkinInterval");
+        Objects.requireNonNull(idleWait, "idleWait");
+        if (threads < 1 || threads > 100) {
+            throw new IllegalArgumentException("scheduler threads must be between 1 and 100, got " + threads);
+        }
+        if (misfireThreshold.toMillis() < 100 || checkinInterval.toMillis() < 100 || idleWait.toMillis() < 100) {
+            throw new IllegalArgumentException("scheduler intervals must be at least 100 ms");
+        }
+    }
+
+    /** Quartz's own 60 s misfire threshold: a slot fired within a minute of its time is not a misfire. */
+    public static SchedulerOptions defaults() {
+        return new SchedulerOptions(8, Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(5));
+    }
+
+    public SchedulerOptions withThreads(int n) {
+        return new SchedulerOptions(n, misfireThreshold, checkinInterval, idleWait);
+    }
+
+    public SchedulerOptions withMisfireThreshold(Duration d) {
+        return new SchedulerOptions(threads, d, checkinInterval, idleWait);
+    }
+
+    public SchedulerOptions withCheckinInterval(Duration d) {
+        return new SchedulerOptions(threads, misfireThreshold, d, idleWait);
+    }
+}
