@@ -149,11 +149,11 @@ public final class RunQueue {
 
     private static List<ClaimedRun> claimRuns(Connection c, String node, int max, List<String> jobs, boolean forThisSession)
             throws SQLException {
+        // The candidates are picked in a MATERIALIZED CTE, evaluated exactly once: as a plain
+        // "WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)" the planner may rescan the
+        // sub-select, and each rescan skips the rows the previous one locked, claiming more than n.
         String sql = """
-                UPDATE nightshift.run r
-                SET state = 'running', attempt = r.attempt + 1, node = ?, started_at = clock_timestamp(),
-                    finished_at = NULL, backend_pid = CASE WHEN ? THEN pg_backend_pid() END, cancel_requested = false
-                WHERE r.id IN (
+                WITH picked AS MATERIALIZED (
                     SELECT c.id FROM nightshift.run c
                     WHERE c.id IN (
                         SELECT d.id
@@ -169,23 +169,31 @@ public final class RunQueue {
                     ORDER BY c.run_at, c.id
                     LIMIT ?
                     FOR UPDATE SKIP LOCKED)
-                  AND r.state = 'available'
+                UPDATE nightshift.run r
+                SET state = 'running', attempt = r.attempt + 1, node = ?, started_at = clock_timestamp(),
+                    finished_at = NULL, backend_pid = CASE WHEN ? THEN pg_backend_pid() END, cancel_requested = false
+                FROM picked
+                WHERE r.id = picked.id AND r.state = 'available'
                 RETURNING r.id, r.job_name, r.attempt, r.max_attempts, r.trigger, r.params::text, r.created_at,
                           r.started_at, pg_advisory_lock_shared(%s)
                 """.formatted(RunLock.SQL_KEY);
         List<ClaimedRun> runs = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, node);                                          // node
-            ps.setBoolean(2, forThisSession);                               // backend_pid known now?
-            ps.setInt(3, max);                                              // per job: never more than asked for
-            ps.setArray(4, c.createArrayOf("text", jobs.toArray()));       // job names locked above
-            ps.setInt(5, max);                                              // idle workers
+            ps.setInt(1, max);                                              // per job: never more than asked for
+            ps.setArray(2, c.createArrayOf("text", jobs.toArray()));       // job names locked above
+            ps.setInt(3, max);                                              // idle workers
+            ps.setString(4, node);                                          // node
+            ps.setBoolean(5, forThisSession);                               // backend_pid known now?
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     runs.add(new ClaimedRun(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5),
                             Json.stringMap(rs.getString(6)), rs.getTimestamp(7).toInstant(), rs.getTimestamp(8).toInstant(), node));
                 }
             }
+        }
+        if (runs.size() > max) {
+            // Thrown inside the claim's transaction: it rolls back, so nothing stays claimed.
+            throw new IllegalStateException("claim of at most " + max + " runs returned " + runs.size());
         }
         return runs;
     }

@@ -31,7 +31,9 @@ final class WorkerTask implements Runnable {
 
     @Override
     public void run() {
+        Connection held = null;
         try (Connection c = node.database().dataSource().getConnection()) {
+            held = c;
             boolean mine;
             try {
                 mine = node.queue().start(c, first);
@@ -48,6 +50,10 @@ final class WorkerTask implements Runnable {
                 run = node.draining() ? null : next(c);
             }
         } catch (Throwable t) {
+            // The session may still hold a run's lock: never hand it back to the pool.
+            if (held != null) {
+                node.database().evict(held);
+            }
             log.error("worker failed; its run, if any, goes to the rescuer: {}", t.toString());
         } finally {
             handOffDone();
@@ -63,9 +69,9 @@ final class WorkerTask implements Runnable {
         try {
             List<ClaimedRun> runs = node.queue().claim(c, node.settings().nodeName(), 1, true);
             return runs.isEmpty() ? null : runs.get(0);
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
             node.database().evict(c);
-            log.debug("worker's own claim failed; back to the claimer: {}", e.toString());
+            log.warn("worker's own claim failed; back to the claimer: {}", e.toString());
             return null;
         }
     }
