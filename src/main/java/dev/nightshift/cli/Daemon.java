@@ -147,8 +147,9 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Graceful stop (guarantee 7): Quartz stops firing first, then the node drains (the HTTP port
-     * meanwhile says "draining"), then the port and the pool close.
+     * Graceful stop (guarantee 7): the node stops claiming and drains (the HTTP port meanwhile says
+     * "draining"); Quartz keeps firing meanwhile, since the runs it enqueues go to the other nodes;
+     * then Quartz stops without firing, and the port and the pool close.
      */
     @Override
     public void close() {
@@ -156,8 +157,8 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         try {
-            quartz.close();
             node.stop();
+            quartz.close();
             ops.close();
             database.close();
             metrics.close();
