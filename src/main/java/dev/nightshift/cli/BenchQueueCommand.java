@@ -49,6 +49,9 @@ final class BenchQueueCommand implements Callable<Integer> {
     @Option(names = "--latency-samples", defaultValue = "300", description = "single enqueues on an idle queue (default 300)")
     int samples;
 
+    @Option(names = "--jobs", defaultValue = "1", description = "spread the runs over this many no-op jobs (default 1)")
+    int jobs;
+
     private int workers;
 
     @Override
@@ -62,13 +65,20 @@ final class BenchQueueCommand implements Callable<Integer> {
         if (samples < 10 || samples > 100_000) {
             throw new UsageException("--latency-samples must be between 10 and 100000");
         }
+        if (jobs < 1 || jobs > 1000) {
+            throw new UsageException("--jobs must be between 1 and 1000");
+        }
         var out = spec.commandLine().getOut();
         try (ScratchDatabase scratch = new ScratchDatabase(base, "queue")) {
             Settings s = scratch.settings(base, Map.of(Setting.POLL_INTERVAL, "1s", Setting.WORKERS, Integer.toString(workers)));
             try (Database db = Database.open(s, workers + 6)) {
                 db.migrate();
                 double baseline = baseline(db);
-                JobCatalog catalog = JobCatalog.of(List.of(noop()));
+                List<JobDefinition> noops = new ArrayList<>();
+                for (int j = 1; j <= jobs; j++) {
+                    noops.add(noop(j));
+                }
+                JobCatalog catalog = JobCatalog.of(noops);
                 new CatalogSync(db.dataSource()).sync(catalog);
                 Node node = new Node(s, db, catalog, JobTypes.standard(), Metrics.prometheus());
                 node.start();
@@ -76,7 +86,8 @@ final class BenchQueueCommand implements Callable<Integer> {
                     awaitReady(node);
                     Drain drain = drain(db);
                     Latency idle = idleLatency(db);
-                    out.printf("nightshift bench queue: %d runs, %d workers, PostgreSQL %s%n", runs, workers, serverVersion(db));
+                    out.printf("nightshift bench queue: %d runs of %d job(s), %d workers, PostgreSQL %s%n", runs, jobs, workers,
+                            serverVersion(db));
                     out.printf("  baseline (bare UPDATE+COMMIT on %d connections): %,.0f ops/s%n", workers, baseline);
                     out.printf("  enqueue (one transaction):                        %,.0f runs/s%n", drain.enqueueRate);
                     out.printf("  drain throughput:                                 %,.0f runs/s%n", drain.rate);
@@ -91,8 +102,8 @@ final class BenchQueueCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    private JobDefinition noop() {
-        return new JobDefinition("bench-noop", "no-op run for bench queue", JobKind.SQL, null, null, 1,
+    private static JobDefinition noop(int n) {
+        return new JobDefinition("bench-noop-" + n, "no-op run for bench queue", JobKind.SQL, null, null, 1,
                 Duration.ofSeconds(1), 1000, List.of(), new SqlParams("SELECT 1", null, true), Path.of("(bench)"));
     }
 
@@ -146,7 +157,7 @@ final class BenchQueueCommand implements Callable<Integer> {
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
             for (int i = 0; i < runs; i++) {
-                queue.enqueue(c, NewRun.manual("bench-noop", Map.of(), null));
+                queue.enqueue(c, NewRun.manual("bench-noop-" + (1 + i % jobs), Map.of(), null));
             }
             c.commit();
         }
@@ -170,7 +181,7 @@ final class BenchQueueCommand implements Callable<Integer> {
         }
         RunQueue queue = new RunQueue(db.dataSource());
         for (int i = 0; i < samples; i++) {
-            long id = queue.enqueue(NewRun.manual("bench-noop", Map.of(), null)).id();
+            long id = queue.enqueue(NewRun.manual("bench-noop-1", Map.of(), null)).id();
             while (count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
                 Thread.sleep(2);
             }

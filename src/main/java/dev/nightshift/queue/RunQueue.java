@@ -108,82 +108,17 @@ public final class RunQueue {
      *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
      */
     public List<ClaimedRun> claim(Connection c, String node, int max, boolean forThisSession) throws SQLException {
-        return Tx.once(c, tx -> {
-            List<String> jobs = lockClaimableJobs(tx);
-            if (jobs.isEmpty()) {
-                return List.of();
-            }
-            return claimRuns(tx, node, max, jobs, forThisSession);
-        });
-    }
-
-    /**
-     * Locks the jobs that have due runs and a free concurrency slot, in name order (no deadlock
-     * between claimers). Holding a job's row lock makes this transaction the only one claiming
-     * that job's runs, so the running count read next cannot be stale.
-     */
-    private static List<String> lockClaimableJobs(Connection c) throws SQLException {
-        // Losing a claim in a crash is harmless (the run stays available), so the claim need not
-        // wait for its WAL flush (the run's completion is durable); and a claimer never queues
-        // long behind a stuck one. Both settings last until this transaction ends.
-        String sql = """
-                WITH settings AS (SELECT set_config('synchronous_commit', 'off', true) AS a,
-                                         set_config('lock_timeout', '2s', true) AS b)
-                SELECT j.name
-                FROM settings, nightshift.job j
-                WHERE EXISTS (SELECT 1 FROM nightshift.run a
-                              WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now())
-                  AND j.concurrency > (SELECT count(*) FROM nightshift.run b
-                                       WHERE b.job_name = j.name AND b.state = 'running')
-                ORDER BY j.name
-                FOR NO KEY UPDATE OF j
-                """;
-        List<String> names = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
-    }
-
-    private static List<ClaimedRun> claimRuns(Connection c, String node, int max, List<String> jobs, boolean forThisSession)
-            throws SQLException {
-        // The candidates are picked in a MATERIALIZED CTE, evaluated exactly once: as a plain
-        // "WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)" the planner may rescan the
-        // sub-select, and each rescan skips the rows the previous one locked, claiming more than n.
-        String sql = """
-                WITH picked AS MATERIALIZED (
-                    SELECT c.id FROM nightshift.run c
-                    WHERE c.id IN (
-                        SELECT d.id
-                        FROM nightshift.job j
-                        CROSS JOIN LATERAL (
-                            SELECT a.id FROM nightshift.run a
-                            WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
-                            ORDER BY a.run_at, a.id
-                            LIMIT least(?, greatest(j.concurrency - (SELECT count(*) FROM nightshift.run b
-                                                                     WHERE b.job_name = j.name AND b.state = 'running'), 0))
-                        ) d
-                        WHERE j.name = ANY (?))
-                    ORDER BY c.run_at, c.id
-                    LIMIT ?
-                    FOR UPDATE SKIP LOCKED)
-                UPDATE nightshift.run r
-                SET state = 'running', attempt = r.attempt + 1, node = ?, started_at = clock_timestamp(),
-                    finished_at = NULL, backend_pid = CASE WHEN ? THEN pg_backend_pid() END, cancel_requested = false
-                FROM picked
-                WHERE r.id = picked.id AND r.state = 'available'
-                RETURNING r.id, r.job_name, r.attempt, r.max_attempts, r.trigger, r.params::text, r.created_at,
-                          r.started_at, pg_advisory_lock_shared(%s)
-                """.formatted(RunLock.SQL_KEY);
+        // One call, in its own transaction (autocommit): see V4__claim_function.sql for the two
+        // statements inside and why they run server-side.
+        c.setAutoCommit(true);
         List<ClaimedRun> runs = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setInt(1, max);                                              // per job: never more than asked for
-            ps.setArray(2, c.createArrayOf("text", jobs.toArray()));       // job names locked above
-            ps.setInt(3, max);                                              // idle workers
-            ps.setString(4, node);                                          // node
-            ps.setBoolean(5, forThisSession);                               // backend_pid known now?
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at
+                FROM nightshift.claim_runs(?, ?, ?)
+                """)) {
+            ps.setString(1, node);                  // owner node
+            ps.setInt(2, max);                      // idle workers
+            ps.setBoolean(3, forThisSession);       // backend_pid known now?
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     runs.add(new ClaimedRun(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5),
@@ -192,7 +127,6 @@ public final class RunQueue {
             }
         }
         if (runs.size() > max) {
-            // Thrown inside the claim's transaction: it rolls back, so nothing stays claimed.
             throw new IllegalStateException("claim of at most " + max + " runs returned " + runs.size());
         }
         return runs;
