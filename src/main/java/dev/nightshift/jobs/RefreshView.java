@@ -55,7 +55,8 @@ final class RefreshView implements JobType {
             ps.setString(1, Identifiers.quote(view));   // to_regclass
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new JobFailedException(view + " does not exist or is not a materialized view");
+                    // Retried with backoff, not dead at once: another job (a schema job) may create it.
+                    throw new SQLException(view + " does not exist or is not a materialized view", "42P01");
                 }
                 return new ViewState(rs.getBoolean(1), rs.getBoolean(2));
             }

@@ -39,7 +39,8 @@ record TargetTable(String name, Map<String, Column> columns) {
             }
         }
         if (cols.isEmpty()) {
-            throw new JobFailedException("target " + name + " does not exist or is not a table");
+            // Retried with backoff, not dead at once: another job (a schema job) may create it.
+            throw new SQLException("target " + name + " does not exist or is not a table", "42P01");
         }
         return new TargetTable(name, java.util.Collections.unmodifiableMap(cols));
     }
