@@ -27,7 +27,7 @@ class FailoverTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                 "dev.nightshift.cli.Main", "run", "--jobs-dir", jobsDir.toString(), "--node-name", name,
-                "--poll-interval", "200ms", "--rescue-interval", "300ms");
+                "--poll-interval", "200ms", "--rescue-interval", "300ms", "--http-port", "0");
         pb.environment().putAll(db.env());
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         return pb.start();

@@ -67,6 +67,7 @@ class OutageTest {
         flags.put(Setting.POLL_INTERVAL, "200ms");
         flags.put(Setting.RESCUE_INTERVAL, "300ms");
         flags.put(Setting.NODE_NAME, "outage-node");
+        flags.put(Setting.HTTP_PORT, "0");
         try (Daemon daemon = Daemon.start(SettingsLoader.load(Map.of(), null, flags))) {
             Node node = daemon.node();
             RunQueue queue = new RunQueue(daemon.database().dataSource());
