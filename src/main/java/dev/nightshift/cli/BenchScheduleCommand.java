@@ -2,27 +2,19 @@ package dev.nightshift.cli;
 
 import dev.nightshift.config.Setting;
 import dev.nightshift.config.Settings;
-import dev.nightshift.config.SettingsLoader;
-import dev.nightshift.db.Database;
 import dev.nightshift.schedule.SchedulerOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,8 +27,6 @@ import picocli.CommandLine.Option;
 @Command(name = "schedule", mixinStandardHelpOptions = true,
         description = "Fire JOBS jobs every minute on NODES scheduler nodes for MINUTES minutes; report fire lag, misfires, missing and duplicate slots.")
 final class BenchScheduleCommand implements Callable<Integer> {
-    private static final Pattern URL_DATABASE = Pattern.compile("^(jdbc:postgresql://[^/?]*/)([^?]*)(.*)$");
-
     @CommandLine.Mixin
     CommonOptions options;
 
@@ -66,18 +56,13 @@ final class BenchScheduleCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Settings base = options.settings(bench.main.env);
-        String scratch = "nightshift_bench_" + ProcessHandle.current().pid();
-        try (Database admin = Database.open(base, 2)) {
-            execute(admin, "CREATE DATABASE " + scratch);
-            try {
-                Path dir = writeJobs();
-                Settings s = scratchSettings(base, admin.url(), scratch, dir);
-                BenchResult r = measure(s);
-                r.print(out, jobs, nodes, minutes, threads);
-                return r.goalMet() ? Main.OK : Main.FAILED;
-            } finally {
-                execute(admin, "DROP DATABASE IF EXISTS " + scratch + " WITH (FORCE)");
-            }
+        try (ScratchDatabase scratch = new ScratchDatabase(base, "schedule")) {
+            Path dir = writeJobs();
+            Settings s = scratch.settings(base, Map.of(Setting.JOBS_DIR, dir.toString(), Setting.WORKERS, "2",
+                    Setting.HTTP_PORT, "0"));
+            BenchResult r = measure(s);
+            r.print(out, jobs, nodes, minutes, threads);
+            return r.goalMet() ? Main.OK : Main.FAILED;
         }
     }
 
@@ -127,28 +112,5 @@ final class BenchScheduleCommand implements Callable<Integer> {
             f.toFile().deleteOnExit();
         }
         return dir;
-    }
-
-    private Settings scratchSettings(Settings base, String adminUrl, String database, Path jobsDir) {
-        Matcher m = URL_DATABASE.matcher(adminUrl);
-        if (!m.matches()) {
-            throw new UsageException("cannot derive a scratch database URL from the configured db_url");
-        }
-        Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.DB_URL, m.group(1) + database + m.group(3));
-        flags.put(Setting.DB_USER, base.dbUser() != null ? base.dbUser() : base.embedded() ? "postgres" : null);
-        flags.put(Setting.DB_PASSWORD, base.dbPassword());
-        flags.put(Setting.JOBS_DIR, jobsDir.toString());
-        flags.put(Setting.HOME, base.home().toString());
-        flags.put(Setting.WORKERS, "2");
-        flags.put(Setting.HTTP_PORT, "0");
-        return SettingsLoader.load(Map.of(), null, flags);
-    }
-
-    private static void execute(Database db, String sql) throws SQLException {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            c.setAutoCommit(true);
-            st.execute(sql);
-        }
     }
 }
