@@ -83,6 +83,10 @@ public final class DatabaseGauges implements AutoCloseable {
                 log.info("database gauges refreshed again");
             }
         } catch (Throwable t) {
+            if ("42P01".equals(dev.nightshift.db.SqlStates.of(t))) {
+                // The schema is not migrated yet: the HTTP port (and this timer) start before migrations.
+                return;
+            }
             metrics.loopError("metrics");
             if (failing.compareAndSet(false, true)) {
                 log.warn("cannot refresh the database gauges, keeping the last values: {}", t.toString());
