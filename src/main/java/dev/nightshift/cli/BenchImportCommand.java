@@ -5,14 +5,12 @@ import dev.nightshift.config.ImportParams;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.config.JobKind;
 import dev.nightshift.db.Database;
-import dev.nightshift.jobs.Attempt;
-import dev.nightshift.jobs.JobTypes;
+import dev.nightshift.jobs.DirectAttempt;
 import dev.nightshift.metrics.Metrics;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,6 +36,8 @@ import picocli.CommandLine.Option;
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = "Measure batch-import against raw COPY (first load, no change, 1%% changed).")
 final class BenchImportCommand implements Callable<Integer> {
+    /** The benchmark's meters go nowhere. */
+    private static final Metrics METRICS = Metrics.prometheus();
     private static final String SCHEMA = "nightshift_bench";
     private static final String JOB = "bench-import";
 
@@ -147,15 +147,7 @@ final class BenchImportCommand implements Callable<Integer> {
     /** One attempt of the import on its own connection, committed, as the worker runs it. */
     private static Map<String, Long> importOnce(Database db, JobDefinition def) throws Exception {
         try (Connection c = db.dataSource().getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                Map<String, Long> counts = JobTypes.standard().get(JobKind.BATCH_IMPORT).execute(new BenchAttempt(def, c));
-                c.commit();
-                return counts;
-            } finally {
-                c.rollback();
-                c.setAutoCommit(true);
-            }
+            return new DirectAttempt(0, def, c, METRICS, null).run();
         }
     }
 
@@ -205,40 +197,5 @@ final class BenchImportCommand implements Callable<Integer> {
     private static long peakHeap() {
         return ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
                 .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-    }
-
-    /** The attempt of a benchmark run: no queue row, the connection's transaction, meters that go nowhere. */
-    private record BenchAttempt(JobDefinition definition, Connection connection) implements Attempt {
-        private static final Metrics METRICS = Metrics.prometheus();
-
-        @Override
-        public long runId() {
-            return 0;
-        }
-
-        @Override
-        public int attempt() {
-            return 1;
-        }
-
-        @Override
-        public Map<String, String> params() {
-            return Map.of();
-        }
-
-        @Override
-        public boolean stopRequested() {
-            return false;
-        }
-
-        @Override
-        public Metrics metrics() {
-            return METRICS;
-        }
-
-        @Override
-        public void commitStep() throws SQLException {
-            connection.commit();
-        }
     }
 }
