@@ -4,6 +4,7 @@ import dev.nightshift.config.CsvFormat;
 import dev.nightshift.config.ImportParams;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.config.JobKind;
+import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
 import dev.nightshift.jobs.DirectAttempt;
 import dev.nightshift.metrics.Metrics;
@@ -76,14 +77,13 @@ final class BenchImportCommand implements Callable<Integer> {
         write(base, false);
         write(changed, true);
         out.printf("file size %,d bytes; heap limit %,d MB%n", Files.size(base), Runtime.getRuntime().maxMemory() >> 20);
-        try (Database db = BaseCommand.openMigrated(options.settings(bench.main.env))) {
-            try {
-                run(db, base, changed, out);
-            } finally {
-                cleanUp(db);
-                Files.deleteIfExists(base);
-                Files.deleteIfExists(changed);
-            }
+        Settings settings = options.settings(bench.main.env);
+        try (ScratchDatabase scratch = new ScratchDatabase(settings, "import");
+             Database db = BaseCommand.openMigrated(scratch.settings(settings, Map.of()))) {
+            run(db, base, changed, out);
+        } finally {
+            Files.deleteIfExists(base);
+            Files.deleteIfExists(changed);
         }
         return Main.OK;
     }
@@ -188,10 +188,6 @@ final class BenchImportCommand implements Callable<Integer> {
         } catch (SQLException ignored) {
             // without the privilege the phases still run, with a little more noise
         }
-    }
-
-    private static void cleanUp(Database db) throws SQLException {
-        exec(db, "DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE", "DELETE FROM nightshift.import_file WHERE job_name = '" + JOB + "'");
     }
 
     private static long peakHeap() {
