@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nightshift.testing.TestDatabase;
 import java.sql.Connection;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The claim statement on its own, with no node running. */
-class ClaimTest {
+/** The claim and rescue statements on their own, with no node running. */
+class QueueStatementsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
 
@@ -38,4 +39,24 @@ class ClaimTest {
         }
     }
 
+
+    @Test
+    void an_orphaned_run_is_rescued_to_available_or_dead_on_its_last_attempt_and_a_locked_one_is_left_alone() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type) VALUES ('orphans', 'sql') ON CONFLICT DO NOTHING");
+        db.execute("""
+                INSERT INTO nightshift.run (job_name, trigger, state, node, attempt, max_attempts, started_at)
+                VALUES ('orphans', 'manual', 'running', 'ghost', 1, 3, now()),
+                       ('orphans', 'manual', 'running', 'ghost', 3, 3, now()),
+                       ('orphans', 'manual', 'running', 'alive', 1, 3, now())""");
+        long live = db.queryLong("SELECT id FROM nightshift.run WHERE node = 'alive'");
+        try (Connection owner = db.dataSource().getConnection(); var st = owner.createStatement()) {
+            st.execute("SELECT pg_advisory_lock_shared(" + RunLock.key(live) + ")");
+            List<Long> rescued = new Maintenance(db.dataSource(), "rescuer").rescue();
+            assertThat(rescued).hasSize(2).doesNotContain(live);
+            st.execute("SELECT pg_advisory_unlock_all()");
+        }
+        assertThat(db.rows("SELECT attempt, state, last_error LIKE 'node ghost lost the run%' FROM nightshift.run "
+                + "WHERE job_name = 'orphans' ORDER BY id"))
+                .containsExactly("1|available|t", "3|dead|t", "1|running|null");
+    }
 }
