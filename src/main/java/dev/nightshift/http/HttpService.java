@@ -41,12 +41,10 @@ public final class HttpService implements AutoCloseable {
 
     private final HttpServer server;
     private final ThreadPoolExecutor executor;
-    private final Readiness readiness;
 
-    private HttpService(HttpServer server, ThreadPoolExecutor executor, Readiness readiness) {
+    private HttpService(HttpServer server, ThreadPoolExecutor executor) {
         this.server = server;
         this.executor = executor;
-        this.readiness = readiness;
     }
 
     /**
@@ -57,7 +55,7 @@ public final class HttpService implements AutoCloseable {
      */
     public static HttpService start(Settings settings, Node node, DataSource ds, Metrics metrics,
                                     BooleanSupplier schedulerStarted) {
-        Readiness readiness = new Readiness(node, ds, schedulerStarted);
+        Readiness readiness = new Readiness(node, schedulerStarted);
         Router router = new Router(new Auth(settings.adminToken()));
         new Probes(readiness, metrics).routes(router);
         new JobsApi(ds).routes(router);
@@ -75,7 +73,6 @@ public final class HttpService implements AutoCloseable {
             server = HttpServer.create(new InetSocketAddress(settings.httpBind(), settings.httpPort()), 64);
         } catch (IOException e) {
             executor.shutdown();
-            readiness.close();
             throw new UncheckedIOException("cannot listen on " + settings.httpBind() + ":" + settings.httpPort()
                     + " (NIGHTSHIFT_HTTP_BIND, NIGHTSHIFT_HTTP_PORT): " + e.getMessage(), e);
         }
@@ -84,7 +81,7 @@ public final class HttpService implements AutoCloseable {
         server.start();
         log.info("HTTP on {}:{} (/, /api, /metrics, /livez, /readyz){}", settings.httpBind(), server.getAddress().getPort(),
                 settings.adminToken() == null ? "; NIGHTSHIFT_ADMIN_TOKEN unset: state-changing requests are refused" : "");
-        return new HttpService(server, executor, readiness);
+        return new HttpService(server, executor);
     }
 
     /** The bound port, also when 0 was asked for. */
@@ -97,6 +94,5 @@ public final class HttpService implements AutoCloseable {
     public void close() {
         server.stop(1);
         executor.shutdownNow();
-        readiness.close();
     }
 }

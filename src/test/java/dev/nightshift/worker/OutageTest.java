@@ -9,6 +9,7 @@ import dev.nightshift.config.SettingsLoader;
 import dev.nightshift.db.EmbeddedServer;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
+import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,10 +76,20 @@ class OutageTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> count("SELECT count(*) FROM nightshift.run WHERE state = 'succeeded'") == 1);
             assertThat(node.ready()).isTrue();
 
+            Http http = new Http(daemon.httpPort());
+            assertThat(http.get("/readyz").status()).isEqualTo(200);
+
             server.stop();
             Instant down = Instant.now();
             await().atMost(Duration.ofSeconds(5)).until(() -> !node.ready());
             assertThat(node.readiness()).isEqualTo("database unreachable");
+            // /readyz answers at once (no probe waits on the dead database) with the reason
+            long asked = System.nanoTime();
+            Http.Reply r = http.get("/readyz");
+            assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(Duration.ofMillis(1_800));
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.json().path("reason").asText()).isEqualTo("database unreachable");
+            assertThat(http.get("/livez").status()).isEqualTo(200);
             // Down for 10 s in all: the node stays not-ready and alive the whole time.
             await().during(Duration.ofSeconds(10).minus(Duration.between(down, Instant.now())))
                     .atMost(Duration.ofSeconds(12))
@@ -86,6 +97,9 @@ class OutageTest {
 
             server.start();
             await().atMost(Duration.ofSeconds(20)).until(node::ready);
+            Http.Reply back = http.get("/readyz");
+            assertThat(back.status()).isEqualTo(200);
+            assertThat(back.json().path("status").asText()).isEqualTo("ready");
             queue.enqueue(NewRun.manual("tick", Map.of(), null));
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
                     .until(() -> count("SELECT count(*) FROM nightshift.run WHERE state = 'succeeded'") == 2);
