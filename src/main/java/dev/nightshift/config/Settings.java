@@ -112,14 +112,4 @@ public record Settings(
         return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, name, home,
                 logFormat, pollInterval, shutdownGrace, rescueInterval, retention);
     }
-
-    public Settings withWorkers(int n) {
-        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, n, httpPort, httpBind, adminToken, nodeName, home,
-                logFormat, pollInterval, shutdownGrace, rescueInterval, retention);
-    }
-
-    public Settings withJobsDir(Path dir) {
-        return new Settings(dbUrl, dbUser, dbPassword, dir, workers, httpPort, httpBind, adminToken, nodeName, home,
-                logFormat, pollInterval, shutdownGrace, rescueInterval, retention);
-    }
 }

@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,10 +28,6 @@ public final class RunQueue {
 
     public RunQueue(DataSource ds) {
         this.ds = ds;
-    }
-
-    public DataSource dataSource() {
-        return ds;
     }
 
     /** The id of the run and whether this call created it (false: the dedupe key matched an existing run). */

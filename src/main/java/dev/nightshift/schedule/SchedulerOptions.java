@@ -41,8 +41,4 @@ public record SchedulerOptions(int threads, Duration misfireThreshold, Duration 
     public SchedulerOptions withMisfireThreshold(Duration d) {
         return new SchedulerOptions(threads, d, checkinInterval, idleWait);
     }
-
-    public SchedulerOptions withCheckinInterval(Duration d) {
-        return new SchedulerOptions(threads, misfireThreshold, d, idleWait);
-    }
 }

@@ -56,7 +56,6 @@ public final class Node {
     private final Map<Long, Execution> active = new ConcurrentHashMap<>();
     private final List<SuccessHook> successHooks = new CopyOnWriteArrayList<>();
     private final Listener listener;
-    private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile boolean started;
     private volatile boolean databaseOk;
@@ -300,7 +299,6 @@ public final class Node {
         join(listenerThread, Duration.ofSeconds(5));
         join(maintainer, Duration.ofSeconds(5));
         log.info("node {} stopped", settings.nodeName());
-        stopped.countDown();
     }
 
     private static void join(Thread t, Duration max) {
@@ -312,15 +310,6 @@ public final class Node {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    public void awaitStopped() throws InterruptedException {
-        stopped.await();
-    }
-
-    /** Wakes the claimer now (tests; an enqueue on this node). */
-    public void wake() {
-        claimWaiter.wake();
     }
 
     public int activeRuns() {
