@@ -52,11 +52,37 @@ class QueueStatementsTest {
         try (Connection owner = db.dataSource().getConnection(); var st = owner.createStatement()) {
             st.execute("SELECT pg_advisory_lock_shared(" + RunLock.key(live) + ")");
             List<Long> rescued = new Maintenance(db.dataSource(), "rescuer").rescue();
-            assertThat(rescued).hasSize(2).doesNotContain(live);
+            List<Long> ghosts = db.rows("SELECT id FROM nightshift.run WHERE node = 'ghost'").stream().map(Long::valueOf).toList();
+            assertThat(rescued).containsAll(ghosts).doesNotContain(live);
+            assertThat(ghosts).hasSize(2);
             st.execute("SELECT pg_advisory_unlock_all()");
         }
         assertThat(db.rows("SELECT attempt, state, last_error LIKE 'node ghost lost the run%' FROM nightshift.run "
                 + "WHERE job_name = 'orphans' ORDER BY id"))
                 .containsExactly("1|available|t", "3|dead|t", "1|running|null");
+    }
+
+    @Test
+    void a_dead_nodes_run_keeps_its_concurrency_slot_until_it_is_rescued() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('single-slot', 'sql', 1)");
+        db.execute("""
+                INSERT INTO nightshift.run (job_name, trigger, state, node, attempt, max_attempts, started_at)
+                VALUES ('single-slot', 'manual', 'running', 'crashed', 1, 3, now())""");
+        RunQueue queue = new RunQueue(db.dataSource());
+        long waiting = queue.enqueue(NewRun.manual("single-slot", Map.of(), null)).id();
+        try (Connection c = db.dataSource().getConnection()) {
+            // the crashed node's run still counts as running: nothing more of this job may start
+            assertThat(queue.claim(c, "survivor", 4, true)).isEmpty();
+            new Maintenance(db.dataSource(), "survivor").rescue();
+            // rescued: both are available now (the waiting one is older), and still only one may run at a time
+            List<ClaimedRun> claimed = queue.claim(c, "survivor", 4, true);
+            assertThat(claimed).hasSize(1);
+            assertThat(claimed.get(0).id()).isEqualTo(waiting);
+            assertThat(db.rows("SELECT state, count(*) FROM nightshift.run WHERE job_name = 'single-slot' GROUP BY state ORDER BY state"))
+                    .containsExactly("available|1", "running|1");
+            try (var st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_unlock_all()");
+            }
+        }
     }
 }
