@@ -103,21 +103,19 @@ public final class RunQueue {
      *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
      */
     public List<ClaimedRun> claim(Connection c, String node, int max, boolean forThisSession) throws SQLException {
-        // One call, in its own transaction (autocommit): see V4__claim_function.sql for the two
-        // statements inside and why they run server-side.
+        // One call, in its own transaction (autocommit): see V5__slot_claims.sql for what runs inside.
         c.setAutoCommit(true);
         List<ClaimedRun> runs = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at
-                FROM nightshift.claim_runs(?, ?, ?)
+                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
+                FROM nightshift.claim(?, ?, ?, true)
                 """)) {
             ps.setString(1, node);                  // owner node
             ps.setInt(2, max);                      // idle workers
             ps.setBoolean(3, forThisSession);       // backend_pid known now?
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    runs.add(new ClaimedRun(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5),
-                            Json.stringMap(rs.getString(6)), rs.getTimestamp(7).toInstant(), rs.getTimestamp(8).toInstant(), node));
+                    runs.add(claimed(rs, 1, node));
                 }
             }
         }
@@ -125,6 +123,55 @@ public final class RunQueue {
             throw new IllegalStateException("claim of at most " + max + " runs returned " + runs.size());
         }
         return runs;
+    }
+
+    private static ClaimedRun claimed(ResultSet rs, int from, String node) throws SQLException {
+        long timeoutMs = rs.getLong(from + 8);
+        Long sessionTimeout = rs.wasNull() ? null : timeoutMs;
+        return new ClaimedRun(rs.getLong(from), rs.getString(from + 1), rs.getInt(from + 2), rs.getInt(from + 3),
+                rs.getString(from + 4), Json.stringMap(rs.getString(from + 5)), rs.getTimestamp(from + 6).toInstant(),
+                rs.getTimestamp(from + 7).toInstant(), node, sessionTimeout);
+    }
+
+    /** Whether a completion held, and the run claimed with it for the same worker, if any. */
+    public record Completion(boolean completed, ClaimedRun next) {
+    }
+
+    /**
+     * Marks the run succeeded inside the caller's transaction, like {@link #complete}, and in the
+     * same round trip releases {@code unlock} (the lock of the worker's previous, finished run, or
+     * null) and, when {@code claimNext}, claims the worker's next run on {@code c} with its lock
+     * taken and its settings set on the session (replacing this run's). The claim commits or rolls
+     * back with the caller's transaction; if that transaction does not commit, the caller must
+     * {@link #unlock} the next run, whose session lock stays.
+     */
+    public Completion completeAndClaim(Connection c, ClaimedRun run, Map<String, Long> counts, Long unlock,
+                                       boolean claimNext) throws SQLException {
+        String sql = """
+                SELECT completed, id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
+                FROM nightshift.complete_and_claim(?, ?, ?, ?::jsonb, ?, ?, ?::text[])
+                """;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, run.id());                                                            // id
+            ps.setString(2, run.node());                                                        // node
+            ps.setInt(3, run.attempt());                                                        // attempt
+            ps.setString(4, counts == null || counts.isEmpty() ? null : Json.write(counts));   // counts
+            ps.setObject(5, unlock, java.sql.Types.BIGINT);                                    // previous run's lock
+            ps.setBoolean(6, claimNext);                                                        // claim the next run?
+            ps.setArray(7, c.createArrayOf("text", run.params().keySet().toArray()));          // this run's params, dropped
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new IllegalStateException("completion of run " + run.id() + " returned no row");
+                }
+                boolean completed = rs.getBoolean(1);
+                rs.getLong(2);
+                ClaimedRun next = rs.wasNull() ? null : claimed(rs, 2, run.node());
+                if (rs.next()) {
+                    throw new IllegalStateException("completion of run " + run.id() + " claimed more than one run");
+                }
+                return new Completion(completed, next);
+            }
+        }
     }
 
     /** Drops the claim-time locks on the claimer's connection once the workers hold their own. */
@@ -171,8 +218,13 @@ public final class RunQueue {
 
     /** Releases the run's lock on the worker's connection; call after the run's last update. */
     public void unlock(Connection c, ClaimedRun run) throws SQLException {
+        unlock(c, run.id());
+    }
+
+    /** Releases the lock of run {@code runId} held by the session of {@code c}. */
+    public void unlock(Connection c, long runId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock_shared(?)")) {
-            ps.setLong(1, RunLock.key(run.id()));
+            ps.setLong(1, RunLock.key(runId));
             ps.execute();
         }
     }

@@ -23,9 +23,11 @@ import org.slf4j.MDC;
 
 /**
  * One attempt of one claimed run, on a connection that holds the run's lock: do the job's work
- * and record the outcome. For transactional jobs the work and the transition to succeeded commit
- * together. Transient database errors are retried inside the attempt. Used by one worker thread;
- * {@link #abort()} may be called from the shutdown thread.
+ * and record the outcome. For transactional jobs the work, the transition to succeeded and the
+ * claim of the worker's next run commit together; the finished run's lock is then kept until the
+ * next completion releases it (a succeeded run can never run again, so its lock guards nothing),
+ * which saves a round trip per run. Transient database errors are retried inside the attempt.
+ * Used by one worker thread; {@link #abort()} may be called from the shutdown thread.
  */
 final class Execution implements Attempt {
     private static final Logger log = LoggerFactory.getLogger(Execution.class);
@@ -33,14 +35,41 @@ final class Execution implements Attempt {
     private final Node node;
     private final ClaimedRun run;
     private final Connection connection;
+    private final boolean claimNext;
+    /** The lock of the worker's previous run, still held on {@link #connection}; released here. */
+    private Long previousLock;
+    private ClaimedRun next;
+    private boolean claimTried;
+    private boolean lockKept;
     private volatile boolean aborting;
     private volatile boolean cancelSeen;
     private JobDefinition definition;
 
-    Execution(Node node, ClaimedRun run, Connection connection) {
+    /**
+     * @param previousLock the worker's previous run whose lock {@code connection} still holds, or null
+     * @param claimNext    whether a successful completion also claims the worker's next run
+     */
+    Execution(Node node, ClaimedRun run, Connection connection, Long previousLock, boolean claimNext) {
         this.node = node;
         this.run = run;
         this.connection = connection;
+        this.previousLock = previousLock;
+        this.claimNext = claimNext;
+    }
+
+    /** The run claimed with this run's completion, or null. */
+    ClaimedRun next() {
+        return next;
+    }
+
+    /** Whether the completion looked for a next run (so none was due when it found none). */
+    boolean claimTried() {
+        return claimTried;
+    }
+
+    /** This run's id when its lock is still held after {@link #execute()} (see the class comment), else null. */
+    Long keptLock() {
+        return lockKept ? run.id() : null;
     }
 
     /** Runs the attempt, then releases the run's lock; MDC carries job and run meanwhile. */
@@ -99,20 +128,39 @@ final class Execution implements Attempt {
         }
     }
 
-    /** Work and completion in one transaction. Null when the run was not completed (lost or cancelled). */
+    /**
+     * Work, completion and the claim of the next run in one transaction. Null when the run was not
+     * completed (lost or cancelled).
+     */
     private Map<String, Long> inTransaction(Connection c, JobType type) throws Exception {
         c.setAutoCommit(false);
-        session(c, true);
+        if (!sessionReady()) {
+            session(c, true);
+        }
         Map<String, Long> counts = type.execute(this);
-        if (!node.queue().complete(c, run, counts)) {
-            c.rollback();
-            notCompleted(Instant.now());
-            return null;
+        RunQueue.Completion done = node.queue().completeAndClaim(c, run, counts, previousLock, claimNext);
+        previousLock = null;
+        claimTried = claimNext && done.completed();
+        try {
+            if (!done.completed()) {
+                c.rollback();
+                notCompleted(Instant.now());
+                return null;
+            }
+            for (SuccessHook h : node.successHooks()) {
+                h.onSuccess(c, run, definition);
+            }
+            c.commit();
+        } catch (Exception e) {
+            claimTried = false;
+            if (done.next() != null) {
+                // the claim rolled back with the rest, but the session lock it took did not
+                node.queue().unlock(c, done.next());
+            }
+            throw e;
         }
-        for (SuccessHook h : node.successHooks()) {
-            h.onSuccess(c, run, definition);
-        }
-        c.commit();
+        next = done.next();
+        lockKept = true;
         return counts;
     }
 
@@ -143,6 +191,12 @@ final class Execution implements Attempt {
         return counts;
     }
 
+    /** Whether the claim already set this run's settings on the session, with the timeout this node's catalog says. */
+    private boolean sessionReady() {
+        long timeout = definition.timeout() == null ? 0 : definition.timeout().toMillis();
+        return run.sessionTimeoutMs() != null && run.sessionTimeoutMs() == timeout;
+    }
+
     /** statement_timeout and the run's identity as session settings readable from SQL. */
     private void session(Connection c, boolean local) throws SQLException {
         List<String> keys = new ArrayList<>(List.of("statement_timeout", "nightshift.run_id", "nightshift.job_name", "nightshift.attempt"));
@@ -163,9 +217,17 @@ final class Execution implements Attempt {
 
     /** Undoes {@link #session} at session level; a connection where that fails is not reused. */
     private void resetSession(Connection c) {
+        resetSession(node, c);
+    }
+
+    /**
+     * Drops a run's session-level settings (set by {@link #session} or by a claim) from {@code c}:
+     * all of them, back to the connection's start-up values. (The nightshift.* custom settings are
+     * not listed in pg_settings, so they cannot be found one by one.)
+     */
+    static void resetSession(Node node, Connection c) {
         try (var st = c.createStatement()) {
-            st.execute("RESET statement_timeout");
-            st.execute("SELECT set_config(name, '', false) FROM pg_settings WHERE name LIKE 'nightshift.%'");
+            st.execute("RESET ALL");
         } catch (SQLException e) {
             node.database().evict(c);
         }
@@ -177,7 +239,13 @@ final class Execution implements Attempt {
                 c.rollback();
                 c.setAutoCommit(true);
             }
-            node.queue().unlock(c, run);
+            if (previousLock != null) {
+                node.queue().unlock(c, previousLock);
+                previousLock = null;
+            }
+            if (!lockKept) {
+                node.queue().unlock(c, run);
+            }
         } catch (SQLException e) {
             // Closing the session is the one sure way to drop a lock we could not release.
             node.database().evict(c);

@@ -45,9 +45,30 @@ final class WorkerTask implements Runnable {
                 return;
             }
             ClaimedRun run = first;
+            Long kept = null;
+            boolean sessionSet = false;
             while (run != null) {
-                node.execute(new Execution(node, run, c), run);
-                run = node.draining() ? null : next(c);
+                Execution e = new Execution(node, run, c, kept, !node.draining());
+                node.execute(e, run);
+                kept = e.keptLock();
+                if (e.next() != null) {
+                    run = e.next();
+                } else {
+                    // a completion that looked for a next run and found none: the queue is empty for now
+                    run = node.draining() || e.claimTried() ? null : next(c);
+                }
+                sessionSet |= run != null;
+            }
+            if (sessionSet) {
+                // the worker's own claims set their runs' settings on the session: the pool gets it back clean
+                Execution.resetSession(node, c);
+            }
+            if (kept != null) {
+                try {
+                    node.queue().unlock(c, kept);
+                } catch (SQLException e) {
+                    node.database().evict(c);
+                }
             }
         } catch (Throwable t) {
             // The session may still hold a run's lock: never hand it back to the pool.

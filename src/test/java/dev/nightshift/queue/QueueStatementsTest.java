@@ -85,4 +85,81 @@ class QueueStatementsTest {
             }
         }
     }
+
+    @Test
+    void running_runs_of_a_job_hold_distinct_slots_and_never_more_than_its_concurrency() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('two-slots', 'sql', 2)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        for (int i = 0; i < 5; i++) {
+            queue.enqueue(NewRun.manual("two-slots", Map.of(), null));
+        }
+        try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
+            assertThat(queue.claim(a, "slots", 1, true)).hasSize(1);
+            assertThat(queue.claim(b, "slots", 5, false)).hasSize(1);
+            assertThat(queue.claim(b, "slots", 5, false)).isEmpty();
+            assertThat(db.rows("SELECT slot FROM nightshift.run WHERE job_name = 'two-slots' AND state = 'running' ORDER BY slot"))
+                    .containsExactly("0", "1");
+            // a slot is a unique key among running runs: not even a direct update can share one
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> db.execute(
+                    "UPDATE nightshift.run SET state = 'running', node = 'x', slot = 0 WHERE job_name = 'two-slots' AND state = 'available'"))
+                    .hasMessageContaining("run_running_slot_idx");
+            for (Connection c : List.of(a, b)) {
+                try (var st = c.createStatement()) {
+                    st.execute("SELECT pg_advisory_unlock_all()");
+                }
+            }
+        }
+        // the other tests claim from every job: leave nothing claimable behind
+        db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE job_name = 'two-slots'");
+    }
+
+    @Test
+    void a_completion_claims_the_next_run_in_its_transaction_with_its_settings_and_a_rollback_undoes_the_claim() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency, definition) VALUES ('chain', 'sql', 1, '{\"timeout_ms\": 4000}')");
+        RunQueue queue = new RunQueue(db.dataSource());
+        queue.enqueue(NewRun.manual("chain", Map.of("region", "eu"), null));
+        long second = queue.enqueue(NewRun.manual("chain", Map.of(), null)).id();
+        try (Connection c = db.dataSource().getConnection()) {
+            ClaimedRun first = queue.claim(c, "fused", 1, true).get(0);
+            assertThat(first.sessionTimeoutMs()).isEqualTo(4000L);
+            assertThat(setting(c, "nightshift.param.region")).isEqualTo("eu");
+
+            c.setAutoCommit(false);
+            RunQueue.Completion rolledBack = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true);
+            // concurrency 1: the finished run's slot is free again inside this very transaction
+            assertThat(rolledBack.completed()).isTrue();
+            assertThat(rolledBack.next().id()).isEqualTo(second);
+            c.rollback();
+            queue.unlock(c, rolledBack.next());
+            assertThat(db.rows("SELECT state FROM nightshift.run WHERE job_name = 'chain' ORDER BY id")).containsExactly("running", "available");
+
+            RunQueue.Completion done = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true);
+            c.commit();
+            c.setAutoCommit(true);
+            assertThat(done.next().id()).isEqualTo(second);
+            assertThat(db.rows("SELECT state || ':' || coalesce(counts::text, '') FROM nightshift.run WHERE job_name = 'chain' ORDER BY id"))
+                    .containsExactly("succeeded:{\"rows\": 1}", "running:");
+            assertThat(setting(c, "nightshift.run_id")).isEqualTo(Long.toString(second));
+            assertThat(setting(c, "statement_timeout")).isEqualTo("4s");
+            assertThat(setting(c, "nightshift.param.region")).isEmpty();
+            // both locks are still held by this session: the finished run's until the next completion releases it
+            assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted"))
+                    .isEqualTo(2);
+            try (var st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_unlock_all()");
+                st.execute("RESET ALL");
+            }
+        }
+        db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE job_name = 'chain' AND state = 'running'");
+    }
+
+    private static String setting(Connection c, String name) throws Exception {
+        try (var ps = c.prepareStatement("SELECT current_setting(?, true)")) {
+            ps.setString(1, name);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
 }
