@@ -18,7 +18,7 @@ CREATE UNIQUE INDEX run_running_slot_idx ON run (job_name, slot) WHERE state = '
 DROP FUNCTION claim_runs(text, integer, boolean);
 
 -- The lock key of a run (RunLock.key in Java).
-CREATE FUNCTION run_lock_key(p_run bigint) RETURNS bigint
+CREATE FUNCTION nightshift.run_lock_key(p_run bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT (x'6E73'::bigint << 48) | p_run $$;
 
@@ -29,13 +29,10 @@ AS $$ SELECT (x'6E73'::bigint << 48) | p_run $$;
 -- attempt, parameters) are set for the session, so the attempt needs no round trip to set them.
 -- p_async: the claim is a transaction of its own, whose loss in a crash is harmless (the runs stay
 -- available), so it need not wait for the WAL flush. Never waits for a lock.
-CREATE FUNCTION claim(p_node text, p_max integer, p_for_session boolean, p_async boolean)
+CREATE FUNCTION nightshift.claim(p_node text, p_max integer, p_for_session boolean, p_async boolean)
 RETURNS TABLE (id bigint, job_name text, attempt integer, max_attempts integer, trigger text, params text,
                created_at timestamptz, started_at timestamptz, timeout_ms bigint)
 LANGUAGE plpgsql VOLATILE
-SET search_path = nightshift, pg_catalog
--- a generic plan's row estimates can cross the JIT threshold; compiling costs 100 times the claim
-SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -44,6 +41,11 @@ DECLARE
     v_start integer;
     v_left integer := p_max;
 BEGIN
+    -- No SET clauses on these functions (each costs a settings save and restore per call), so
+    -- names are schema-qualified. JIT off for the rest of the transaction, which is this claim or
+    -- the tail of a completion: a generic plan's row estimates can cross the JIT threshold, and
+    -- compiling costs a hundred claims.
+    PERFORM set_config('jit', 'off', true);
     IF p_async THEN
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
@@ -51,12 +53,12 @@ BEGIN
     -- their taken slots. One probe of the partial indexes per job (never a hash of all runs).
     FOR v_job IN
         SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms, busy.slots
-        FROM job j
-        CROSS JOIN LATERAL (SELECT a.run_at FROM run a
+        FROM nightshift.job j
+        CROSS JOIN LATERAL (SELECT a.run_at FROM nightshift.run a
                             WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
                             ORDER BY a.run_at, a.id LIMIT 1) due
         CROSS JOIN LATERAL (SELECT count(*) AS running, coalesce(array_agg(b.slot), '{}') AS slots
-                            FROM run b WHERE b.job_name = j.name AND b.state = 'running') busy
+                            FROM nightshift.run b WHERE b.job_name = j.name AND b.state = 'running') busy
         WHERE j.concurrency > busy.running
         ORDER BY due.run_at, j.name
     LOOP
@@ -70,24 +72,24 @@ BEGIN
             -- A new statement, so a new snapshot, taken after the slot's lock: any claim of this
             -- slot committed before we got the lock is visible to the NOT EXISTS. Slotless running
             -- runs (claimed before V5) are counted too.
-            UPDATE run r
+            UPDATE nightshift.run r
             SET state = 'running', attempt = r.attempt + 1, node = p_node, slot = v_slot,
                 started_at = clock_timestamp(), finished_at = NULL, cancel_requested = false,
                 backend_pid = CASE WHEN p_for_session THEN pg_backend_pid() END
-            WHERE r.id = (SELECT a.id FROM run a
+            WHERE r.id = (SELECT a.id FROM nightshift.run a
                           WHERE a.job_name = v_job.name AND a.state = 'available' AND a.run_at <= now()
                           ORDER BY a.run_at, a.id
                           LIMIT 1
                           FOR UPDATE SKIP LOCKED)
               AND r.state = 'available'
-              AND NOT EXISTS (SELECT 1 FROM run b WHERE b.job_name = v_job.name AND b.state = 'running' AND b.slot = v_slot)
-              AND (SELECT count(*) FROM run b WHERE b.job_name = v_job.name AND b.state = 'running') < v_job.concurrency
+              AND NOT EXISTS (SELECT 1 FROM nightshift.run b WHERE b.job_name = v_job.name AND b.state = 'running' AND b.slot = v_slot)
+              AND (SELECT count(*) FROM nightshift.run b WHERE b.job_name = v_job.name AND b.state = 'running') < v_job.concurrency
             RETURNING r.id, r.job_name, r.attempt, r.max_attempts, r.trigger, r.params::text, r.created_at, r.started_at,
                       v_job.timeout_ms
             INTO id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms;
             -- no due run left that another claimer has not locked, or the slot went meanwhile
             EXIT WHEN NOT FOUND;
-            PERFORM pg_advisory_lock_shared(run_lock_key(id));
+            PERFORM pg_advisory_lock_shared(nightshift.run_lock_key(id));
             IF p_for_session AND p_max = 1 THEN
                 timeout_ms := coalesce(timeout_ms, 0);
                 PERFORM set_config('statement_timeout', timeout_ms::text, false),
@@ -114,34 +116,29 @@ $$;
 -- for this session (see claim: its settings replace the finished run's; the finished run's
 -- parameters, named in p_clear_params, are emptied first). The claim commits with the completion, so it is as durable as
 -- it. Returns one row: completed, and the next run's columns (all null when none was claimed).
-CREATE FUNCTION complete_and_claim(p_run bigint, p_node text, p_attempt integer, p_counts jsonb,
+CREATE FUNCTION nightshift.complete_and_claim(p_run bigint, p_node text, p_attempt integer, p_counts jsonb,
                                    p_unlock bigint, p_claim boolean, p_clear_params text[])
 RETURNS TABLE (completed boolean, id bigint, job_name text, attempt integer, max_attempts integer, trigger text,
                params text, created_at timestamptz, started_at timestamptz, timeout_ms bigint)
 LANGUAGE plpgsql VOLATILE
-SET search_path = nightshift, pg_catalog
-SET jit = off
 AS $$
 #variable_conflict use_column
 BEGIN
-    UPDATE run r
+    UPDATE nightshift.run r
     SET state = 'succeeded', finished_at = clock_timestamp(), counts = p_counts, backend_pid = NULL
     WHERE r.id = p_run AND r.state = 'running' AND r.node = p_node AND r.attempt = p_attempt
       AND NOT r.cancel_requested;
     completed := FOUND;
     IF p_unlock IS NOT NULL THEN
-        PERFORM pg_advisory_unlock_shared(run_lock_key(p_unlock));
+        PERFORM pg_advisory_unlock_shared(nightshift.run_lock_key(p_unlock));
     END IF;
     -- READ COMMITTED only: the claim's checks need a fresh snapshot per statement.
     IF completed AND p_claim AND current_setting('transaction_isolation') = 'read committed' THEN
         -- (custom settings are not listed in pg_settings: the caller names them)
         PERFORM set_config('nightshift.param.' || k, '', false) FROM unnest(p_clear_params) k;
-        RETURN QUERY SELECT true, c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params, c.created_at,
-                            c.started_at, c.timeout_ms
-                     FROM claim(p_node, 1, true, false) c;
-        IF FOUND THEN
-            RETURN;
-        END IF;
+        SELECT c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params, c.created_at, c.started_at, c.timeout_ms
+        INTO id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
+        FROM nightshift.claim(p_node, 1, true, false) c;
     END IF;
     RETURN NEXT;
 END

@@ -55,7 +55,7 @@ final class WorkerTask implements Runnable {
                     run = e.next();
                 } else {
                     // a completion that looked for a next run and found none: the queue is empty for now
-                    run = node.draining() || e.claimTried() ? null : next(c);
+                    run = node.draining() || e.claimTried() ? null : next(c, sessionSet);
                 }
                 sessionSet |= run != null;
             }
@@ -86,8 +86,12 @@ final class WorkerTask implements Runnable {
      * Claims one more run on this worker's own connection, or null when there is none for now.
      * A failed claim may leave a lock in the session, so that connection is not reused.
      */
-    private ClaimedRun next(Connection c) {
+    private ClaimedRun next(Connection c, boolean sessionSet) {
         try {
+            if (sessionSet) {
+                // a claim sets only its own run's parameters: drop those of the runs before it
+                Execution.resetSession(node, c);
+            }
             List<ClaimedRun> runs = node.queue().claim(c, node.settings().nodeName(), 1, true);
             return runs.isEmpty() ? null : runs.get(0);
         } catch (SQLException | RuntimeException e) {
