@@ -103,7 +103,7 @@ public final class ScheduledEnqueue implements Job {
     }
 
     /** Inserts the slot's runs and, when there are new ones, wakes the workers with one NOTIFY. */
-    List<Outcome> enqueue(String schedule, Instant slot) throws SQLException {
+    private List<Outcome> enqueue(String schedule, Instant slot) throws SQLException {
         return Tx.call(pool, c -> {
             List<Outcome> outcomes = new ArrayList<>();
             String firstEnqueued = null;

@@ -7,7 +7,7 @@ import java.util.Objects;
  * How one node's Quartz scheduler runs. The defaults suit production; tests and the benchmark
  * shorten the intervals.
  *
- * @param threads          Quartz worker threads; each firing only inserts a run, so few are needed
+ * @param threads          Quartz worker threads; each fire only inserts the runs of one schedule, so few are needed
  * @param misfireThreshold how late a fire may be and still count as on time; later is a misfire,
  *                         handled by the job's policy (fire-once or skip)
  * @param checkinInterval  how often the node tells the cluster it is alive; a node silent for
