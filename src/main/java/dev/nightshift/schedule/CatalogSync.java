@@ -16,8 +16,8 @@ import javax.sql.DataSource;
  * jobs gone from the catalog marked removed (their runs stay as history). Each scheduled job's
  * row carries its schedule's {@linkplain Triggers#key key}, the name of the Quartz trigger that
  * fires it; a removed job keeps it until {@link ScheduleSync} has deleted or kept that trigger
- * (fires meanwhile count it as removed). Runs under a
- * transaction-level advisory lock so that nodes starting together do not interleave. Thread-safe.
+ * (fires meanwhile count it as removed). Runs under a transaction-level advisory lock so that
+ * nodes starting together do not interleave. Thread-safe.
  */
 public final class CatalogSync {
     /** Advisory lock key of the sync ("nssync" in ASCII). */

@@ -86,7 +86,7 @@ public final class ScheduledEnqueue implements Job {
                     jobs.isEmpty() ? "its jobs (not readable either)" : jobs.size() + " jobs", e.getMessage());
             throw new JobExecutionException(e, false);
         }
-        record(context, outcomes);
+        meter(context, outcomes);
         report(schedule, slot, outcomes, context.isRecovering());
     }
 
@@ -140,7 +140,8 @@ public final class ScheduledEnqueue implements Job {
         }
     }
 
-    private void record(JobExecutionContext context, List<Outcome> outcomes) {
+    /** Each job's fire outcome and the fire's lag, per job as the meters have always been. */
+    private void meter(JobExecutionContext context, List<Outcome> outcomes) {
         // A recovery fire's scheduled time is the recovery's own, not the slot's: no lag to tell.
         Duration lag = context.isRecovering() || context.getFireTime() == null ? null
                 : Duration.between(context.getScheduledFireTime().toInstant(), context.getFireTime().toInstant());
