@@ -46,9 +46,6 @@ final class BenchScheduleCommand implements Callable<Integer> {
     @Option(names = "--minutes", defaultValue = "5", description = "slots measured, one a minute (default 5)")
     int minutes;
 
-    @Option(names = "--threads", defaultValue = "8", description = "Quartz threads per node (default 8)")
-    int threads;
-
     @Option(names = "--schedules", defaultValue = "1",
             description = "distinct schedules the jobs are spread over, all firing at second 0 of every minute (default 1, at most "
                     + MAX_SCHEDULES + ")")
@@ -76,13 +73,13 @@ final class BenchScheduleCommand implements Callable<Integer> {
             Settings s = scratch.settings(base, Map.of(Setting.JOBS_DIR, dir.toString(), Setting.WORKERS, "2",
                     Setting.HTTP_PORT, "0"));
             BenchResult r = measure(s);
-            r.print(out, jobs, nodes, minutes, threads);
+            r.print(out, jobs, nodes, minutes, s.schedulerThreads());
             return r.goalMet() ? Main.OK : Main.FAILED;
         }
     }
 
     private BenchResult measure(Settings s) throws Exception {
-        SchedulerOptions scheduling = SchedulerOptions.defaults().withThreads(threads);
+        SchedulerOptions scheduling = SchedulerOptions.of(s);
         List<CompletableFuture<Daemon>> starting = new ArrayList<>();
         for (int i = 1; i <= nodes; i++) {
             Settings node = s.withNodeName("bench-" + i);
