@@ -15,7 +15,7 @@ import javax.sql.DataSource;
  * minus its slot) and from the nodes' meters (misfires, duplicate fires absorbed by the dedupe key).
  */
 record BenchResult(long runs, long expected, long slotsWithoutRun, long duplicateRuns, double p50Ms, double p99Ms,
-                   double maxMs, double misfires, double duplicateFires, double quartzMeanMs, double quartzMaxMs) {
+                   double maxMs, double misfires, double duplicateFires, double quartzMeanMs, double quartzMaxMs, long triggers) {
 
     /** The issue's goal: p99 within a second, no misfire, every slot exactly once. */
     boolean goalMet() {
@@ -35,8 +35,11 @@ record BenchResult(long runs, long expected, long slotsWithoutRun, long duplicat
                        max(lag_ms)
                 FROM measured
                 """;
+        String triggers = "SELECT count(*) FROM nightshift.qrtz_triggers";
         long slots = (long) jobs * (1 + (last.getEpochSecond() - first.getEpochSecond()) / 60);
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql);
+             PreparedStatement tr = c.prepareStatement(triggers); ResultSet trs = tr.executeQuery()) {
+            trs.next();
             ps.setTimestamp(1, Timestamp.from(first));   // first slot
             ps.setTimestamp(2, Timestamp.from(last));    // last slot
             try (ResultSet rs = ps.executeQuery()) {
@@ -49,7 +52,8 @@ record BenchResult(long runs, long expected, long slotsWithoutRun, long duplicat
                         daemons.stream().flatMap(d -> d.metrics().registry().find("nightshift.scheduler.fire.lag").timers().stream())
                                 .mapToDouble(t -> t.mean(java.util.concurrent.TimeUnit.MILLISECONDS)).average().orElse(0),
                         daemons.stream().flatMap(d -> d.metrics().registry().find("nightshift.scheduler.fire.lag").timers().stream())
-                                .mapToDouble(t -> t.max(java.util.concurrent.TimeUnit.MILLISECONDS)).max().orElse(0));
+                                .mapToDouble(t -> t.max(java.util.concurrent.TimeUnit.MILLISECONDS)).max().orElse(0),
+                        trs.getLong(1));
             }
         }
     }
@@ -62,8 +66,8 @@ record BenchResult(long runs, long expected, long slotsWithoutRun, long duplicat
     }
 
     void print(PrintWriter out, int jobs, int nodes, int minutes, int threads) {
-        out.printf("bench schedule: %d jobs every minute, %d nodes (%d Quartz threads each), %d slots per job%n",
-                jobs, nodes, threads, minutes);
+        out.printf("bench schedule: %d jobs every minute, %d nodes (%d Quartz threads each), %d slots per job; %d Quartz triggers%n",
+                jobs, nodes, threads, minutes, triggers);
         out.printf("runs: %d of %d expected; slots without a run: %d; slots with more than one run: %d%n",
                 runs, expected, slotsWithoutRun, duplicateRuns);
         out.printf("fire lag (run inserted - slot): p50 %.0f ms, p99 %.0f ms, max %.0f ms%n", p50Ms, p99Ms, maxMs);

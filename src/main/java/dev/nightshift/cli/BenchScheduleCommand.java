@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,14 +46,25 @@ final class BenchScheduleCommand implements Callable<Integer> {
     @Option(names = "--minutes", defaultValue = "5", description = "slots measured, one a minute (default 5)")
     int minutes;
 
-    @Option(names = "--threads", defaultValue = "8", description = "Quartz threads per node (default 8)")
-    int threads;
+    @Option(names = "--schedules", defaultValue = "1",
+            description = "distinct schedules the jobs are spread over, all firing at second 0 of every minute (default 1, at most "
+                    + MAX_SCHEDULES + ")")
+    int schedules;
+
+    /** Cron texts that all mean "second 0 of every minute"; with the zones and policies below, distinct schedules. */
+    private static final List<String> CRONS = List.of("0 * * * * ?", "0 * * * * ? *", "0 0/1 * * * ?", "0 */1 * * * ?", "0 0-59 * * * ?");
+    /** Whole-hour offsets, so that second 0 of a minute is the same instant in each. */
+    private static final List<String> ZONES = IntStream.rangeClosed(-12, 14)
+            .mapToObj(h -> h == 0 ? "UTC" : "Etc/GMT" + (h < 0 ? "+" : "-") + Math.abs(h)).toList();
+    private static final List<String> POLICIES = List.of("fire-once", "skip");
+    static final int MAX_SCHEDULES = 5 * 27 * 2;
 
     @Override
     public Integer call() throws Exception {
         BaseCommand.quietLogs();
-        if (jobs < 1 || jobs > 100_000 || nodes < 1 || nodes > 16 || minutes < 1 || minutes > 120) {
-            throw new UsageException("--jobs 1..100000, --nodes 1..16, --minutes 1..120");
+        if (jobs < 1 || jobs > 100_000 || nodes < 1 || nodes > 16 || minutes < 1 || minutes > 120
+                || schedules < 1 || schedules > Math.min(jobs, MAX_SCHEDULES)) {
+            throw new UsageException("--jobs 1..100000, --nodes 1..16, --minutes 1..120, --schedules 1..min(jobs, " + MAX_SCHEDULES + ")");
         }
         PrintWriter out = spec.commandLine().getOut();
         Settings base = options.settings(bench.main.env);
@@ -61,13 +73,13 @@ final class BenchScheduleCommand implements Callable<Integer> {
             Settings s = scratch.settings(base, Map.of(Setting.JOBS_DIR, dir.toString(), Setting.WORKERS, "2",
                     Setting.HTTP_PORT, "0"));
             BenchResult r = measure(s);
-            r.print(out, jobs, nodes, minutes, threads);
+            r.print(out, jobs, nodes, minutes, s.schedulerThreads());
             return r.goalMet() ? Main.OK : Main.FAILED;
         }
     }
 
     private BenchResult measure(Settings s) throws Exception {
-        SchedulerOptions scheduling = SchedulerOptions.defaults().withThreads(threads);
+        SchedulerOptions scheduling = SchedulerOptions.of(s);
         List<CompletableFuture<Daemon>> starting = new ArrayList<>();
         for (int i = 1; i <= nodes; i++) {
             Settings node = s.withNodeName("bench-" + i);
@@ -100,15 +112,18 @@ final class BenchScheduleCommand implements Callable<Integer> {
         for (int i = 1; i <= jobs; i++) {
             String name = "bench-%05d".formatted(i);
             Path f = dir.resolve(name + ".yaml");
+            int k = (i - 1) % schedules;
             Files.writeString(f, """
                     name: %s
                     type: sql
                     schedule:
-                      cron: "0 * * * * ?"
-                      misfire: fire-once
+                      cron: "%s"
+                      timezone: %s
+                      misfire: %s
                     params:
                       sql: SELECT 1
-                    """.formatted(name));
+                    """.formatted(name, CRONS.get(k % CRONS.size()), ZONES.get(k / CRONS.size() % ZONES.size()),
+                    POLICIES.get(k / (CRONS.size() * ZONES.size()))));
             f.toFile().deleteOnExit();
         }
         return dir;

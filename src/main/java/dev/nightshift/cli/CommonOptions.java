@@ -52,6 +52,13 @@ final class CommonOptions {
     @Option(names = "--retention", paramLabel = "DURATION", description = "finished runs older than this are pruned (default 7d)")
     String retention;
 
+    @Option(names = "--scheduler-threads", paramLabel = "N", description = "Quartz threads of this node (default 8)")
+    String schedulerThreads;
+
+    @Option(names = "--misfire-threshold", paramLabel = "DURATION",
+            description = "how late a fire may be and still count as on time (default 60s)")
+    String misfireThreshold;
+
     Settings settings(Map<String, String> env) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.DB_URL, dbUrl);
@@ -67,6 +74,8 @@ final class CommonOptions {
         flags.put(Setting.SHUTDOWN_GRACE, shutdownGrace);
         flags.put(Setting.RESCUE_INTERVAL, rescueInterval);
         flags.put(Setting.RETENTION, retention);
+        flags.put(Setting.SCHEDULER_THREADS, schedulerThreads);
+        flags.put(Setting.MISFIRE_THRESHOLD, misfireThreshold);
         return SettingsLoader.load(env, config, flags);
     }
 }

@@ -47,7 +47,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Validates the catalog (throws on problems), then starts; waits for the database if it is down. */
     public static Daemon start(Settings settings) {
-        return start(settings, SchedulerOptions.defaults());
+        return start(settings, SchedulerOptions.of(settings));
     }
 
     /**

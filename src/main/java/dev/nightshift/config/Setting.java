@@ -24,7 +24,9 @@ public enum Setting {
     POLL_INTERVAL("1s", false, "how often an idle node looks for due runs when no NOTIFY arrives"),
     SHUTDOWN_GRACE("30s", false, "how long SIGTERM waits for running runs before aborting them"),
     RESCUE_INTERVAL("2s", false, "how often a node looks for runs whose owner is gone"),
-    RETENTION("7d", false, "finished runs older than this are pruned");
+    RETENTION("7d", false, "finished runs older than this are pruned"),
+    SCHEDULER_THREADS("8", false, "Quartz threads of this node; each fire only inserts the runs of one schedule"),
+    MISFIRE_THRESHOLD("60s", false, "how late a schedule's fire may be and still count as on time; later is a misfire, handled by the misfire policy");
 
     private final String defaultValue;
     private final boolean secret;

@@ -30,7 +30,9 @@ public record Settings(
         Duration pollInterval,
         Duration shutdownGrace,
         Duration rescueInterval,
-        Duration retention) {
+        Duration retention,
+        int schedulerThreads,
+        Duration misfireThreshold) {
 
     public enum LogFormat { TEXT, JSON }
 
@@ -63,6 +65,12 @@ public record Settings(
         requirePositive(problems, "shutdown_grace", shutdownGrace);
         requirePositive(problems, "rescue_interval", rescueInterval);
         requirePositive(problems, "retention", retention);
+        if (schedulerThreads < 1 || schedulerThreads > 100) {
+            problems.add("scheduler_threads must be between 1 and 100, got " + schedulerThreads);
+        }
+        if (misfireThreshold == null || misfireThreshold.compareTo(Duration.ofSeconds(1)) < 0) {
+            problems.add("misfire_threshold must be at least 1s, got " + misfireThreshold);
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -95,6 +103,8 @@ public record Settings(
         m.put("shutdown_grace", Durations.format(shutdownGrace));
         m.put("rescue_interval", Durations.format(rescueInterval));
         m.put("retention", Durations.format(retention));
+        m.put("scheduler_threads", Integer.toString(schedulerThreads));
+        m.put("misfire_threshold", Durations.format(misfireThreshold));
         return m;
     }
 
@@ -110,6 +120,6 @@ public record Settings(
     /** A copy with another node name: tests run several nodes in one JVM. */
     public Settings withNodeName(String name) {
         return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, name, home,
-                logFormat, pollInterval, shutdownGrace, rescueInterval, retention);
+                logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold);
     }
 }

@@ -147,6 +147,8 @@ public final class SettingsLoader {
         Duration grace = duration(Setting.SHUTDOWN_GRACE);
         Duration rescue = duration(Setting.RESCUE_INTERVAL);
         Duration retention = duration(Setting.RETENTION);
+        int schedulerThreads = integer(Setting.SCHEDULER_THREADS);
+        Duration misfireThreshold = duration(Setting.MISFIRE_THRESHOLD);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -166,7 +168,9 @@ public final class SettingsLoader {
                     poll,
                     grace,
                     rescue,
-                    retention);
+                    retention,
+                    schedulerThreads,
+                    misfireThreshold);
         } catch (java.nio.file.InvalidPathException e) {
             throw new ConfigException("invalid path: " + e.getMessage());
         }

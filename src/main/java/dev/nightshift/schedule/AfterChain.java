@@ -7,6 +7,8 @@ import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.worker.SuccessHook;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +43,7 @@ public final class AfterChain implements SuccessHook {
     @Override
     public void onSuccess(Connection tx, ClaimedRun run, JobDefinition definition) throws SQLException {
         for (String job : dependents.getOrDefault(run.jobName(), List.of())) {
-            Boolean paused = ScheduledEnqueue.paused(tx, job);
+            Boolean paused = paused(tx, job);
             if (paused == null || paused) {
                 log.info("run {} of job {} succeeded; dependent job {} is {}: not enqueued", run.id(), run.jobName(), job,
                         paused == null ? "not in the database's catalog" : "paused");
@@ -55,6 +57,17 @@ public final class AfterChain implements SuccessHook {
             } catch (RunQueue.UnknownJobException ex) {
                 // removed by a sync since the check above; the parent's success must still commit
                 log.info("dependent job {} was removed meanwhile: not enqueued", job);
+            }
+        }
+    }
+
+    /** Null when the job is unknown or removed. */
+    private static Boolean paused(Connection c, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT paused FROM nightshift.job WHERE name = ? AND removed_at IS NULL")) {
+            ps.setString(1, job);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getBoolean(1) : null;
             }
         }
     }

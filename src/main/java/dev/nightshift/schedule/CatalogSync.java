@@ -13,8 +13,11 @@ import javax.sql.DataSource;
 
 /**
  * Writes the job catalog into {@code nightshift.job}: new jobs are added, changed ones updated,
- * jobs gone from the catalog marked removed (their runs stay as history). Runs under a
- * transaction-level advisory lock so that nodes starting together do not interleave. Thread-safe.
+ * jobs gone from the catalog marked removed (their runs stay as history). Each scheduled job's
+ * row carries its schedule's {@linkplain Triggers#key key}, the name of the Quartz trigger that
+ * fires it; a removed job keeps it until {@link ScheduleSync} has deleted or kept that trigger
+ * (fires meanwhile count it as removed). Runs under a transaction-level advisory lock so that
+ * nodes starting together do not interleave. Thread-safe.
  */
 public final class CatalogSync {
     /** Advisory lock key of the sync ("nssync" in ASCII). */
@@ -72,15 +75,16 @@ public final class CatalogSync {
 
     private static String upsert(Connection c, JobDefinition d) throws SQLException {
         String sql = """
-                INSERT INTO nightshift.job AS j (name, type, description, concurrency, max_attempts, definition)
-                VALUES (?, ?, ?, ?, ?, ?::jsonb)
+                INSERT INTO nightshift.job AS j (name, type, description, concurrency, max_attempts, definition, schedule_key)
+                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?)
                 ON CONFLICT (name) DO UPDATE
                 SET type = excluded.type, description = excluded.description, concurrency = excluded.concurrency,
-                    max_attempts = excluded.max_attempts, definition = excluded.definition, removed_at = NULL,
-                    updated_at = now()
-                WHERE (j.type, j.description, j.concurrency, j.max_attempts, j.definition, j.removed_at)
+                    max_attempts = excluded.max_attempts, definition = excluded.definition,
+                    schedule_key = excluded.schedule_key, removed_at = NULL, updated_at = now()
+                WHERE (j.type, j.description, j.concurrency, j.max_attempts, j.definition, j.schedule_key, j.removed_at)
                       IS DISTINCT FROM
-                      (excluded.type, excluded.description, excluded.concurrency, excluded.max_attempts, excluded.definition, NULL)
+                      (excluded.type, excluded.description, excluded.concurrency, excluded.max_attempts, excluded.definition,
+                       excluded.schedule_key, NULL)
                 RETURNING (xmax = 0) AS inserted
                 """;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -90,6 +94,7 @@ public final class CatalogSync {
             ps.setInt(4, d.concurrency());          // concurrency
             ps.setInt(5, d.maxAttempts());          // max_attempts
             ps.setString(6, definitionJson(d));     // definition
+            ps.setString(7, d.schedule() == null ? null : Triggers.key(d.schedule()));   // schedule_key
             try (var rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return "unchanged";

@@ -22,9 +22,9 @@ import org.quartz.CronExpression;
 
 /**
  * Read-only view of the jobs in {@code nightshift.job} with their latest runs, for the
- * {@code jobs} command, the HTTP API and the dashboard. The next fire time is Quartz's, from its
- * trigger row; before the scheduler has synced a trigger it is computed from the stored cron
- * expression. Thread-safe.
+ * {@code jobs} command, the HTTP API and the dashboard. The next fire time is Quartz's, from the
+ * row of the trigger of the job's schedule; before the scheduler has synced a trigger it is
+ * computed from the stored cron expression. Thread-safe.
  */
 public final class JobListing {
     private static final String SQL = """
@@ -38,7 +38,7 @@ public final class JobListing {
                    t.next_fire_time
             FROM nightshift.job j
             LEFT JOIN nightshift.qrtz_triggers t
-                   ON t.sched_name = ? AND t.trigger_group = ? AND t.trigger_name = j.name
+                   ON t.sched_name = ? AND t.trigger_group = ? AND t.trigger_name = j.schedule_key
             LEFT JOIN LATERAL (SELECT r.id, r.state, r.finished_at, r.last_error FROM nightshift.run r
                                WHERE r.job_name = j.name ORDER BY r.id DESC LIMIT 1) lr ON true
             WHERE (? OR j.removed_at IS NULL) AND (?::text IS NULL OR j.name = ?)

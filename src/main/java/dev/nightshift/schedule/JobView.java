@@ -10,7 +10,7 @@ import java.util.Map;
  *
  * @param schedule   cron, timezone and misfire, or null for a job that only runs when triggered
  * @param removed    gone from the catalog (listed only on request; its runs are kept)
- * @param nextFireAt the schedule's next slot (Quartz keeps firing a paused job's trigger; its fires add no run)
+ * @param nextFireAt the next fire of the trigger of the job's schedule (it fires on while the job is paused, adding no run for it)
  * @param lastRun    the newest run of the job, whatever its state, or null
  */
 public record JobView(

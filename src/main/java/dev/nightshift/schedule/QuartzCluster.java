@@ -31,9 +31,11 @@ public final class QuartzCluster implements AutoCloseable {
     private static final AtomicInteger DATA_SOURCES = new AtomicInteger();
 
     private final Scheduler scheduler;
+    private final SchedulerMetrics listener;
 
-    private QuartzCluster(Scheduler scheduler) {
+    private QuartzCluster(Scheduler scheduler, SchedulerMetrics listener) {
         this.scheduler = scheduler;
+        this.listener = listener;
     }
 
     public static QuartzCluster create(DataSource pool, String nodeName, SchedulerOptions options, Metrics metrics) {
@@ -49,8 +51,9 @@ public final class QuartzCluster implements AutoCloseable {
                 SchedulerRepository.getInstance().remove(NAME);
             }
             s.setJobFactory(new EnqueueJobFactory(pool, metrics));
-            s.getListenerManager().addTriggerListener(new SchedulerMetrics(metrics), GroupMatcher.anyTriggerGroup());
-            return new QuartzCluster(s);
+            SchedulerMetrics listener = new SchedulerMetrics(pool, metrics);
+            s.getListenerManager().addTriggerListener(listener, GroupMatcher.anyTriggerGroup());
+            return new QuartzCluster(s, listener);
         } catch (SchedulerException e) {
             throw new IllegalStateException("cannot create the Quartz scheduler: " + e.getMessage(), e);
         }
@@ -112,5 +115,6 @@ public final class QuartzCluster implements AutoCloseable {
         } catch (SchedulerException e) {
             log.warn("Quartz did not shut down cleanly: {}", e.getMessage());
         }
+        listener.close();
     }
 }

@@ -2,6 +2,7 @@ package dev.nightshift.schedule;
 
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.db.Tx;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -10,7 +11,7 @@ import org.quartz.SchedulerException;
 /**
  * The whole sync of a catalog: the job rows ({@link CatalogSync}) and then the Quartz triggers,
  * as one critical section across the cluster. Two nodes starting together thus end with one
- * trigger per job, the second finding the first's work done. Thread-safe.
+ * trigger per schedule, the second finding the first's work done. Thread-safe.
  */
 public final class ScheduleSync {
     /** Held for the whole sync; a key of its own, since CatalogSync takes {@link CatalogSync#SYNC_LOCK} inside. */
@@ -25,10 +26,10 @@ public final class ScheduleSync {
     }
 
     /** What a sync changed: job rows, then triggers. */
-    public record Result(int added, int updated, int removed, int scheduled, int rescheduled, int unscheduled) {
+    public record Result(int added, int updated, int removed, int scheduled, int rewritten, int unscheduled) {
         public String describe() {
-            return "%d added, %d updated, %d removed; triggers: %d new, %d changed, %d deleted"
-                    .formatted(added, updated, removed, scheduled, rescheduled, unscheduled);
+            return "%d added, %d updated, %d removed; triggers: %d new, %d rewritten, %d deleted"
+                    .formatted(added, updated, removed, scheduled, rewritten, unscheduled);
         }
     }
 
@@ -44,10 +45,21 @@ public final class ScheduleSync {
             CatalogSync.Result rows = new CatalogSync(ds).sync(catalog);
             try {
                 TriggerSync.Result t = TriggerSync.sync(quartz.quartz(), catalog);
-                return new Result(rows.added(), rows.updated(), rows.removed(), t.scheduled(), t.rescheduled(), t.unscheduled());
+                forgetRemovedSchedules(lock);
+                return new Result(rows.added(), rows.updated(), rows.removed(), t.scheduled(), t.rewritten(), t.unscheduled());
             } catch (SchedulerException e) {
                 throw new SQLException("cannot write the Quartz triggers: " + e.getMessage(), e);
             }
         });
+    }
+
+    /** Once the triggers match the catalog, removed jobs leave their schedule: its fires stop counting them. */
+    private static void forgetRemovedSchedules(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                UPDATE nightshift.job SET schedule_key = NULL
+                WHERE removed_at IS NOT NULL AND schedule_key IS NOT NULL
+                """)) {
+            ps.executeUpdate();
+        }
     }
 }

@@ -2,14 +2,17 @@ package dev.nightshift.schedule;
 
 import dev.nightshift.db.Tx;
 import dev.nightshift.metrics.Metrics;
-import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import javax.sql.DataSource;
 import org.quartz.Job;
 import org.quartz.JobExecutionContext;
@@ -19,16 +22,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Quartz job: turns one fire of a job's trigger into one run, and does nothing else. The
- * run's dedupe key is the job and the scheduled fire time, so a second fire of the same slot
- * (Quartz re-firing after recovering a crashed node) finds the first run and adds nothing.
- * Paused and removed jobs get no run. One instance per fire.
+ * The Quartz job: turns one fire of a schedule's trigger into one run for each job of that
+ * schedule (the jobs whose {@code schedule_key} is the trigger's name), inserted by one statement,
+ * and one NOTIFY; it does nothing else. Each run's dedupe key is its job and the slot, so a second
+ * fire of the same slot (Quartz re-firing after recovering a crashed node) finds the runs and adds
+ * nothing. Paused and removed jobs get no run. One instance per fire.
  */
 public final class ScheduledEnqueue implements Job {
     private static final Logger log = LoggerFactory.getLogger(ScheduledEnqueue.class);
 
-    /** What one fire did; also the {@code result} label of the fires metric. */
+    /**
+     * The runs of a slot, for every current, unpaused job of the schedule, and what the fire did
+     * for each job of the schedule. The dedupe key {@code schedule:<job>:<slot in epoch ms>} is the
+     * one scheduled runs have always had. A job paused or removed by a concurrent transaction is
+     * seen as it was when the statement started (READ COMMITTED).
+     */
+    private static final String FIRE = """
+            WITH jobs AS (
+                SELECT name, max_attempts, paused, removed_at IS NOT NULL AS removed
+                FROM nightshift.job
+                WHERE schedule_key = ?
+            ), inserted AS (
+                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at)
+                SELECT name, 'schedule', 'schedule:' || name || ':' || ?, max_attempts, now(), ?
+                FROM jobs
+                WHERE NOT paused AND NOT removed
+                ON CONFLICT (dedupe_key) DO NOTHING
+                RETURNING job_name
+            )
+            SELECT j.name,
+                   CASE WHEN j.removed THEN 'removed' WHEN j.paused THEN 'paused'
+                        WHEN i.job_name IS NOT NULL THEN 'enqueued' ELSE 'duplicate' END
+            FROM jobs j LEFT JOIN inserted i ON i.job_name = j.name
+            ORDER BY j.name
+            """;
+
+    /** What one fire did for one job; also the {@code result} label of the fires metric. */
     enum Result { ENQUEUED, DUPLICATE, PAUSED, REMOVED }
+
+    /** One job's share of a fire. */
+    record Outcome(String job, Result result) {
+    }
 
     private final DataSource pool;
     private final Metrics metrics;
@@ -38,28 +72,22 @@ public final class ScheduledEnqueue implements Job {
         this.metrics = metrics;
     }
 
-    static String dedupeKey(String job, Instant slot) {
-        return "schedule:" + job + ":" + slot.toEpochMilli();
-    }
-
     @Override
     public void execute(JobExecutionContext context) throws JobExecutionException {
-        String job = context.getJobDetail().getKey().getName();
+        String schedule = context.getJobDetail().getKey().getName();
         Instant slot = slot(context);
+        List<Outcome> outcomes;
         try {
-            Result r = enqueue(job, slot);
-            metrics.schedulerFire(job, r.name().toLowerCase(java.util.Locale.ROOT));
-            if (r == Result.DUPLICATE) {
-                log.info("job {}: slot {} already has its run (a repeated fire{}); nothing added", job, slot,
-                        context.isRecovering() ? " after recovery of a failed node" : "");
-            } else if (r == Result.REMOVED) {
-                log.warn("job {}: fired for slot {} but the job is no longer in the catalog; run `nightshift sync`", job, slot);
-            }
+            outcomes = enqueue(schedule, slot);
         } catch (SQLException | RuntimeException e) {
-            metrics.schedulerFire(job, "failed");
-            log.error("job {}: could not enqueue the run of slot {}: {}", job, slot, e.getMessage());
+            List<String> jobs = jobsOf(pool, schedule);
+            jobs.forEach(job -> metrics.schedulerFire(job, "failed"));
+            log.error("schedule {}: could not enqueue the runs of slot {} for {}: {}", schedule, slot,
+                    jobs.isEmpty() ? "its jobs (not readable either)" : jobs.size() + " jobs", e.getMessage());
             throw new JobExecutionException(e, false);
         }
+        meter(context, outcomes);
+        report(schedule, slot, outcomes, context.isRecovering());
     }
 
     /** The slot this fire stands for; a recovery fire carries the original one in its data map. */
@@ -74,28 +102,91 @@ public final class ScheduledEnqueue implements Job {
         return context.getScheduledFireTime().toInstant();
     }
 
-    Result enqueue(String job, Instant slot) throws SQLException {
+    /** Inserts the slot's runs and, when there are new ones, wakes the workers with one NOTIFY. */
+    private List<Outcome> enqueue(String schedule, Instant slot) throws SQLException {
         return Tx.call(pool, c -> {
-            Boolean paused = paused(c, job);
-            if (paused == null) {
-                return Result.REMOVED;
+            List<Outcome> outcomes = new ArrayList<>();
+            String firstEnqueued = null;
+            try (PreparedStatement ps = c.prepareStatement(FIRE)) {
+                ps.setString(1, schedule);                                  // job.schedule_key
+                ps.setString(2, Long.toString(slot.toEpochMilli()));        // dedupe_key's slot
+                ps.setTimestamp(3, Timestamp.from(slot));                   // scheduled_at
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Outcome o = new Outcome(rs.getString(1), Result.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)));
+                        if (firstEnqueued == null && o.result() == Result.ENQUEUED) {
+                            firstEnqueued = o.job();
+                        }
+                        outcomes.add(o);
+                    }
+                }
             }
-            if (paused) {
-                return Result.PAUSED;
+            if (firstEnqueued != null) {
+                notify(c, firstEnqueued);
             }
-            NewRun run = new NewRun(job, NewRun.Trigger.SCHEDULE, Map.of(), dedupeKey(job, slot), null, slot, null);
-            return new RunQueue(pool).enqueue(c, run).created() ? Result.ENQUEUED : Result.DUPLICATE;
+            return outcomes;
         });
     }
 
-    /** Null when the job is unknown or removed. */
-    static Boolean paused(Connection c, String job) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT paused FROM nightshift.job WHERE name = ? AND removed_at IS NULL")) {
-            ps.setString(1, job);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getBoolean(1) : null;
+    /**
+     * One notification for the whole batch, delivered at commit: listeners wake on any, so the
+     * payload is, as for a single run, a job name (the first one enqueued).
+     */
+    private static void notify(Connection c, String job) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+            ps.setString(1, RunQueue.CHANNEL);   // channel
+            ps.setString(2, job);                // payload
+            ps.execute();
+        }
+    }
+
+    /** Each job's fire outcome and the fire's lag, per job as the meters have always been. */
+    private void meter(JobExecutionContext context, List<Outcome> outcomes) {
+        // A recovery fire's scheduled time is the recovery's own, not the slot's: no lag to tell.
+        Duration lag = context.isRecovering() || context.getFireTime() == null ? null
+                : Duration.between(context.getScheduledFireTime().toInstant(), context.getFireTime().toInstant());
+        for (Outcome o : outcomes) {
+            metrics.schedulerFire(o.job(), o.result().name().toLowerCase(Locale.ROOT));
+            if (lag != null) {
+                metrics.fireLag(o.job(), lag.isNegative() ? Duration.ZERO : lag);
             }
+        }
+    }
+
+    private static void report(String schedule, Instant slot, List<Outcome> outcomes, boolean recovering) {
+        if (outcomes.isEmpty()) {
+            log.warn("schedule {}: fired for slot {} but no job has this schedule; run `nightshift sync`", schedule, slot);
+            return;
+        }
+        long duplicates = outcomes.stream().filter(o -> o.result() == Result.DUPLICATE).count();
+        if (duplicates > 0) {
+            log.info("schedule {}: slot {} already had the runs of {} of its {} jobs (a repeated fire{}); nothing added for them",
+                    schedule, slot, duplicates, outcomes.size(), recovering ? " after recovery of a failed node" : "");
+        }
+        List<String> removed = outcomes.stream().filter(o -> o.result() == Result.REMOVED).map(Outcome::job).toList();
+        if (!removed.isEmpty()) {
+            log.warn("schedule {}: fired for slot {}, but jobs {} are no longer in the catalog; run `nightshift sync`",
+                    schedule, slot, removed);
+        }
+        log.debug("schedule {}: slot {}: {}", schedule, slot, outcomes);
+    }
+
+    /** The current jobs of a schedule, for counting a failed fire or a misfire; empty when they cannot be read. */
+    static List<String> jobsOf(DataSource pool, String schedule) {
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT name FROM nightshift.job WHERE schedule_key = ? AND removed_at IS NULL ORDER BY name")) {
+            ps.setString(1, schedule);
+            List<String> jobs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(rs.getString(1));
+                }
+            }
+            return jobs;
+        } catch (SQLException | RuntimeException e) {
+            log.warn("schedule {}: cannot read its jobs: {}", schedule, e.getMessage());
+            return List.of();
         }
     }
 }

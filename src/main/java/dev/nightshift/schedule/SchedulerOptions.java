@@ -1,13 +1,15 @@
 package dev.nightshift.schedule;
 
+import dev.nightshift.config.Settings;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How one node's Quartz scheduler runs. The defaults suit production; tests and the benchmark
- * shorten the intervals.
+ * How one node's Quartz scheduler runs. The defaults suit production; threads and the misfire
+ * threshold are settings ({@code scheduler_threads}, {@code misfire_threshold}); tests and the
+ * benchmark shorten the intervals.
  *
- * @param threads          Quartz worker threads; each firing only inserts a run, so few are needed
+ * @param threads          Quartz worker threads; each fire only inserts the runs of one schedule, so few are needed
  * @param misfireThreshold how late a fire may be and still count as on time; later is a misfire,
  *                         handled by the job's policy (fire-once or skip)
  * @param checkinInterval  how often the node tells the cluster it is alive; a node silent for
@@ -32,6 +34,11 @@ public record SchedulerOptions(int threads, Duration misfireThreshold, Duration 
     /** Quartz's own 60 s misfire threshold: a slot fired within a minute of its time is not a misfire. */
     public static SchedulerOptions defaults() {
         return new SchedulerOptions(8, Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(5));
+    }
+
+    /** The defaults with the node's configured threads and misfire threshold. */
+    public static SchedulerOptions of(Settings settings) {
+        return defaults().withThreads(settings.schedulerThreads()).withMisfireThreshold(settings.misfireThreshold());
     }
 
     public SchedulerOptions withThreads(int n) {

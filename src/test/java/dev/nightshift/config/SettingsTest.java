@@ -23,6 +23,8 @@ class SettingsTest {
         assertThat(s.nodeName()).endsWith("-" + ProcessHandle.current().pid());
         assertThat(s.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
         assertThat(s.retention()).isEqualTo(Duration.ofDays(7));
+        assertThat(s.schedulerThreads()).isEqualTo(8);
+        assertThat(s.misfireThreshold()).isEqualTo(Duration.ofSeconds(60));
     }
 
     @Test
@@ -54,12 +56,16 @@ class SettingsTest {
                 "NIGHTSHIFT_DB_URL", "postgres://db/app",
                 "NIGHTSHIFT_WORKERS", "0",
                 "NIGHTSHIFT_ADMIN_TOKEN", "short",
-                "NIGHTSHIFT_NODE_NAME", "bad name"), null, Map.of()))
+                "NIGHTSHIFT_NODE_NAME", "bad name",
+                "NIGHTSHIFT_SCHEDULER_THREADS", "0",
+                "NIGHTSHIFT_MISFIRE_THRESHOLD", "500ms"), null, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("db_url must be a PostgreSQL JDBC URL")
                 .hasMessageContaining("workers must be between 1 and 256, got 0")
                 .hasMessageContaining("admin_token must be at least 16 characters long")
-                .hasMessageContaining("node_name must be 1-63 characters");
+                .hasMessageContaining("node_name must be 1-63 characters")
+                .hasMessageContaining("scheduler_threads must be between 1 and 100, got 0")
+                .hasMessageContaining("misfire_threshold must be at least 1s, got PT0.5S");
     }
 
     @Test

@@ -17,7 +17,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A scheduler node killed with SIGKILL in a JVM of its own: the others take over its trigger. */
+/**
+ * A scheduler node killed with SIGKILL in a JVM of its own: the others take over the trigger of
+ * the schedule its two jobs share.
+ */
 class FailoverTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
@@ -35,16 +38,17 @@ class FailoverTest {
 
     @Test
     void killing_a_node_with_sigkill_leaves_firing_to_the_others_with_no_slot_twice() throws Exception {
-        db.execute("CREATE TABLE ledger (slot timestamptz NOT NULL, node text NOT NULL)");
-        JobsDir jobs = new JobsDir(db.tempDir(), "failover").sql("tick",
-                "INSERT INTO ledger (slot, node) SELECT scheduled_at, node FROM nightshift.run WHERE id = current_setting('nightshift.run_id')::bigint",
-                "schedule:\n  cron: \"* * * * * ?\"\n  misfire: fire-once\n");
+        db.execute("CREATE TABLE ledger (job text NOT NULL, slot timestamptz NOT NULL, node text NOT NULL)");
+        String record = "INSERT INTO ledger (job, slot, node) SELECT job_name, scheduled_at, node FROM nightshift.run"
+                + " WHERE id = current_setting('nightshift.run_id')::bigint";
+        String everySecond = "schedule:\n  cron: \"* * * * * ?\"\n  misfire: fire-once\n";
+        JobsDir jobs = new JobsDir(db.tempDir(), "failover").sql("tick", record, everySecond).sql("tock", record, everySecond);
         assertThat(Cli.run(db.env(), "migrate").exitCode()).isZero();
         Process victim = startNodeProcess(jobs.path(), "victim", db.tempDir().resolve("victim.log"));
         try {
             // The victim fires alone first; a node that fires a trigger tends to acquire its next
             // slot too, so it likely still holds the trigger when the others have joined.
-            await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM nightshift.run") >= 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> db.queryLong("SELECT count(*) FROM nightshift.run") >= 4);
             for (int i = 1; i <= 2; i++) {
                 db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "survivor-" + i)), ClusterFiringTest.FAST));
             }
@@ -53,15 +57,18 @@ class FailoverTest {
             Instant killed = Instant.now();
 
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
-                    db.queryLong("SELECT count(*) FROM nightshift.run WHERE scheduled_at > '" + killed.plusSeconds(20) + "'") >= 3);
+                    db.queryLong("SELECT count(*) FROM nightshift.run WHERE scheduled_at > '" + killed.plusSeconds(20) + "'") >= 6);
 
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.qrtz_scheduler_state WHERE instance_name = 'victim'"))
                     .as("the survivors declared the victim dead and recovered its fires").isZero();
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.qrtz_fired_triggers WHERE instance_name = 'victim'")).isZero();
-            assertThat(db.queryLong("SELECT count(*) FROM (SELECT slot FROM ledger GROUP BY slot HAVING count(*) > 1) d"))
-                    .as("no slot executed twice").isZero();
+            assertThat(db.queryLong("SELECT count(*) FROM (SELECT job, slot FROM ledger GROUP BY job, slot HAVING count(*) > 1) d"))
+                    .as("no slot of a job executed twice").isZero();
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.run"))
-                    .isEqualTo(db.queryLong("SELECT count(DISTINCT scheduled_at) FROM nightshift.run"));
+                    .isEqualTo(db.queryLong("SELECT count(DISTINCT (job_name, scheduled_at)) FROM nightshift.run"));
+            assertThat(db.rows("SELECT count(*) FROM nightshift.run GROUP BY scheduled_at HAVING count(*) <> 2"))
+                    .as("every fire enqueued both jobs of the schedule").isEmpty();
+            assertThat(db.queryLong("SELECT count(*) FROM nightshift.qrtz_triggers WHERE trigger_group = 'nightshift'")).isEqualTo(1);
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE scheduled_at > '" + killed + "'")).isPositive();
             System.out.printf("victim held the trigger when killed: %s; first slot fired after the kill: +%s%n", holding,
                     db.queryString("SELECT min(scheduled_at) - '" + killed + "'::timestamptz FROM nightshift.run WHERE scheduled_at > '" + killed + "'"));

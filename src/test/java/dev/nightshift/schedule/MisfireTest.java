@@ -15,7 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The misfire policies after the whole cluster was down: fire-once catches up once, skip does not. */
+/**
+ * The misfire policies after the whole cluster was down: fire-once catches up once, skip does not;
+ * a misfire of a shared schedule's trigger counts for each of its jobs.
+ */
 class MisfireTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
@@ -39,6 +42,7 @@ class MisfireTest {
     void after_downtime_fire_once_catches_up_with_one_run_and_skip_with_none() throws Exception {
         JobsDir jobs = new JobsDir(db.tempDir(), "misfire")
                 .sql("catch-up", "SELECT 1", "schedule:\n  cron: \"* * * * * ?\"\n  misfire: fire-once\n")
+                .sql("catch-up-too", "SELECT 1", "schedule:\n  cron: \"* * * * * ?\"\n")
                 .sql("skipper", "SELECT 1", "schedule:\n  cron: \"* * * * * ?\"\n  misfire: skip\n");
         List<Daemon> nodes = startNodes(jobs);
         await().atMost(Duration.ofSeconds(15)).until(() -> runs("catch-up", "true") >= 2 && runs("skipper", "true") >= 2);
@@ -61,12 +65,21 @@ class MisfireTest {
         // A catch-up fire happens at the moment Quartz handles the misfire, off the cron's whole seconds.
         String offSlot = "scheduled_at > '" + lastSlot + "' AND date_trunc('second', scheduled_at) <> scheduled_at";
         assertThat(runs("catch-up", offSlot)).as("fire-once: exactly one catch-up run").isEqualTo(1);
+        assertThat(runs("catch-up-too", offSlot)).as("the same catch-up fire, for the other job of the schedule").isEqualTo(1);
+        assertThat(db.queryString("SELECT scheduled_at FROM nightshift.run WHERE job_name = 'catch-up-too' AND " + offSlot))
+                .isEqualTo(db.queryString("SELECT scheduled_at FROM nightshift.run WHERE job_name = 'catch-up' AND " + offSlot));
         assertThat(runs("skipper", offSlot)).as("skip: no catch-up run").isZero();
-        assertThat(again.stream().mapToDouble(MisfireTest::misfires).sum()).isGreaterThanOrEqualTo(2);
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.qrtz_triggers")).as("two policies, two triggers").isEqualTo(2);
+        // counted off Quartz's thread, hence awaited
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            for (String job : List.of("catch-up", "catch-up-too", "skipper")) {
+                assertThat(again.stream().mapToDouble(n -> misfires(n, job)).sum()).as("misfires of " + job).isGreaterThanOrEqualTo(1);
+            }
+        });
         assertThat(stopped).isBefore(restarted);
     }
 
-    private static double misfires(Daemon node) {
-        return node.metrics().registry().find("nightshift.scheduler.misfires").counters().stream().mapToDouble(c -> c.count()).sum();
+    private static double misfires(Daemon node, String job) {
+        return node.metrics().registry().find("nightshift.scheduler.misfires").tag("job_name", job).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 }

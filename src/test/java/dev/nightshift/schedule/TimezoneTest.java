@@ -20,7 +20,7 @@ class TimezoneTest {
         JobsDir dir = new JobsDir(Files.createTempDirectory("tz"), "jobs").sql("daily", "SELECT 1",
                 "schedule:\n  cron: \"" + cron + "\"\n" + tz);
         JobDefinition d = JobCatalog.load(dir.path()).find("daily").orElseThrow();
-        OperableTrigger t = (OperableTrigger) Triggers.trigger(d);
+        OperableTrigger t = (OperableTrigger) Triggers.trigger(d.schedule());
         t.setStartTime(Date.from(Instant.parse(from)));
         return TriggerUtils.computeFireTimesBetween(t, null, Date.from(Instant.parse(from)), Date.from(Instant.parse(to)))
                 .stream().map(Date::toInstant).toList();
