@@ -110,30 +110,34 @@ END
 $$;
 
 -- A worker's completion of a transactional run and the claim of its next one, in the job's own
--- transaction (the caller commits): one round trip instead of four. Marks p_run succeeded if it is
--- still this attempt's and no cancel was asked; releases p_unlock, the lock of the worker's previous
--- run (already committed as finished); then, if p_claim and the completion held, claims one run
--- for this session (see claim: its settings replace the finished run's; the finished run's
--- parameters, named in p_clear_params, are emptied first). The claim commits with the completion, so it is as durable as
--- it. Returns one row: completed, and the next run's columns (all null when none was claimed).
+-- transaction (the caller commits, in the same round trip: see RunQueue.completeAndClaim).
+-- Releases p_unlock, the lock of the worker's previous run (committed as finished before). Marks
+-- p_run succeeded if it is still this attempt's and no cancel was asked, else raises SQLSTATE NS409,
+-- which aborts the transaction: the job's work must not commit without its completion. Then, if
+-- p_claim, claims one run for this session (see claim: its settings replace the finished run's;
+-- the finished run's parameters, named in p_clear_params, are emptied first). The claim commits
+-- with the completion, so it is as durable as it. Returns one row: the next run, or nulls.
 CREATE FUNCTION nightshift.complete_and_claim(p_run bigint, p_node text, p_attempt integer, p_counts jsonb,
-                                   p_unlock bigint, p_claim boolean, p_clear_params text[])
-RETURNS TABLE (completed boolean, id bigint, job_name text, attempt integer, max_attempts integer, trigger text,
+                                              p_unlock bigint, p_claim boolean, p_clear_params text[])
+RETURNS TABLE (id bigint, job_name text, attempt integer, max_attempts integer, trigger text,
                params text, created_at timestamptz, started_at timestamptz, timeout_ms bigint)
 LANGUAGE plpgsql VOLATILE
 AS $$
 #variable_conflict use_column
 BEGIN
+    IF p_unlock IS NOT NULL THEN
+        PERFORM pg_advisory_unlock_shared(nightshift.run_lock_key(p_unlock));
+    END IF;
     UPDATE nightshift.run r
     SET state = 'succeeded', finished_at = clock_timestamp(), counts = p_counts, backend_pid = NULL
     WHERE r.id = p_run AND r.state = 'running' AND r.node = p_node AND r.attempt = p_attempt
       AND NOT r.cancel_requested;
-    completed := FOUND;
-    IF p_unlock IS NOT NULL THEN
-        PERFORM pg_advisory_unlock_shared(nightshift.run_lock_key(p_unlock));
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run % attempt % is no longer owned by node % or its cancel was requested', p_run, p_attempt, p_node
+            USING ERRCODE = 'NS409';
     END IF;
     -- READ COMMITTED only: the claim's checks need a fresh snapshot per statement.
-    IF completed AND p_claim AND current_setting('transaction_isolation') = 'read committed' THEN
+    IF p_claim AND current_setting('transaction_isolation') = 'read committed' THEN
         -- (custom settings are not listed in pg_settings: the caller names them)
         PERFORM set_config('nightshift.param.' || k, '', false) FROM unnest(p_clear_params) k;
         SELECT c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params, c.created_at, c.started_at, c.timeout_ms

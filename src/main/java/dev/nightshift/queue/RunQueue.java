@@ -133,24 +133,36 @@ public final class RunQueue {
                 rs.getTimestamp(from + 7).toInstant(), node, sessionTimeout);
     }
 
-    /** Whether a completion held, and the run claimed with it for the same worker, if any. */
-    public record Completion(boolean completed, ClaimedRun next) {
+    /** Raised by {@link #completeAndClaim} when the run is no longer this attempt's or a cancel was asked. */
+    public static final class NotCompletedException extends SQLException {
+        /** The SQLSTATE nightshift.complete_and_claim raises. */
+        static final String SQLSTATE = "NS409";
+
+        NotCompletedException(SQLException cause) {
+            super(cause.getMessage(), SQLSTATE, cause);
+        }
     }
 
     /**
      * Marks the run succeeded inside the caller's transaction, like {@link #complete}, and in the
      * same round trip releases {@code unlock} (the lock of the worker's previous, finished run, or
-     * null) and, when {@code claimNext}, claims the worker's next run on {@code c} with its lock
-     * taken and its settings set on the session (replacing this run's). The claim commits or rolls
-     * back with the caller's transaction; if that transaction does not commit, the caller must
-     * {@link #unlock} the next run, whose session lock stays.
+     * null), claims the worker's next run on {@code c} when {@code claimNext} (its lock taken, its
+     * settings set on the session) and, when {@code commit}, commits: the work, the completion and
+     * the claim in one round trip. Returns the next run or null.
+     *
+     * @throws NotCompletedException the run is no longer ours or a cancel was asked; the
+     *                               transaction is aborted (roll it back), nothing was claimed
+     * @throws SQLException          anything else; then, if a claim happened, its session lock
+     *                               stays: call {@link #unlockAllBut} after rolling back
      */
-    public Completion completeAndClaim(Connection c, ClaimedRun run, Map<String, Long> counts, Long unlock,
-                                       boolean claimNext) throws SQLException {
+    public ClaimedRun completeAndClaim(Connection c, ClaimedRun run, Map<String, Long> counts, Long unlock,
+                                       boolean claimNext, boolean commit) throws SQLException {
+        // Two statements, one round trip: pgjdbc sends them in one batch, and after an error the
+        // server skips the rest, so a failed completion never reaches the COMMIT.
         String sql = """
-                SELECT completed, id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
+                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
                 FROM nightshift.complete_and_claim(?, ?, ?, ?::jsonb, ?, ?, ?::text[])
-                """;
+                """ + (commit ? ";\nCOMMIT" : "");
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, run.id());                                                            // id
             ps.setString(2, run.node());                                                        // node
@@ -159,18 +171,41 @@ public final class RunQueue {
             ps.setObject(5, unlock, java.sql.Types.BIGINT);                                    // previous run's lock
             ps.setBoolean(6, claimNext);                                                        // claim the next run?
             ps.setArray(7, c.createArrayOf("text", run.params().keySet().toArray()));          // this run's params, dropped
-            try (ResultSet rs = ps.executeQuery()) {
+            ps.execute();
+            try (ResultSet rs = ps.getResultSet()) {
                 if (!rs.next()) {
                     throw new IllegalStateException("completion of run " + run.id() + " returned no row");
                 }
-                boolean completed = rs.getBoolean(1);
-                rs.getLong(2);
-                ClaimedRun next = rs.wasNull() ? null : claimed(rs, 2, run.node());
+                rs.getLong(1);
+                ClaimedRun next = rs.wasNull() ? null : claimed(rs, 1, run.node());
                 if (rs.next()) {
                     throw new IllegalStateException("completion of run " + run.id() + " claimed more than one run");
                 }
-                return new Completion(completed, next);
+                return next;
             }
+        } catch (SQLException e) {
+            if (NotCompletedException.SQLSTATE.equals(e.getSQLState())) {
+                throw new NotCompletedException(e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Releases every run lock this session holds except {@code keep}'s: after a failed
+     * {@link #completeAndClaim}, whose claim rolled back but whose lock (not transactional) did not.
+     */
+    public void unlockAllBut(Connection c, long keep) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT pg_advisory_unlock_shared(k)
+                FROM (SELECT (l.classid::bigint << 32) | l.objid::bigint AS k
+                      FROM pg_locks l
+                      WHERE l.pid = pg_backend_pid() AND l.locktype = 'advisory' AND l.objsubid = 1
+                        AND l.mode = 'ShareLock' AND l.granted) held
+                WHERE k <> ? AND k >> 48 = x'6E73'::bigint
+                """)) {
+            ps.setLong(1, RunLock.key(keep));
+            ps.execute();
         }
     }
 

@@ -45,14 +45,14 @@ public final class AfterChain implements SuccessHook {
         for (String job : dependents.getOrDefault(run.jobName(), List.of())) {
             Boolean paused = paused(tx, job);
             if (paused == null || paused) {
-                log.info("run {} of job {} succeeded; dependent job {} is {}: not enqueued", run.id(), run.jobName(), job,
+                log.info("run {} of job {}: dependent job {} is {}: not enqueued", run.id(), run.jobName(), job,
                         paused == null ? "not in the database's catalog" : "paused");
                 continue;
             }
             NewRun next = new NewRun(job, NewRun.Trigger.AFTER, Map.of(), dedupeKey(run.id(), job), null, null, run.id());
             try {
                 RunQueue.Enqueued e = queue.enqueue(tx, next);
-                log.info("run {} of job {} succeeded; run {} of job {} {}", run.id(), run.jobName(), e.id(), job,
+                log.info("run {} of job {}: run {} of job {} {} with its completion", run.id(), run.jobName(), e.id(), job,
                         e.created() ? "enqueued" : "was already enqueued");
             } catch (RunQueue.UnknownJobException ex) {
                 // removed by a sync since the check above; the parent's success must still commit

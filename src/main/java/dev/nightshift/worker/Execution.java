@@ -129,8 +129,8 @@ final class Execution implements Attempt {
     }
 
     /**
-     * Work, completion and the claim of the next run in one transaction. Null when the run was not
-     * completed (lost or cancelled).
+     * Work, completion and the claim of the next run in one transaction, the completion, claim and
+     * commit in one round trip. Null when the run was not completed (lost or cancelled).
      */
     private Map<String, Long> inTransaction(Connection c, JobType type) throws Exception {
         c.setAutoCommit(false);
@@ -138,28 +138,27 @@ final class Execution implements Attempt {
             session(c, true);
         }
         Map<String, Long> counts = type.execute(this);
-        RunQueue.Completion done = node.queue().completeAndClaim(c, run, counts, previousLock, claimNext);
+        // Before the completion, in the same transaction: if the completion fails, they roll back with it.
+        for (SuccessHook h : node.successHooks()) {
+            h.onSuccess(c, run, definition);
+        }
+        Long unlock = previousLock;
         previousLock = null;
-        claimTried = claimNext && done.completed();
         try {
-            if (!done.completed()) {
+            next = node.queue().completeAndClaim(c, run, counts, unlock, claimNext, true);
+        } catch (RunQueue.NotCompletedException e) {
+            c.rollback();
+            notCompleted(Instant.now());
+            return null;
+        } catch (SQLException e) {
+            if (claimNext) {
+                // a claim may have run before the commit failed: its lock outlived its rollback
                 c.rollback();
-                notCompleted(Instant.now());
-                return null;
-            }
-            for (SuccessHook h : node.successHooks()) {
-                h.onSuccess(c, run, definition);
-            }
-            c.commit();
-        } catch (Exception e) {
-            claimTried = false;
-            if (done.next() != null) {
-                // the claim rolled back with the rest, but the session lock it took did not
-                node.queue().unlock(c, done.next());
+                node.queue().unlockAllBut(c, run.id());
             }
             throw e;
         }
-        next = done.next();
+        claimTried = claimNext;
         lockKept = true;
         return counts;
     }

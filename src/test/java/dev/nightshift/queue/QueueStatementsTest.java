@@ -125,18 +125,19 @@ class QueueStatementsTest {
             assertThat(setting(c, "nightshift.param.region")).isEqualTo("eu");
 
             c.setAutoCommit(false);
-            RunQueue.Completion rolledBack = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true);
+            ClaimedRun rolledBack = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true, false);
             // concurrency 1: the finished run's slot is free again inside this very transaction
-            assertThat(rolledBack.completed()).isTrue();
-            assertThat(rolledBack.next().id()).isEqualTo(second);
+            assertThat(rolledBack.id()).isEqualTo(second);
             c.rollback();
-            queue.unlock(c, rolledBack.next());
+            queue.unlockAllBut(c, first.id());
             assertThat(db.rows("SELECT state FROM nightshift.run WHERE job_name = 'chain' ORDER BY id")).containsExactly("running", "available");
+            assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted"))
+                    .isEqualTo(1);
 
-            RunQueue.Completion done = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true);
-            c.commit();
+            // completion, claim and commit in one call
+            ClaimedRun done = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true, true);
             c.setAutoCommit(true);
-            assertThat(done.next().id()).isEqualTo(second);
+            assertThat(done.id()).isEqualTo(second);
             assertThat(db.rows("SELECT state || ':' || coalesce(counts::text, '') FROM nightshift.run WHERE job_name = 'chain' ORDER BY id"))
                     .containsExactly("succeeded:{\"rows\": 1}", "running:");
             assertThat(setting(c, "nightshift.run_id")).isEqualTo(Long.toString(second));
@@ -151,6 +152,33 @@ class QueueStatementsTest {
             }
         }
         db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE job_name = 'chain' AND state = 'running'");
+    }
+
+    @Test
+    void a_completion_of_a_run_this_node_no_longer_owns_aborts_the_work_and_claims_nothing() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('lost', 'sql', 1)");
+        db.execute("CREATE TABLE lost_work (n int)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        queue.enqueue(NewRun.manual("lost", Map.of(), null));
+        queue.enqueue(NewRun.manual("lost", Map.of(), null));
+        try (Connection c = db.dataSource().getConnection()) {
+            ClaimedRun first = queue.claim(c, "owner", 1, true).get(0);
+            db.execute("UPDATE nightshift.run SET cancel_requested = true WHERE id = " + first.id());
+            c.setAutoCommit(false);
+            try (var st = c.createStatement()) {
+                st.execute("INSERT INTO lost_work VALUES (1)");
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> queue.completeAndClaim(c, first, Map.of(), null, true, true))
+                    .isInstanceOf(RunQueue.NotCompletedException.class);
+            c.rollback();
+            c.setAutoCommit(true);
+            assertThat(db.queryLong("SELECT count(*) FROM lost_work")).isZero();
+            assertThat(db.rows("SELECT state FROM nightshift.run WHERE job_name = 'lost' ORDER BY id")).containsExactly("running", "available");
+            try (var st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_unlock_all()");
+            }
+        }
+        db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE job_name = 'lost'");
     }
 
     private static String setting(Connection c, String name) throws Exception {
