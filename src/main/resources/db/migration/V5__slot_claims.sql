@@ -11,6 +11,11 @@
 
 ALTER TABLE run ADD COLUMN slot integer CHECK (slot >= 0);
 
+-- Every state change of a run writes a new row version into each index whose predicate it
+-- matches. Runs without a dedupe key (most manual runs) need no entry in the dedupe index.
+ALTER TABLE run DROP CONSTRAINT run_dedupe_key_key;
+CREATE UNIQUE INDEX run_dedupe_key_idx ON run (dedupe_key) WHERE dedupe_key IS NOT NULL;
+
 DROP INDEX run_running_idx;
 -- per-job running counts, the free-slot check and the rescuer
 CREATE UNIQUE INDEX run_running_slot_idx ON run (job_name, slot) WHERE state = 'running';
@@ -52,9 +57,10 @@ BEGIN
     -- Jobs with a due run and (by this snapshot) a free slot, the one waiting longest first, with
     -- their taken slots. One probe of the partial indexes per job (never a hash of all runs).
     FOR v_job IN
-        SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms, busy.slots
+        SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms, busy.slots,
+               due.run_at AS due_at, due.id AS due_id
         FROM nightshift.job j
-        CROSS JOIN LATERAL (SELECT a.run_at FROM nightshift.run a
+        CROSS JOIN LATERAL (SELECT a.run_at, a.id FROM nightshift.run a
                             WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
                             ORDER BY a.run_at, a.id LIMIT 1) due
         CROSS JOIN LATERAL (SELECT count(*) AS running, coalesce(array_agg(b.slot), '{}') AS slots
@@ -76,8 +82,13 @@ BEGIN
             SET state = 'running', attempt = r.attempt + 1, node = p_node, slot = v_slot,
                 started_at = clock_timestamp(), finished_at = NULL, cancel_requested = false,
                 backend_pid = CASE WHEN p_for_session THEN pg_backend_pid() END
+            -- The pick starts at the oldest due run the job scan saw, not at the start of the
+            -- job's index range: index entries of runs claimed since the last vacuum lie there, and
+            -- a locking scan visits each one's row (an older run made available meanwhile, by a
+            -- retry or a rescue, waits for the next claim).
             WHERE r.id = (SELECT a.id FROM nightshift.run a
                           WHERE a.job_name = v_job.name AND a.state = 'available' AND a.run_at <= now()
+                            AND (a.run_at, a.id) >= (v_job.due_at, v_job.due_id)
                           ORDER BY a.run_at, a.id
                           LIMIT 1
                           FOR UPDATE SKIP LOCKED)

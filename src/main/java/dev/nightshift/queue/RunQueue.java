@@ -53,7 +53,7 @@ public final class RunQueue {
                 SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, now()), ?, ?
                 FROM nightshift.job j
                 WHERE j.name = ? AND j.removed_at IS NULL
-                ON CONFLICT (dedupe_key) DO NOTHING
+                ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
                 RETURNING id
                 """;
         try (PreparedStatement ps = c.prepareStatement(insert)) {

@@ -47,7 +47,7 @@ public final class ScheduledEnqueue implements Job {
                 SELECT name, 'schedule', 'schedule:' || name || ':' || ?, max_attempts, now(), ?
                 FROM jobs
                 WHERE NOT paused AND NOT removed
-                ON CONFLICT (dedupe_key) DO NOTHING
+                ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
                 RETURNING job_name
             )
             SELECT j.name,
