@@ -9,15 +9,19 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A database created for a benchmark next to the configured one (same server, same user) and
- * dropped afterwards, so that a benchmark never touches real jobs and runs.
+ * dropped afterwards, so that a benchmark never touches real jobs and runs; also when the
+ * benchmark is stopped by SIGTERM or Ctrl-C (a shutdown hook drops it). Close once.
  */
 final class ScratchDatabase implements AutoCloseable {
     private final Database admin;
     private final String name;
     private final String url;
+    private final AtomicBoolean dropped = new AtomicBoolean();
+    private final Thread dropOnExit = new Thread(this::dropQuietly, "nightshift-scratch-drop");
 
     ScratchDatabase(Settings settings, String purpose) throws SQLException {
         this.admin = Database.open(settings, 2);
@@ -34,6 +38,7 @@ final class ScratchDatabase implements AutoCloseable {
         int q = base.indexOf('?');
         String path = q < 0 ? base : base.substring(0, q);
         url = path.substring(0, path.lastIndexOf('/') + 1) + name + (q < 0 ? "" : base.substring(q));
+        Runtime.getRuntime().addShutdownHook(dropOnExit);
     }
 
     /** The same settings, pointed at the scratch database. */
@@ -57,10 +62,34 @@ final class ScratchDatabase implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        try (Connection c = admin.dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        try {
+            Runtime.getRuntime().removeShutdownHook(dropOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or about to: it drops the database
+            return;
+        }
+        try {
+            drop();
         } finally {
             admin.close();
+        }
+    }
+
+    private void drop() throws SQLException {
+        if (!dropped.compareAndSet(false, true)) {
+            return;
+        }
+        // FORCE: the benchmark's own connections may still be open when a signal stops it
+        try (Connection c = admin.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        }
+    }
+
+    private void dropQuietly() {
+        try {
+            drop();
+        } catch (SQLException | RuntimeException e) {
+            System.err.println("nightshift: could not drop the scratch database " + name + ": " + e.getMessage());
         }
     }
 }

@@ -20,13 +20,20 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Starts {@code nightshift run} with this test JVM's classpath and the given environment and flags. */
     public static NodeProcess start(Map<String, String> env, Path logDir, String nodeName, String... flags) throws IOException {
+        List<String> args = new ArrayList<>(List.of("run", "--node-name", nodeName));
+        args.addAll(List.of(flags));
+        return command(env, logDir, nodeName, args.toArray(String[]::new));
+    }
+
+    /** Starts {@code nightshift ARGS…} with this test JVM's classpath; output goes to {@code logName}.log. */
+    public static NodeProcess command(Map<String, String> env, Path logDir, String logName, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"),
-                "dev.nightshift.cli.Main", "run", "--node-name", nodeName));
-        cmd.addAll(List.of(flags));
-        Path log = logDir.resolve(nodeName + ".log");
+                "dev.nightshift.cli.Main"));
+        cmd.addAll(List.of(args));
+        Path log = logDir.resolve(logName + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("NIGHTSHIFT_"));
         pb.environment().putAll(env);
