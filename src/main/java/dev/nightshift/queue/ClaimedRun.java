@@ -20,10 +20,4 @@ public record ClaimedRun(
         Instant startedAt,
         String node,
         Long sessionTimeoutMs) {
-
-    /** A run whose settings the claim did not set. */
-    public ClaimedRun(long id, String jobName, int attempt, int maxAttempts, String trigger, Map<String, String> params,
-                      Instant createdAt, Instant startedAt, String node) {
-        this(id, jobName, attempt, maxAttempts, trigger, params, createdAt, startedAt, node, null);
-    }
 }

@@ -10,8 +10,8 @@ package dev.nightshift.queue;
  */
 public final class RunLock {
     static final long NAMESPACE = 0x6E73L << 48;
-    /** The same key in SQL, for a run row aliased {@code r}. */
-    static final String SQL_KEY = "((x'6E73'::bigint << 48) | r.id)";
+    /** The same key in SQL (migration V5's function), for a run row aliased {@code r}. */
+    static final String SQL_KEY = "nightshift.run_lock_key(r.id)";
     /** Matches a pg_locks row {@code l} against {@link #SQL_KEY}: a bigint key shows as classid/objid, objsubid 1. */
     static final String PG_LOCKS_MATCH = "l.locktype = 'advisory' AND l.objsubid = 1"
             + " AND l.classid = (" + SQL_KEY + " >> 32)::oid"

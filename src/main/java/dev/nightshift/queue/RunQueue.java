@@ -144,11 +144,11 @@ public final class RunQueue {
     }
 
     /**
-     * Marks the run succeeded inside the caller's transaction, like {@link #complete}, and in the
-     * same round trip releases {@code unlock} (the lock of the worker's previous, finished run, or
-     * null), claims the worker's next run on {@code c} when {@code claimNext} (its lock taken, its
-     * settings set on the session) and, when {@code commit}, commits: the work, the completion and
-     * the claim in one round trip. Returns the next run or null.
+     * Ends the caller's transaction (the one holding the job's work, for transactional jobs) as the
+     * run's success, in one round trip: marks the run succeeded, releases {@code unlock} (the lock
+     * of the worker's previous, finished run, or null), claims the worker's next run on {@code c}
+     * when {@code claimNext} (its lock taken, its settings set on the session), and commits.
+     * Every update names the run's id, node and attempt. Returns the next run or null.
      *
      * @throws NotCompletedException the run is no longer ours or a cancel was asked; the
      *                               transaction is aborted (roll it back), nothing was claimed
@@ -156,13 +156,14 @@ public final class RunQueue {
      *                               stays: call {@link #unlockAllBut} after rolling back
      */
     public ClaimedRun completeAndClaim(Connection c, ClaimedRun run, Map<String, Long> counts, Long unlock,
-                                       boolean claimNext, boolean commit) throws SQLException {
+                                       boolean claimNext) throws SQLException {
         // Two statements, one round trip: pgjdbc sends them in one batch, and after an error the
         // server skips the rest, so a failed completion never reaches the COMMIT.
         String sql = """
                 SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
-                FROM nightshift.complete_and_claim(?, ?, ?, ?::jsonb, ?, ?, ?::text[])
-                """ + (commit ? ";\nCOMMIT" : "");
+                FROM nightshift.complete_and_claim(?, ?, ?, ?::jsonb, ?, ?, ?::text[]);
+                COMMIT
+                """;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, run.id());                                                            // id
             ps.setString(2, run.node());                                                        // node
@@ -202,7 +203,7 @@ public final class RunQueue {
                       FROM pg_locks l
                       WHERE l.pid = pg_backend_pid() AND l.locktype = 'advisory' AND l.objsubid = 1
                         AND l.mode = 'ShareLock' AND l.granted) held
-                WHERE k <> ? AND k >> 48 = x'6E73'::bigint
+                WHERE k <> ? AND k >> 48 = nightshift.run_lock_key(0) >> 48
                 """)) {
             ps.setLong(1, RunLock.key(keep));
             ps.execute();
@@ -261,30 +262,6 @@ public final class RunQueue {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock_shared(?)")) {
             ps.setLong(1, RunLock.key(runId));
             ps.execute();
-        }
-    }
-
-    /**
-     * Marks the run succeeded inside the caller's transaction (the one holding the job's work, for
-     * transactional jobs). Returns false when the run is no longer this attempt's or a cancel was
-     * requested: the caller must then roll back.
-     */
-    public boolean complete(Connection c, ClaimedRun run, Map<String, Long> counts) throws SQLException {
-        String sql = """
-                UPDATE nightshift.run
-                SET state = 'succeeded', finished_at = clock_timestamp(), counts = ?::jsonb, backend_pid = NULL
-                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ? AND NOT cancel_requested
-                """;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, counts == null || counts.isEmpty() ? null : Json.write(counts));   // counts
-            ps.setLong(2, run.id());                                                            // id
-            ps.setString(3, run.node());                                                        // node
-            ps.setInt(4, run.attempt());                                                        // attempt
-            int n = ps.executeUpdate();
-            if (n > 1) {
-                throw new IllegalStateException("completion of run " + run.id() + " updated " + n + " rows");
-            }
-            return n == 1;
         }
     }
 

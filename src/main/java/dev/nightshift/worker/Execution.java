@@ -39,7 +39,6 @@ final class Execution implements Attempt {
     /** The lock of the worker's previous run, still held on {@link #connection}; released here. */
     private Long previousLock;
     private ClaimedRun next;
-    private boolean claimTried;
     private boolean lockKept;
     private volatile boolean aborting;
     private volatile boolean cancelSeen;
@@ -64,7 +63,7 @@ final class Execution implements Attempt {
 
     /** Whether the completion looked for a next run (so none was due when it found none). */
     boolean claimTried() {
-        return claimTried;
+        return claimNext && lockKept;
     }
 
     /** This run's id when its lock is still held after {@link #execute()} (see the class comment), else null. */
@@ -128,39 +127,13 @@ final class Execution implements Attempt {
         }
     }
 
-    /**
-     * Work, completion and the claim of the next run in one transaction, the completion, claim and
-     * commit in one round trip. Null when the run was not completed (lost or cancelled).
-     */
+    /** Work and completion in one transaction. Null when the run was not completed (lost or cancelled). */
     private Map<String, Long> inTransaction(Connection c, JobType type) throws Exception {
         c.setAutoCommit(false);
         if (!sessionReady()) {
             session(c, true);
         }
-        Map<String, Long> counts = type.execute(this);
-        // Before the completion, in the same transaction: if the completion fails, they roll back with it.
-        for (SuccessHook h : node.successHooks()) {
-            h.onSuccess(c, run, definition);
-        }
-        Long unlock = previousLock;
-        previousLock = null;
-        try {
-            next = node.queue().completeAndClaim(c, run, counts, unlock, claimNext, true);
-        } catch (RunQueue.NotCompletedException e) {
-            c.rollback();
-            notCompleted(Instant.now());
-            return null;
-        } catch (SQLException e) {
-            if (claimNext) {
-                // a claim may have run before the commit failed: its lock outlived its rollback
-                c.rollback();
-                node.queue().unlockAllBut(c, run.id());
-            }
-            throw e;
-        }
-        claimTried = claimNext;
-        lockKept = true;
-        return counts;
+        return complete(c, type.execute(this));
     }
 
     /** Each statement commits on its own; the completion follows in a transaction of its own. */
@@ -173,20 +146,37 @@ final class Execution implements Attempt {
         } finally {
             resetSession(c);
         }
+        c.setAutoCommit(false);
+        return complete(c, counts);
+    }
 
-        boolean done = Tx.once(c, x -> {
-            if (!node.queue().complete(x, run, counts)) {
-                return false;
-            }
-            for (SuccessHook h : node.successHooks()) {
-                h.onSuccess(x, run, definition);
-            }
-            return true;
-        });
-        if (!done) {
+    /**
+     * Ends the open transaction as the run's success: {@code after:} dependents, the completion, the
+     * claim of the worker's next run and the commit, the last three in one round trip. Null when
+     * the run was not completed (lost or cancelled): then nothing of the transaction commits.
+     */
+    private Map<String, Long> complete(Connection c, Map<String, Long> counts) throws Exception {
+        // Before the completion, in the same transaction: if the completion fails, they roll back with it.
+        for (SuccessHook h : node.successHooks()) {
+            h.onSuccess(c, run, definition);
+        }
+        Long unlock = previousLock;
+        previousLock = null;
+        try {
+            next = node.queue().completeAndClaim(c, run, counts, unlock, claimNext);
+        } catch (RunQueue.NotCompletedException e) {
+            c.rollback();
             notCompleted(Instant.now());
             return null;
+        } catch (SQLException e) {
+            if (claimNext) {
+                // a claim may have run before the commit failed: its lock outlived its rollback
+                c.rollback();
+                node.queue().unlockAllBut(c, run.id());
+            }
+            throw e;
         }
+        lockKept = true;
         return counts;
     }
 

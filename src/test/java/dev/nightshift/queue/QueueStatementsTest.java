@@ -20,6 +20,12 @@ class QueueStatementsTest {
                 .locations("classpath:db/migration").load().migrate();
     }
 
+    /** A claim takes runs of every job: each test starts with nothing left to claim or rescue by the others. */
+    @org.junit.jupiter.api.BeforeEach
+    void nothingWaiting() throws Exception {
+        db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE state IN ('available', 'running')");
+    }
+
     @Test
     void a_claim_for_one_run_claims_exactly_one_even_with_several_jobs_due() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('one-a', 'sql', 5), ('one-b', 'sql', 5)");
@@ -109,13 +115,12 @@ class QueueStatementsTest {
                 }
             }
         }
-        // the other tests claim from every job: leave nothing claimable behind
-        db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE job_name = 'two-slots'");
     }
 
     @Test
-    void a_completion_claims_the_next_run_in_its_transaction_with_its_settings_and_a_rollback_undoes_the_claim() throws Exception {
+    void a_completion_claims_the_next_run_in_its_transaction_with_its_settings_and_a_failed_commit_undoes_the_claim() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency, definition) VALUES ('chain', 'sql', 1, '{\"timeout_ms\": 4000}')");
+        db.execute("CREATE TABLE deferred_check (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED)");
         RunQueue queue = new RunQueue(db.dataSource());
         queue.enqueue(NewRun.manual("chain", Map.of("region", "eu"), null));
         long second = queue.enqueue(NewRun.manual("chain", Map.of(), null)).id();
@@ -125,17 +130,24 @@ class QueueStatementsTest {
             assertThat(setting(c, "nightshift.param.region")).isEqualTo("eu");
 
             c.setAutoCommit(false);
-            ClaimedRun rolledBack = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true, false);
-            // concurrency 1: the finished run's slot is free again inside this very transaction
-            assertThat(rolledBack.id()).isEqualTo(second);
+            try (var st = c.createStatement()) {
+                // the job's work breaks a deferred constraint: only the COMMIT, after the claim, fails
+                st.execute("INSERT INTO deferred_check VALUES (1), (1)");
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true))
+                    .hasMessageContaining("deferred_check_pkey");
+            // concurrency 1: the finished run's slot was free again inside that transaction, so the
+            // second run was claimed; its lock, not transactional, outlived the rollback
+            assertThat(heldRunLocks(c)).containsExactlyInAnyOrder(first.id(), second);
             c.rollback();
             queue.unlockAllBut(c, first.id());
+            assertThat(heldRunLocks(c)).containsExactly(first.id());
             assertThat(db.rows("SELECT state FROM nightshift.run WHERE job_name = 'chain' ORDER BY id")).containsExactly("running", "available");
             assertThat(db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted"))
                     .isEqualTo(1);
 
             // completion, claim and commit in one call
-            ClaimedRun done = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true, true);
+            ClaimedRun done = queue.completeAndClaim(c, first, Map.of("rows", 1L), null, true);
             c.setAutoCommit(true);
             assertThat(done.id()).isEqualTo(second);
             assertThat(db.rows("SELECT state || ':' || coalesce(counts::text, '') FROM nightshift.run WHERE job_name = 'chain' ORDER BY id"))
@@ -151,7 +163,6 @@ class QueueStatementsTest {
                 st.execute("RESET ALL");
             }
         }
-        db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE job_name = 'chain' AND state = 'running'");
     }
 
     @Test
@@ -168,7 +179,7 @@ class QueueStatementsTest {
             try (var st = c.createStatement()) {
                 st.execute("INSERT INTO lost_work VALUES (1)");
             }
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> queue.completeAndClaim(c, first, Map.of(), null, true, true))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> queue.completeAndClaim(c, first, Map.of(), null, true))
                     .isInstanceOf(RunQueue.NotCompletedException.class);
             c.rollback();
             c.setAutoCommit(true);
@@ -178,7 +189,20 @@ class QueueStatementsTest {
                 st.execute("SELECT pg_advisory_unlock_all()");
             }
         }
-        db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE job_name = 'lost'");
+    }
+
+    /** The runs whose lock the session of {@code c} holds. */
+    private static List<Long> heldRunLocks(Connection c) throws Exception {
+        List<Long> runs = new java.util.ArrayList<>();
+        try (var st = c.createStatement(); var rs = st.executeQuery("""
+                SELECT ((l.classid::bigint << 32) | l.objid::bigint) & ((1::bigint << 48) - 1)
+                FROM pg_locks l
+                WHERE l.pid = pg_backend_pid() AND l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted""")) {
+            while (rs.next()) {
+                runs.add(rs.getLong(1));
+            }
+        }
+        return runs;
     }
 
     private static String setting(Connection c, String name) throws Exception {

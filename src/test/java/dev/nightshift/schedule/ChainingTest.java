@@ -66,7 +66,7 @@ class ChainingTest {
     @Test
     void chaining_the_same_parent_run_twice_enqueues_each_dependent_once() throws Exception {
         AfterChain chain = new AfterChain(JobCatalog.load(jobs.path()), queue);
-        ClaimedRun parent = new ClaimedRun(987_654L, "extract", 1, 1, "manual", Map.of(), Instant.now(), Instant.now(), "x");
+        ClaimedRun parent = new ClaimedRun(987_654L, "extract", 1, 1, "manual", Map.of(), Instant.now(), Instant.now(), "x", null);
         for (int i = 0; i < 2; i++) {
             try (Connection c = db.dataSource().getConnection()) {
                 c.setAutoCommit(false);
