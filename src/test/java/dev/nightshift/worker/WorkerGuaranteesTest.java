@@ -36,12 +36,18 @@ class WorkerGuaranteesTest {
         db.execute("CREATE TABLE spans (run_id bigint PRIMARY KEY, started timestamptz NOT NULL, ended timestamptz)");
         db.execute("CREATE TABLE ledger (run_id bigint NOT NULL, attempt int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())");
         db.execute("CREATE SEQUENCE tries");
+        db.execute("CREATE TABLE pair_spans (run_id bigint PRIMARY KEY, started timestamptz NOT NULL, ended timestamptz)");
         jobs = new JobsDir(db.tempDir(), "guarantees")
                 .sql("single", """
                         INSERT INTO spans (run_id, started) VALUES (current_setting('nightshift.run_id')::bigint, clock_timestamp());
                         SELECT pg_sleep(0.03);
                         UPDATE spans SET ended = clock_timestamp() WHERE run_id = current_setting('nightshift.run_id')::bigint""",
                         "concurrency: 1\n")
+                .sql("pair", """
+                        INSERT INTO pair_spans (run_id, started) VALUES (current_setting('nightshift.run_id')::bigint, clock_timestamp());
+                        SELECT pg_sleep(0.05);
+                        UPDATE pair_spans SET ended = clock_timestamp() WHERE run_id = current_setting('nightshift.run_id')::bigint""",
+                        "concurrency: 2\n")
                 .sql("always-fails", "SELECT 1 / 0", "max_attempts: 3\nbackoff: 1s\n")
                 .sql("conflicts-twice", """
                         DO $$ BEGIN
@@ -91,6 +97,33 @@ class WorkerGuaranteesTest {
         assertThat(db.queryLong("""
                 SELECT count(*) FROM spans a JOIN spans b ON a.run_id < b.run_id
                 WHERE tstzrange(a.started, a.ended) && tstzrange(b.started, b.ended)""")).isZero();
+    }
+
+    @Test
+    void concurrency_two_is_used_and_never_exceeded_by_three_nodes() throws Exception {
+        nodes(3);
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < 60; i++) {
+                queue.enqueue(c, NewRun.manual("pair", Map.of(), null));
+            }
+            c.commit();
+        }
+        await().atMost(Duration.ofMinutes(1)).until(() ->
+                db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name = 'pair' AND state = 'succeeded'") == 60);
+
+        assertThat(db.queryLong("SELECT count(*) FROM pair_spans WHERE ended IS NOT NULL")).isEqualTo(60);
+        // Never three at once: intervals that overlap pairwise share an instant, so no such triple may exist.
+        assertThat(db.queryLong("""
+                SELECT count(*) FROM pair_spans a
+                JOIN pair_spans b ON a.run_id < b.run_id AND tstzrange(a.started, a.ended) && tstzrange(b.started, b.ended)
+                JOIN pair_spans c ON b.run_id < c.run_id AND tstzrange(a.started, a.ended) && tstzrange(c.started, c.ended)
+                                 AND tstzrange(b.started, b.ended) && tstzrange(c.started, c.ended)""")).isZero();
+        // ... but two at once, in two slots, did happen
+        assertThat(db.queryLong("""
+                SELECT count(*) FROM pair_spans a JOIN pair_spans b ON a.run_id < b.run_id
+                WHERE tstzrange(a.started, a.ended) && tstzrange(b.started, b.ended)""")).isPositive();
+        assertThat(db.rows("SELECT DISTINCT slot FROM nightshift.run WHERE job_name = 'pair' ORDER BY slot")).containsExactly("0", "1");
     }
 
     @Test
