@@ -85,7 +85,8 @@ public final class RunQueue {
         throw new UnknownJobException(run.jobName());
     }
 
-    static void notify(Connection c, String jobName) throws SQLException {
+    /** Wakes the workers of every node when the caller's transaction commits; the payload is a job name. */
+    public static void notify(Connection c, String jobName) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify('" + CHANNEL + "', ?)")) {
             ps.setString(1, jobName);
             ps.execute();

@@ -122,22 +122,11 @@ public final class ScheduledEnqueue implements Job {
                 }
             }
             if (firstEnqueued != null) {
-                notify(c, firstEnqueued);
+                // one notification for the whole batch: listeners wake on any
+                RunQueue.notify(c, firstEnqueued);
             }
             return outcomes;
         });
-    }
-
-    /**
-     * One notification for the whole batch, delivered at commit: listeners wake on any, so the
-     * payload is, as for a single run, a job name (the first one enqueued).
-     */
-    private static void notify(Connection c, String job) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
-            ps.setString(1, RunQueue.CHANNEL);   // channel
-            ps.setString(2, job);                // payload
-            ps.execute();
-        }
     }
 
     /** Each job's fire outcome and the fire's lag, per job as the meters have always been. */
