@@ -93,6 +93,40 @@ class QueueStatementsTest {
     }
 
     @Test
+    void a_run_that_becomes_available_behind_a_sessions_last_claim_is_still_claimed() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('heads', 'sql', 200)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        try (Connection c = db.dataSource().getConnection()) {
+            queue.enqueue(NewRun.manual("heads", Map.of(), null));
+            long first = queue.claim(c, "heads-node", 1, true).get(0).id();
+            // older than the run this session claimed last: a rescued or late-committed run
+            db.execute("INSERT INTO nightshift.run (job_name, trigger, max_attempts, run_at) VALUES ('heads', 'manual', 3, now() - interval '1 hour')");
+            long behind = db.queryLong("SELECT max(id) FROM nightshift.run WHERE job_name = 'heads'");
+            // alone, it is found by the probe from the start of the job's runs
+            assertThat(queue.claim(c, "heads-node", 1, true)).extracting(ClaimedRun::id).containsExactly(behind);
+            queue.enqueue(NewRun.manual("heads", Map.of(), null));
+            long head = queue.claim(c, "heads-node", 1, true).get(0).id();
+
+            db.execute("INSERT INTO nightshift.run (job_name, trigger, max_attempts, run_at) VALUES ('heads', 'manual', 3, now() - interval '1 hour')");
+            long behindAgain = db.queryLong("SELECT max(id) FROM nightshift.run WHERE job_name = 'heads'");
+            for (int i = 0; i < 100; i++) {
+                queue.enqueue(NewRun.manual("heads", Map.of(), null));
+            }
+            // with runs past the head waiting, it is claimed within 64 claims of the session
+            List<Long> claimed = new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                claimed.add(queue.claim(c, "heads-node", 1, true).get(0).id());
+            }
+            assertThat(claimed).contains(behindAgain).doesNotContain(first, behind, head).doesNotHaveDuplicates();
+            assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name = 'heads' AND state = 'running'"))
+                    .isEqualTo(67);
+            try (var st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_unlock_all()");
+            }
+        }
+    }
+
+    @Test
     void running_runs_of_a_job_hold_distinct_slots_and_never_more_than_its_concurrency() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('two-slots', 'sql', 2)");
         RunQueue queue = new RunQueue(db.dataSource());
