@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "queue", mixinStandardHelpOptions = true,
         description = "Enqueue N no-op runs, drain them with W workers, and compare with a bare loop of single-row "
-                + "UPDATE + COMMIT on W connections (this machine's baseline). Then measure enqueue-to-start latency on an idle queue.")
+                + "UPDATE + COMMIT on W connections (this machine's baseline) and with a minimal hand-written SKIP LOCKED "
+                + "queue (the floor). Then measure enqueue-to-start latency on an idle queue.")
 final class BenchQueueCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     CommonOptions options;
@@ -93,17 +94,20 @@ final class BenchQueueCommand implements Callable<Integer> {
                     awaitReady(node);
                     out.printf("nightshift bench queue: %d runs of %d job(s), %d workers, %d rounds, PostgreSQL %s%n", runs, jobs,
                             workers, rounds, serverVersion(db));
+                    out.printf("  baseline: single-row UPDATE + COMMIT on %d connections; floor: a minimal SKIP LOCKED queue, "
+                            + "claim and completion (two single-row updates) + COMMIT per run on %d connections%n", workers, workers);
                     // Baseline and drain alternate, so that a change in the machine's load between
                     // them shows as a spread of the rounds, not as a skewed ratio.
                     List<Round> done = new ArrayList<>();
                     int perRound = runs / rounds;
                     for (int r = 1; r <= rounds; r++) {
                         double baseline = baseline(db, perRound);
+                        double floor = floor(db, perRound);
                         Drain drain = drain(db, perRound);
-                        Round round = new Round(baseline, drain);
+                        Round round = new Round(baseline, floor, drain);
                         done.add(round);
-                        out.printf("  round %d: baseline (bare UPDATE+COMMIT on %d connections) %,.0f ops/s, drain %,.0f runs/s, ratio %.2f%n",
-                                r, workers, baseline, drain.rate, round.ratio());
+                        out.printf("  round %d: baseline %,.0f ops/s, floor %,.0f runs/s (%.2f), drain %,.0f runs/s, ratio %.2f%n",
+                                r, baseline, floor, floor / baseline, drain.rate, round.ratio());
                     }
                     List<Round> byRatio = done.stream().sorted(java.util.Comparator.comparingDouble(Round::ratio)).toList();
                     Round median = byRatio.get(byRatio.size() / 2);
@@ -111,6 +115,10 @@ final class BenchQueueCommand implements Callable<Integer> {
                     out.printf("  enqueue (one transaction, median round):          %,.0f runs/s%n", median.drain.enqueueRate);
                     out.printf("  ratio nightshift/baseline (median of %d rounds):   %.2f (rounds from %.2f to %.2f)%n", rounds,
                             median.ratio(), byRatio.get(0).ratio(), byRatio.get(byRatio.size() - 1).ratio());
+                    out.printf("  ratio floor/baseline (median of %d rounds):        %.2f%n", rounds,
+                            medianOf(done.stream().mapToDouble(x -> x.floor / x.baseline)));
+                    out.printf("  ratio nightshift/floor (median of %d rounds):      %.2f%n", rounds,
+                            medianOf(done.stream().mapToDouble(x -> x.drain.rate / x.floor)));
                     out.printf("  enqueue->start, idle queue (%d samples):          p50 %.2f ms, p99 %.2f ms%n", samples, idle.p50, idle.p99);
                     out.printf("  enqueue->start, backlog of %d (median round):     p50 %.0f ms, p99 %.0f ms%n", perRound,
                             median.drain.p50, median.drain.p99);
@@ -133,16 +141,83 @@ final class BenchQueueCommand implements Callable<Integer> {
         }
     }
 
-    private record Round(double baseline, Drain drain) {
+    private record Round(double baseline, double floor, Drain drain) {
         double ratio() {
             return drain.rate / baseline;
         }
+    }
+
+    private static double medianOf(java.util.stream.DoubleStream values) {
+        double[] sorted = values.sorted().toArray();
+        return sorted[sorted.length / 2];
     }
 
     private void createBaselineTable(Database db) throws SQLException {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE public.bench_baseline (id int PRIMARY KEY, n bigint NOT NULL)");
             st.execute("INSERT INTO public.bench_baseline SELECT g, 0 FROM generate_series(1, " + workers + ") g");
+            st.execute("""
+                    CREATE TABLE public.bench_floor (id bigint PRIMARY KEY, state text NOT NULL,
+                                                     started_at timestamptz, finished_at timestamptz)""");
+            st.execute("CREATE INDEX bench_floor_available_idx ON public.bench_floor (id) WHERE state = 'available'");
+        }
+    }
+
+    /**
+     * The least a queue of runs can cost here: {@code n} rows, drained by W threads, each run one
+     * transaction that claims the next available row (SKIP LOCKED, starting past the thread's last
+     * claim so as not to walk the entries of claimed rows) and marks it done: two single-row updates
+     * and a commit, no job, no history, no slots, no locks held for liveness.
+     */
+    private double floor(Database db, int n) throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.execute("TRUNCATE public.bench_floor");
+            st.execute("INSERT INTO public.bench_floor (id, state) SELECT g, 'available' FROM generate_series(1, " + n + ") g");
+            st.execute("ANALYZE public.bench_floor");
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        try {
+            long t0 = System.nanoTime();
+            List<Future<?>> fs = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                fs.add(pool.submit(() -> {
+                    try (Connection c = db.dataSource().getConnection();
+                         PreparedStatement claim = c.prepareStatement("""
+                                 UPDATE public.bench_floor SET state = 'running', started_at = clock_timestamp()
+                                 WHERE id = (SELECT id FROM public.bench_floor WHERE state = 'available' AND id > ?
+                                             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                                 RETURNING id""");
+                         PreparedStatement complete = c.prepareStatement(
+                                 "UPDATE public.bench_floor SET state = 'succeeded', finished_at = clock_timestamp() WHERE id = ?")) {
+                        c.setAutoCommit(false);
+                        long head = 0;
+                        while (true) {
+                            claim.setLong(1, head);
+                            try (ResultSet rs = claim.executeQuery()) {
+                                if (!rs.next()) {
+                                    c.commit();
+                                    return null;
+                                }
+                                head = rs.getLong(1);
+                            }
+                            complete.setLong(1, head);
+                            complete.executeUpdate();
+                            c.commit();
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+            double rate = n / ((System.nanoTime() - t0) / 1e9);
+            long done = count(db, "SELECT count(*) FROM public.bench_floor WHERE state = 'succeeded'");
+            if (done != n) {
+                throw new IllegalStateException("the floor queue drained " + done + " of " + n + " rows");
+            }
+            return rate;
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -15,6 +15,25 @@ class BenchScratchTest {
     static final TestDatabase db = new TestDatabase();
 
     @Test
+    void the_queue_benchmark_drains_all_three_loads_and_reports_their_ratios() throws Exception {
+        try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-queue-small",
+                "bench", "queue", "--runs", "400", "--rounds", "2", "--latency-samples", "10", "--workers", "2")) {
+            assertThat(bench.waitFor(120)).as(bench.output()).isEqualTo(0);
+            String out = bench.output();
+            // each round: baseline, floor (whose drain is checked row by row inside), nightshift's drain
+            assertThat(out).containsPattern("round 1: baseline [0-9,]+ ops/s, floor [0-9,]+ runs/s \\([0-9.]+\\), "
+                    + "drain [0-9,]+ runs/s, ratio [0-9.]+")
+                    .containsPattern("round 2: baseline")
+                    .containsPattern("ratio nightshift/baseline \\(median of 2 rounds\\): +[0-9.]+")
+                    .containsPattern("ratio floor/baseline \\(median of 2 rounds\\): +[0-9.]+")
+                    .containsPattern("ratio nightshift/floor \\(median of 2 rounds\\): +[0-9.]+")
+                    .containsPattern("idle queue \\(10 samples\\): +p50 [0-9.]+ ms, p99 [0-9.]+ ms");
+            assertThat(db.queryLong("SELECT count(*) FROM pg_database WHERE datname = 'nightshift_bench_queue_" + bench.pid() + "'"))
+                    .isZero();
+        }
+    }
+
+    @Test
     void a_benchmark_stopped_by_sigterm_drops_its_scratch_database() throws Exception {
         try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-queue",
                 "bench", "queue", "--runs", "2000000", "--rounds", "1")) {
