@@ -96,8 +96,8 @@ final class BenchQueueCommand implements Callable<Integer> {
                             workers, rounds, serverVersion(db));
                     out.printf("  baseline: single-row UPDATE + COMMIT on %d connections; floor: a minimal SKIP LOCKED queue, "
                             + "claim and completion (two single-row updates) + COMMIT per run on %d connections%n", workers, workers);
-                    // Baseline and drain alternate, so that a change in the machine's load between
-                    // them shows as a spread of the rounds, not as a skewed ratio.
+                    // Baseline, floor and drain alternate, so that a change in the machine's load
+                    // between them shows as a spread of the rounds, not as a skewed ratio.
                     List<Round> done = new ArrayList<>();
                     int perRound = runs / rounds;
                     for (int r = 1; r <= rounds; r++) {
@@ -175,47 +175,61 @@ final class BenchQueueCommand implements Callable<Integer> {
             st.execute("INSERT INTO public.bench_floor (id, state) SELECT g, 'available' FROM generate_series(1, " + n + ") g");
             st.execute("ANALYZE public.bench_floor");
         }
+        double seconds = onWorkers(worker -> {
+            try (Connection c = db.dataSource().getConnection();
+                 PreparedStatement claim = c.prepareStatement("""
+                         UPDATE public.bench_floor SET state = 'running', started_at = clock_timestamp()
+                         WHERE id = (SELECT id FROM public.bench_floor WHERE state = 'available' AND id > ?
+                                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                         RETURNING id""");
+                 PreparedStatement complete = c.prepareStatement(
+                         "UPDATE public.bench_floor SET state = 'succeeded', finished_at = clock_timestamp() WHERE id = ?")) {
+                c.setAutoCommit(false);
+                long head = 0;
+                while (true) {
+                    claim.setLong(1, head);
+                    try (ResultSet rs = claim.executeQuery()) {
+                        if (!rs.next()) {
+                            c.commit();
+                            return;
+                        }
+                        head = rs.getLong(1);
+                    }
+                    complete.setLong(1, head);
+                    complete.executeUpdate();
+                    c.commit();
+                }
+            }
+        });
+        long done = count(db, "SELECT count(*) FROM public.bench_floor WHERE state = 'succeeded'");
+        if (done != n) {
+            throw new IllegalStateException("the floor queue drained " + done + " of " + n + " rows");
+        }
+        return n / seconds;
+    }
+
+    /** One worker's loop of a load, given the worker's number, 1 to W. */
+    private interface WorkerLoop {
+        void run(int worker) throws Exception;
+    }
+
+    /** Runs {@code loop} on W threads at once and returns the seconds until the last one ends. */
+    private double onWorkers(WorkerLoop loop) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
             long t0 = System.nanoTime();
             List<Future<?>> fs = new ArrayList<>();
-            for (int w = 0; w < workers; w++) {
+            for (int w = 1; w <= workers; w++) {
+                int worker = w;
                 fs.add(pool.submit(() -> {
-                    try (Connection c = db.dataSource().getConnection();
-                         PreparedStatement claim = c.prepareStatement("""
-                                 UPDATE public.bench_floor SET state = 'running', started_at = clock_timestamp()
-                                 WHERE id = (SELECT id FROM public.bench_floor WHERE state = 'available' AND id > ?
-                                             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-                                 RETURNING id""");
-                         PreparedStatement complete = c.prepareStatement(
-                                 "UPDATE public.bench_floor SET state = 'succeeded', finished_at = clock_timestamp() WHERE id = ?")) {
-                        c.setAutoCommit(false);
-                        long head = 0;
-                        while (true) {
-                            claim.setLong(1, head);
-                            try (ResultSet rs = claim.executeQuery()) {
-                                if (!rs.next()) {
-                                    c.commit();
-                                    return null;
-                                }
-                                head = rs.getLong(1);
-                            }
-                            complete.setLong(1, head);
-                            complete.executeUpdate();
-                            c.commit();
-                        }
-                    }
+                    loop.run(worker);
+                    return null;
                 }));
             }
             for (Future<?> f : fs) {
                 f.get();
             }
-            double rate = n / ((System.nanoTime() - t0) / 1e9);
-            long done = count(db, "SELECT count(*) FROM public.bench_floor WHERE state = 'succeeded'");
-            if (done != n) {
-                throw new IllegalStateException("the floor queue drained " + done + " of " + n + " rows");
-            }
-            return rate;
+            return (System.nanoTime() - t0) / 1e9;
         } finally {
             pool.shutdownNow();
         }
@@ -224,32 +238,18 @@ final class BenchQueueCommand implements Callable<Integer> {
     /** W threads, each a loop of single-row UPDATE + COMMIT on its own row, {@code ops} in all. */
     private double baseline(Database db, int ops) throws Exception {
         int perThread = Math.max(1, ops / workers);
-        ExecutorService pool = Executors.newFixedThreadPool(workers);
-        try {
-            long t0 = System.nanoTime();
-            List<Future<?>> fs = new ArrayList<>();
-            for (int w = 1; w <= workers; w++) {
-                int row = w;
-                fs.add(pool.submit(() -> {
-                    try (Connection c = db.dataSource().getConnection();
-                         PreparedStatement ps = c.prepareStatement("UPDATE public.bench_baseline SET n = n + 1 WHERE id = ?")) {
-                        c.setAutoCommit(false);
-                        for (int i = 0; i < perThread; i++) {
-                            ps.setInt(1, row);
-                            ps.executeUpdate();
-                            c.commit();
-                        }
-                    }
-                    return null;
-                }));
+        double seconds = onWorkers(row -> {
+            try (Connection c = db.dataSource().getConnection();
+                 PreparedStatement ps = c.prepareStatement("UPDATE public.bench_baseline SET n = n + 1 WHERE id = ?")) {
+                c.setAutoCommit(false);
+                for (int i = 0; i < perThread; i++) {
+                    ps.setInt(1, row);
+                    ps.executeUpdate();
+                    c.commit();
+                }
             }
-            for (Future<?> f : fs) {
-                f.get();
-            }
-            return (double) perThread * workers / ((System.nanoTime() - t0) / 1e9);
-        } finally {
-            pool.shutdownNow();
-        }
+        });
+        return (double) perThread * workers / seconds;
     }
 
     private record Drain(double enqueueRate, double rate, double p50, double p99) {
