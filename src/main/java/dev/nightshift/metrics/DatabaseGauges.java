@@ -120,11 +120,8 @@ public final class DatabaseGauges implements AutoCloseable {
 
     private void readOldestAge(Connection c) throws SQLException {
         String sql = """
-                SELECT coalesce(extract(epoch FROM now() - min(due.run_at)), 0)
-                FROM nightshift.job j
-                CROSS JOIN LATERAL (SELECT a.run_at FROM nightshift.run a
-                                    WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
-                                    ORDER BY a.run_at LIMIT 1) due
+                SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0)
+                FROM nightshift.run WHERE state = 'available' AND run_at <= now()
                 """;
         try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
             oldestAvailableAge = rs.next() ? Math.max(0, rs.getDouble(1)) : 0;

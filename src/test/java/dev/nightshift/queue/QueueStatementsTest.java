@@ -127,6 +127,50 @@ class QueueStatementsTest {
     }
 
     @Test
+    void a_job_at_its_concurrency_with_the_oldest_runs_does_not_hide_the_runs_of_other_jobs() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('front', 'sql', 1), ('behind-front', 'sql', 1)");
+        db.execute("""
+                INSERT INTO nightshift.run (job_name, trigger, state, node, slot, attempt, max_attempts, started_at)
+                VALUES ('front', 'manual', 'running', 'elsewhere', 0, 1, 3, now())""");
+        // 100 older due runs of the full job, more than the claim's first walk takes
+        db.execute("""
+                INSERT INTO nightshift.run (job_name, trigger, max_attempts, run_at)
+                SELECT 'front', 'manual', 3, now() - interval '1 hour' FROM generate_series(1, 100)""");
+        RunQueue queue = new RunQueue(db.dataSource());
+        long other = queue.enqueue(NewRun.manual("behind-front", Map.of(), null)).id();
+        try (Connection c = db.dataSource().getConnection()) {
+            assertThat(queue.claim(c, "front-node", 1, true)).extracting(ClaimedRun::id).containsExactly(other);
+            assertThat(queue.claim(c, "front-node", 1, true)).isEmpty();
+            try (var st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_unlock_all()");
+            }
+        }
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name = 'front' AND state = 'available'")).isEqualTo(100);
+    }
+
+    @Test
+    void many_jobs_are_claimed_oldest_due_run_first() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) SELECT 'many-' || g, 'sql', 1 FROM generate_series(1, 200) g");
+        // one run per job, the later the job's number the older its run
+        db.execute("""
+                INSERT INTO nightshift.run (job_name, trigger, max_attempts, run_at)
+                SELECT 'many-' || g, 'manual', 3, now() - g * interval '1 second' FROM generate_series(1, 200) g""");
+        RunQueue queue = new RunQueue(db.dataSource());
+        List<String> order = new java.util.ArrayList<>();
+        try (Connection c = db.dataSource().getConnection()) {
+            for (int i = 0; i < 200; i++) {
+                order.add(queue.claim(c, "many-node", 1, true).get(0).jobName());
+            }
+            assertThat(queue.claim(c, "many-node", 1, true)).isEmpty();
+            try (var st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_unlock_all()");
+            }
+        }
+        assertThat(order).containsExactlyElementsOf(
+                java.util.stream.IntStream.iterate(200, g -> g >= 1, g -> g - 1).mapToObj(g -> "many-" + g).toList());
+    }
+
+    @Test
     void running_runs_of_a_job_hold_distinct_slots_and_never_more_than_its_concurrency() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('two-slots', 'sql', 2)");
         RunQueue queue = new RunQueue(db.dataSource());
