@@ -56,8 +56,8 @@ BEGIN
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
     -- This session's heads, kept in a session setting: under '*', where the last claim found the
-    -- oldest due run of all; under each job's name, the (run_at, id) of the job's run this session
-    -- claimed last. Walks of the available runs start there rather than at the start, where the
+    -- oldest due run of all; under a job's name, the (run_at, id) of the job's run this session's
+    -- second pass (below) claimed last. Walks of the available runs start there rather than at the start, where the
     -- index entries of every run claimed since the last vacuum lie (a walk would read them all, one
     -- more per claim). A run can become available behind a head (a rescue, a retry by hand, an
     -- enqueue that commits after a later one): a walk that finds nothing past its head starts over,
@@ -173,7 +173,11 @@ BEGIN
                 INTO id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, v_run_at;
                 -- no due run left that another claimer has not locked, or the slot went meanwhile
                 EXIT WHEN NOT FOUND;
-                v_heads := jsonb_set(v_heads, ARRAY[job_name], jsonb_build_array(v_run_at, id));
+                -- A job's head serves the second pass only: keeping the heads of the jobs the first
+                -- pass claims from would grow the setting, parsed on every claim, with every job.
+                IF v_pass = 2 THEN
+                    v_heads := jsonb_set(v_heads, ARRAY[job_name], jsonb_build_array(v_run_at, id));
+                END IF;
                 PERFORM pg_advisory_lock_shared(nightshift.run_lock_key(id));
                 IF p_for_session AND p_max = 1 THEN
                     timeout_ms := coalesce(timeout_ms, 0);
