@@ -57,9 +57,9 @@ BEGIN
     END IF;
     -- This session's heads, kept in a session setting: under '*', where the last claim found the
     -- oldest due run of all; under a job's name, the (run_at, id) of the job's run this session's
-    -- second pass (below) claimed last. Walks of the available runs start there rather than at the start, where the
-    -- index entries of every run claimed since the last vacuum lie (a walk would read them all, one
-    -- more per claim). A run can become available behind a head (a rescue, a retry by hand, an
+    -- second pass (below) claimed last. Walks of the available runs start there rather than at
+    -- the start, where the index entries of every run claimed since the last vacuum lie (a walk
+    -- would read them all, one more per claim). A run can become available behind a head (a rescue, a retry by hand, an
     -- enqueue that commits after a later one): a walk that finds nothing past its head starts over,
     -- and every 64th claim of a session ignores the heads.
     v_claims := coalesce(nullif(current_setting('nightshift.claims', true), '')::bigint, 0) + 1;
@@ -114,15 +114,20 @@ BEGIN
                        due.run_at AS due_at, due.id AS due_id
                 FROM nightshift.job j
                 CROSS JOIN LATERAL (
-                    -- the second probe runs only when the first finds nothing
+                    -- From the job's head (or its start), then, only when that finds nothing and
+                    -- there was a head, from its start. Bounded as the pick is (see there): with
+                    -- job_name = j.name instead, the scan would start at the job's first entry.
                     (SELECT a.run_at, a.id FROM nightshift.run a
-                     WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
-                       AND (a.job_name, a.run_at, a.id) >= (j.name, (v_heads -> j.name ->> 0)::timestamptz,
-                                                            (v_heads -> j.name ->> 1)::bigint)
+                     WHERE a.state = 'available' AND a.run_at <= now()
+                       AND (a.job_name, a.run_at, a.id) >= (j.name,
+                                                            coalesce((v_heads -> j.name ->> 0)::timestamptz, '-infinity'),
+                                                            coalesce((v_heads -> j.name ->> 1)::bigint, 0))
+                       AND a.job_name <= j.name
                      ORDER BY a.job_name, a.run_at, a.id LIMIT 1)
                     UNION ALL
                     (SELECT a.run_at, a.id FROM nightshift.run a
-                     WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
+                     WHERE v_heads ? j.name AND a.state = 'available' AND a.run_at <= now()
+                       AND (a.job_name, a.run_at, a.id) >= (j.name, '-infinity', 0) AND a.job_name <= j.name
                      ORDER BY a.job_name, a.run_at, a.id LIMIT 1)
                     LIMIT 1) due
                 CROSS JOIN LATERAL (SELECT count(*) AS running, coalesce(array_agg(b.slot), '{}') AS slots
@@ -150,7 +155,9 @@ BEGIN
                 -- The pick starts at the oldest due run the job scan saw, not at the start of the
                 -- job's index range: index entries of runs claimed since the last vacuum lie there, and
                 -- a locking scan visits each one's row (an older run made available meanwhile, by a
-                -- retry or a rescue, waits for the next claim).
+                -- retry or a rescue, waits for the next claim). The bound is the full key of
+                -- run_available_idx and the job is kept by job_name <= the job's name: with an
+                -- equality on job_name the scan would start at the job's first entry, not the bound.
                 WHERE r.id = (SELECT a.id FROM nightshift.run a
                               WHERE a.state = 'available' AND a.run_at <= now()
                                 AND (a.job_name, a.run_at, a.id) >= (v_job.name, v_job.due_at, v_job.due_id)
