@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Gauges read from the database on a timer, not per scrape (a scrape must stay cheap and must not
  * queue behind a slow database): runs by state, the age of the oldest due run, and each job's last
- * success, which therefore survives restarts and is the same on every node. Each refresh runs with
- * a short statement timeout; on failure the previous values stay and the error is counted.
+ * success, which therefore survives restarts and is the same on every node. Each of the three reads
+ * runs in a transaction of its own with a short statement timeout; a read that fails keeps its own
+ * gauges at their previous values (the others are still refreshed) and the failure is counted.
  * Thread-safe; start once, close once.
  */
 public final class DatabaseGauges implements AutoCloseable {
@@ -94,17 +95,40 @@ public final class DatabaseGauges implements AutoCloseable {
         }
     }
 
-    /** Reads every gauge's value from the database, in one short transaction. */
+    /** One gauge's read, in a transaction of its own. */
+    @FunctionalInterface
+    private interface Read {
+        void read(Connection c) throws SQLException;
+    }
+
+    /**
+     * Reads every gauge's value from the database, each in a short transaction of its own: a read
+     * that fails (a statement timeout on a large run table, a lock) keeps only its own gauges at
+     * their last values. The age of the oldest due run, which the alert rules watch, comes first.
+     * Throws the first failure, with the others suppressed in it, after trying them all.
+     */
     public void refresh() throws SQLException {
-        Tx.call(ds, c -> {
-            try (Statement s = c.createStatement()) {
-                s.execute("SET LOCAL statement_timeout = " + STATEMENT_TIMEOUT.toMillis());
+        SQLException failure = null;
+        for (Read read : List.<Read>of(this::readOldestAge, this::readLastSuccess, this::readStates)) {
+            try {
+                Tx.call(ds, c -> {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("SET LOCAL statement_timeout = " + STATEMENT_TIMEOUT.toMillis());
+                    }
+                    read.read(c);
+                    return null;
+                });
+            } catch (SQLException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
-            readStates(c);
-            readOldestAge(c);
-            readLastSuccess(c);
-            return null;
-        });
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     private void readStates(Connection c) throws SQLException {

@@ -1,17 +1,22 @@
 package dev.nightshift.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.Setting;
+import dev.nightshift.db.SqlStates;
 import dev.nightshift.queue.Maintenance;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
 import dev.nightshift.testing.Tools;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -153,6 +158,40 @@ class MetricsEndpointTest {
             http.post("/api/runs/" + waiting + "/cancel", null, TOKEN);
             http.post("/api/runs/" + running + "/cancel", null, TOKEN);
         }
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                http.get("/api/runs/" + running).json().path("state").asText().equals("cancelled"));
+    }
+
+    @Test
+    void a_gauge_read_that_fails_leaves_the_other_gauges_refreshed() throws Exception {
+        long running = trigger("blocker");
+        long waiting = trigger("blocker");
+        long dropped = trigger("blocker");
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                http.get("/api/runs/" + running).json().path("state").asText().equals("running"));
+        daemon.operations().refreshGauges();
+        assertThat(sample(http.get("/metrics").body(), "nightshift_queue_runs{state=\"available\"}")).contains(2.0);
+        String scrape;
+        try (Connection lock = db.dataSource().getConnection(); Statement st = lock.createStatement()) {
+            // The last-success read joins the job table: it waits for this lock until its statement timeout.
+            lock.setAutoCommit(false);
+            st.execute("LOCK TABLE nightshift.job IN ACCESS EXCLUSIVE MODE");
+            // Changes the other reads must see; neither touches the job table.
+            db.execute("UPDATE nightshift.run SET run_at = now() - interval '1 hour' WHERE id = " + waiting);
+            db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE id = " + dropped);
+            SQLException failure = catchThrowableOfType(() -> daemon.operations().refreshGauges(), SQLException.class);
+            // (scraped under the lock, so that no timed refresh can come after it)
+            scrape = http.get("/metrics").body();
+            lock.rollback();
+            assertThat((Throwable) failure).as("the last-success read times out").isNotNull();
+            assertThat(SqlStates.of(failure)).isEqualTo("57014");
+        } finally {
+            http.post("/api/runs/" + waiting + "/cancel", null, TOKEN);
+            http.post("/api/runs/" + running + "/cancel", null, TOKEN);
+        }
+        assertThat(sample(scrape, "nightshift_queue_runs{state=\"available\"}")).as("read after the failed one").contains(1.0);
+        assertThat(sample(scrape, "nightshift_queue_oldest_available_age_seconds")).hasValueSatisfying(v ->
+                assertThat(v).isBetween(3600.0, 3700.0));
         await().atMost(Duration.ofSeconds(20)).until(() ->
                 http.get("/api/runs/" + running).json().path("state").asText().equals("cancelled"));
     }
