@@ -81,7 +81,7 @@ final class BenchQueueCommand implements Callable<Integer> {
             Settings s = scratch.settings(base, Map.of(Setting.POLL_INTERVAL, "1s", Setting.WORKERS, Integer.toString(workers)));
             try (Database db = Database.open(s, workers + 6)) {
                 db.migrate();
-                createBaselineTable(db);
+                createScratchTables(db);
                 List<JobDefinition> noops = new ArrayList<>();
                 for (int j = 1; j <= jobs; j++) {
                     noops.add(noop(j));
@@ -152,7 +152,8 @@ final class BenchQueueCommand implements Callable<Integer> {
         return sorted[sorted.length / 2];
     }
 
-    private void createBaselineTable(Database db) throws SQLException {
+    /** The baseline's rows (one per worker) and the floor's queue table, in the scratch database. */
+    private void createScratchTables(Database db) throws SQLException {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE public.bench_baseline (id int PRIMARY KEY, n bigint NOT NULL)");
             st.execute("INSERT INTO public.bench_baseline SELECT g, 0 FROM generate_series(1, " + workers + ") g");

@@ -38,9 +38,7 @@ class QueueStatementsTest {
             try (Connection c = db.dataSource().getConnection()) {
                 assertThat(queue.claim(c, "claim-test", 1, true)).hasSize(1);
                 assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE node = 'claim-test'")).isEqualTo(round);
-                try (var st = c.createStatement()) {
-                    st.execute("SELECT pg_advisory_unlock_all()");
-                }
+                unlockAll(c);
             }
         }
     }
@@ -86,9 +84,7 @@ class QueueStatementsTest {
             assertThat(claimed.get(0).id()).isEqualTo(waiting);
             assertThat(db.rows("SELECT state, count(*) FROM nightshift.run WHERE job_name = 'single-slot' GROUP BY state ORDER BY state"))
                     .containsExactly("available|1", "running|1");
-            try (var st = c.createStatement()) {
-                st.execute("SELECT pg_advisory_unlock_all()");
-            }
+            unlockAll(c);
         }
     }
 
@@ -120,9 +116,7 @@ class QueueStatementsTest {
             assertThat(claimed).contains(behindAgain).doesNotContain(first, behind, head).doesNotHaveDuplicates();
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name = 'heads' AND state = 'running'"))
                     .isEqualTo(67);
-            try (var st = c.createStatement()) {
-                st.execute("SELECT pg_advisory_unlock_all()");
-            }
+            unlockAll(c);
         }
     }
 
@@ -141,9 +135,7 @@ class QueueStatementsTest {
         try (Connection c = db.dataSource().getConnection()) {
             assertThat(queue.claim(c, "front-node", 1, true)).extracting(ClaimedRun::id).containsExactly(other);
             assertThat(queue.claim(c, "front-node", 1, true)).isEmpty();
-            try (var st = c.createStatement()) {
-                st.execute("SELECT pg_advisory_unlock_all()");
-            }
+            unlockAll(c);
         }
         assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name = 'front' AND state = 'available'")).isEqualTo(100);
     }
@@ -162,9 +154,7 @@ class QueueStatementsTest {
                 order.add(queue.claim(c, "many-node", 1, true).get(0).jobName());
             }
             assertThat(queue.claim(c, "many-node", 1, true)).isEmpty();
-            try (var st = c.createStatement()) {
-                st.execute("SELECT pg_advisory_unlock_all()");
-            }
+            unlockAll(c);
         }
         assertThat(order).containsExactlyElementsOf(
                 java.util.stream.IntStream.iterate(200, g -> g >= 1, g -> g - 1).mapToObj(g -> "many-" + g).toList());
@@ -188,9 +178,7 @@ class QueueStatementsTest {
                     "UPDATE nightshift.run SET state = 'running', node = 'x', slot = 0 WHERE job_name = 'two-slots' AND state = 'available'"))
                     .hasMessageContaining("run_running_slot_idx");
             for (Connection c : List.of(a, b)) {
-                try (var st = c.createStatement()) {
-                    st.execute("SELECT pg_advisory_unlock_all()");
-                }
+                unlockAll(c);
             }
         }
     }
@@ -263,13 +251,18 @@ class QueueStatementsTest {
             c.setAutoCommit(true);
             assertThat(db.queryLong("SELECT count(*) FROM lost_work")).isZero();
             assertThat(db.rows("SELECT state FROM nightshift.run WHERE job_name = 'lost' ORDER BY id")).containsExactly("running", "available");
-            try (var st = c.createStatement()) {
-                st.execute("SELECT pg_advisory_unlock_all()");
-            }
+            unlockAll(c);
         }
     }
 
     /** The runs whose lock the session of {@code c} holds. */
+    /** Drops every advisory lock the claims took on {@code c}, before it goes back to the pool. */
+    private static void unlockAll(Connection c) throws Exception {
+        try (var st = c.createStatement()) {
+            st.execute("SELECT pg_advisory_unlock_all()");
+        }
+    }
+
     private static List<Long> heldRunLocks(Connection c) throws Exception {
         List<Long> runs = new java.util.ArrayList<>();
         try (var st = c.createStatement(); var rs = st.executeQuery("""
