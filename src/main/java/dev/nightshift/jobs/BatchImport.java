@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code type: batch-import}: each file of the source, in name order, in its own transaction
- * recorded with the file's checksum, so that no content is applied twice, even when the run is
- * retried after a crash between a commit and the file's move. Stateless; thread-safe.
+ * recorded with the file's path and checksum, so that a re-delivery of the content last applied
+ * from a path is skipped, also when the run is retried after a crash between a commit and the
+ * file's move; a file that reverts to an older content is applied. Stateless; thread-safe.
  */
 final class BatchImport implements JobType {
     private static final Logger log = LoggerFactory.getLogger(BatchImport.class);
@@ -57,11 +58,11 @@ final class BatchImport implements JobType {
             throw e;
         }
         if (o.skipped()) {
-            log.info("import {}: {} skipped, its content (sha256 {}) was already imported", attempt.definition().name(),
+            log.info("import {}: {} skipped, its content (sha256 {}) is the last one applied from this path", attempt.definition().name(),
                     file.getFileName(), o.checksum().substring(0, 12));
             totals.merge("skipped_files", 1L, Long::sum);
         } else {
-            ImportLedger.record(c, attempt, p.target(), file.getFileName().toString(), o.checksum(), o.counts());
+            ImportLedger.record(c, attempt, p.target(), file, o.checksum(), o.counts());
             o.counts().forEach((k, v) -> totals.merge(k, v, Long::sum));
             totals.merge("files", 1L, Long::sum);
         }

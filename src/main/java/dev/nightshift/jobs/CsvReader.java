@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * A streaming CSV reader with PostgreSQL's COPY CSV rules (an unquoted field equal to the NULL
- * string is null; a doubled quote inside quotes is one quote), used where COPY alone cannot help:
+ * string is null; a doubled quote inside quotes is one quote) and RFC 4180's stricter quoting (a
+ * quote only opens a field; see {@link CsvSyntax}), used where COPY alone cannot help:
  * the header line, the physical line of a record, and the row-by-row pass of {@code on_bad_row:
  * skip}. Works on bytes, so a record with bytes invalid in the encoding is reported, not guessed.
  * Memory holds one record at a time. Not thread-safe.
@@ -59,6 +60,9 @@ final class CsvReader implements AutoCloseable {
         List<Boolean> quotedFlags = new ArrayList<>();
         boolean quoted = false;
         boolean inQuotes = false;
+        boolean closed = false;
+        long quoteLine = 0;
+        String problem = null;
         int c = read();
         if (c < 0) {
             return null;
@@ -79,18 +83,32 @@ final class CsvReader implements AutoCloseable {
                         field.write(d);
                     } else {
                         inQuotes = false;
+                        closed = true;
                     }
                 } else {
                     field.write(c);
                 }
-            } else if (c == format.quote()) {
-                inQuotes = true;
-                quoted = true;
             } else if (c == format.delimiter()) {
                 fields.add(field.toByteArray());
                 quotedFlags.add(quoted);
                 field.reset();
                 quoted = false;
+                closed = false;
+            } else if (closed) {
+                // RFC 4180, as CsvSyntax checks for COPY: nothing but a delimiter or the line's end after a closing quote.
+                if (c != '\r' && problem == null) {
+                    problem = "field " + (fields.size() + 1) + ": " + CsvSyntax.AFTER_CLOSE;
+                }
+            } else if (c == format.quote() && field.size() == 0 && !quoted) {
+                inQuotes = true;
+                quoted = true;
+                quoteLine = line;
+            } else if (c == format.quote()) {
+                // Kept as data so that the record still ends at this line's end; the record is refused.
+                if (problem == null) {
+                    problem = "field " + (fields.size() + 1) + ": " + CsvSyntax.STRAY_QUOTE;
+                }
+                field.write(c);
             } else if (c != '\r' || peek() != '\n') {
                 field.write(c);
             }
@@ -99,7 +117,10 @@ final class CsvReader implements AutoCloseable {
         line++;
         fields.add(field.toByteArray());
         quotedFlags.add(quoted);
-        return record(start, raw.toByteArray(), fields, quotedFlags, inQuotes);
+        if (inQuotes) {
+            problem = "field " + (fields.size() + 1) + ": " + CsvSyntax.UNTERMINATED + " (the quote opens on line " + quoteLine + ")";
+        }
+        return record(start, raw.toByteArray(), fields, quotedFlags, problem);
     }
 
     private int peek() throws IOException {
@@ -110,13 +131,13 @@ final class CsvReader implements AutoCloseable {
         return c;
     }
 
-    private Record record(long start, byte[] rawBytes, List<byte[]> fields, List<Boolean> quoted, boolean unterminated) {
+    private Record record(long start, byte[] rawBytes, List<byte[]> fields, List<Boolean> quoted, String problem) {
         String raw = new String(rawBytes, format.charset());
         if (raw.endsWith("\r")) {
             raw = raw.substring(0, raw.length() - 1);
         }
-        if (unterminated) {
-            return new Record(start, null, raw, "unterminated quoted field");
+        if (problem != null) {
+            return new Record(start, null, raw, problem);
         }
         List<String> out = new ArrayList<>(fields.size());
         for (int i = 0; i < fields.size(); i++) {

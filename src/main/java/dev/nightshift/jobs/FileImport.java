@@ -79,6 +79,9 @@ final class FileImport {
         long rows;
         try {
             rows = copy(p.target());
+        } catch (CsvSyntax.Error e) {
+            Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_file");
+            return badFile(name + ": " + e.getMessage());
         } catch (SQLException e) {
             if (!CopyErrors.badInput(e)) {
                 throw e;
@@ -87,7 +90,7 @@ final class FileImport {
             return null;
         }
         requireRows(rows);
-        if (ImportLedger.applied(c, attempt.definition().name(), checksum)) {
+        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
             return skip();
         }
         return new Outcome(checksum, counts(rows, rows, 0, 0, 0, 0), false);
@@ -100,6 +103,8 @@ final class FileImport {
         long rows;
         try {
             rows = copy(STAGE);
+        } catch (CsvSyntax.Error e) {
+            return badFile(name + ": " + e.getMessage());
         } catch (SQLException e) {
             if (!CopyErrors.badInput(e)) {
                 throw e;
@@ -107,7 +112,7 @@ final class FileImport {
             return badFile(CopyErrors.describe(name, e, header));
         }
         requireRows(rows);
-        if (ImportLedger.applied(c, attempt.definition().name(), checksum)) {
+        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
             return skip();
         }
         Merge.exec(c, "SAVEPOINT nightshift_staged");
@@ -138,7 +143,7 @@ final class FileImport {
         RowCheck check = new RowCheck(attempt, target, header, file);
         RowCheck.Checked k = check.run();
         checksum = k.checksum();
-        if (ImportLedger.applied(c, attempt.definition().name(), checksum)) {
+        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
             return skip();
         }
         long staged = k.read() - k.rejected();
@@ -172,10 +177,13 @@ final class FileImport {
         }
     }
 
-    /** Streams the file into {@code table} with COPY, hashing the bytes on the way. */
+    /**
+     * Streams the file into {@code table} with COPY, hashing the bytes and checking their quoting on
+     * the way. A {@link CsvSyntax.Error} cancels the COPY, which leaves the transaction aborted.
+     */
     private long copy(String table) throws SQLException, IOException {
         MessageDigest sha = sha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+        try (InputStream in = new CsvSyntax(new DigestInputStream(Files.newInputStream(file), sha), p.format())) {
             long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql(table), in, COPY_BUFFER);
             checksum = HexFormat.of().formatHex(sha.digest());
             return rows;

@@ -1,6 +1,7 @@
 package dev.nightshift.jobs;
 
 import dev.nightshift.queue.Json;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -8,39 +9,58 @@ import java.sql.SQLException;
 import java.util.Map;
 
 /**
- * The import bookkeeping in the nightshift schema: which file contents a job has applied (by
- * checksum, written in the same transaction as the rows) and the rows it skipped. Stateless.
+ * The import bookkeeping in the nightshift schema: which file contents a job has applied from
+ * which path (by checksum, written in the same transaction as the rows) and the rows it skipped.
+ * Stateless.
  */
 final class ImportLedger {
     private ImportLedger() {
     }
 
-    /** Whether this job already applied a file with this checksum (committed, or earlier in this transaction). */
-    static boolean applied(Connection c, String job, String checksum) throws SQLException {
-        String sql = "SELECT EXISTS (SELECT 1 FROM nightshift.import_file WHERE job_name = ? AND checksum = ?)";
+    /**
+     * Whether the last content this job applied from {@code path} has this checksum: a re-delivery
+     * of the current content, or a retry after a crash between the commit and the file's move. A
+     * file that reverts to an older content is applied. Sees this transaction's own records; the
+     * caller holds the target's merge lock, so a concurrent import of the same path has committed
+     * before this reads.
+     */
+    static boolean current(Connection c, String job, String path, String checksum) throws SQLException {
+        String sql = """
+                SELECT f.checksum = ?
+                FROM nightshift.import_file f
+                WHERE f.job_name = ? AND f.source_path = ?
+                ORDER BY f.id DESC
+                LIMIT 1
+                """;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, job);        // job_name
-            ps.setString(2, checksum);   // checksum
+            ps.setString(1, checksum);   // checksum
+            ps.setString(2, job);        // job_name
+            ps.setString(3, path);       // source_path
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
+                return rs.next() && rs.getBoolean(1);
             }
         }
     }
 
-    static void record(Connection c, Attempt a, String target, String fileName, String checksum, Map<String, Long> counts)
+    /** The ledger's name for a file: its absolute, normalized path. */
+    static String path(Path file) {
+        return file.toAbsolutePath().normalize().toString();
+    }
+
+    static void record(Connection c, Attempt a, String target, Path file, String checksum, Map<String, Long> counts)
             throws SQLException {
         String sql = """
-                INSERT INTO nightshift.import_file (job_name, target, file_name, checksum, run_id, counts)
-                VALUES (?, ?, ?, ?, ?, ?::jsonb)
+                INSERT INTO nightshift.import_file (job_name, target, file_name, source_path, checksum, run_id, counts)
+                VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)
                 """;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, a.definition().name());   // job_name
-            ps.setString(2, target);                  // target
-            ps.setString(3, fileName);                // file_name
-            ps.setString(4, checksum);                // checksum
-            ps.setLong(5, a.runId());                 // run_id
-            ps.setString(6, Json.write(counts));      // counts
+            ps.setString(1, a.definition().name());         // job_name
+            ps.setString(2, target);                        // target
+            ps.setString(3, file.getFileName().toString()); // file_name
+            ps.setString(4, path(file));                    // source_path
+            ps.setString(5, checksum);                      // checksum
+            ps.setLong(6, a.runId());                       // run_id
+            ps.setString(7, Json.write(counts));            // counts
             ps.executeUpdate();
         }
     }

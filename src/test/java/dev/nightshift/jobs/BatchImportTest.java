@@ -146,6 +146,47 @@ class BatchImportTest {
     }
 
     @Test
+    void a_file_that_reverts_to_an_earlier_content_through_one_path_is_applied() throws Exception {
+        ImportFixture f = new ImportFixture(db, "revert");
+        Path members = f.file("members.csv", JANUARY);
+        JobDefinition job = f.job(members, "  mode: mirror\n");
+        DirectRun.run(db.dataSource(), job);
+        List<String> january = values(f);
+        f.file("members.csv", FEBRUARY);
+        DirectRun.run(db.dataSource(), job);
+        f.file("members.csv", JANUARY);
+
+        // February -> January: 6 leaves, 4 comes back, 2 and 3 change back, 1 and 5 stay.
+        assertThat(DirectRun.run(db.dataSource(), job)).containsAllEntriesOf(Map.of("files", 1L, "skipped_files", 0L,
+                "read", 5L, "inserted", 1L, "updated", 2L, "unchanged", 2L, "deleted", 1L));
+        assertThat(values(f)).isEqualTo(january);
+        assertThat(db.rows("SELECT checksum FROM nightshift.import_file WHERE job_name = 'revert' ORDER BY id")).hasSize(3);
+    }
+
+    @Test
+    void redelivery_of_the_current_content_is_skipped_and_dated_files_apply_once_each() throws Exception {
+        ImportFixture f = new ImportFixture(db, "dated");
+        f.file("2024-01.csv", JANUARY);
+        f.file("2024-02.csv", FEBRUARY);
+        JobDefinition job = f.job(f.dir, "  mode: mirror\n");
+        assertThat(DirectRun.run(db.dataSource(), job)).containsAllEntriesOf(Map.of("files", 2L, "skipped_files", 0L));
+        assertThat(DirectRun.run(db.dataSource(), job)).containsAllEntriesOf(Map.of("files", 0L, "skipped_files", 2L));
+        List<String> february = values(f);
+
+        // A new dated file with January's content is a new delivery, not a re-delivery.
+        f.file("2024-03.csv", JANUARY);
+        assertThat(DirectRun.run(db.dataSource(), job)).containsAllEntriesOf(Map.of("files", 1L, "skipped_files", 2L,
+                "inserted", 1L, "updated", 2L, "deleted", 1L));
+        assertThat(values(f)).isNotEqualTo(february);
+    }
+
+    /** The table's values without row versions. */
+    private static List<String> values(ImportFixture f) throws Exception {
+        return db.rows("SELECT constituent_id, name, nationality, gender, begin_year, end_year FROM " + f.table
+                + " ORDER BY constituent_id");
+    }
+
+    @Test
     void a_crash_between_commit_and_move_skips_the_file_on_retry_and_moves_it() throws Exception {
         ImportFixture f = new ImportFixture(db, "crash");
         Path jan = f.file("jan.csv", JANUARY);
@@ -214,6 +255,12 @@ class BatchImportTest {
                         List.of("null.csv: line 3, column DisplayName (name): a value is required")},
                 new Object[] {"empty.csv", new byte[0], List.of("empty.csv: the file is empty")},
                 new Object[] {"header-only.csv", h.getBytes(StandardCharsets.UTF_8), List.of("header-only.csv: the file has a header but no rows")},
+                new Object[] {"stray-quotes.csv", (h + "11,Ele\"ven,,,2000,\n12,Twe\"lve,,,2001,\n").getBytes(StandardCharsets.UTF_8),
+                        List.of("stray-quotes.csv: line 2, field 2: a quote inside an unquoted field")},
+                new Object[] {"after-quote.csv", (h + "11,\"Eleven\"th,,,2000,\n").getBytes(StandardCharsets.UTF_8),
+                        List.of("after-quote.csv: line 2, field 2: text after the closing quote")},
+                new Object[] {"unterminated.csv", (h + "1,A,,,,\n2,B,,,,\n3,C,,,,\n4,D,,,,\n5,\"E,,,,\n6,F,,,,\n").getBytes(StandardCharsets.UTF_8),
+                        List.of("unterminated.csv: line 6, field 2: a quoted field is not closed before the end of the file")},
                 new Object[] {"header.csv", "ConstituentID,DisplayName,Nation,Gender,BeginDate,EndDate\n1,A,,,,\n".getBytes(StandardCharsets.UTF_8),
                         List.of("header.csv: line 1: the header does not match", "missing 'Nationality'", "unknown 'Nation'")});
         for (Object[] c : cases) {
@@ -290,6 +337,25 @@ class BatchImportTest {
         assertThat(r.out()).contains("feb.csv", "3", "does not fit type integer", "3,Ines Moreau,French");
         Cli.Result json = Cli.run(db.env(), "rejects", Long.toString(runId), "--json");
         assertThat(json.out()).contains("\"line\":4", "\"reason\":\"has 3 fields, the header has 6\"");
+    }
+
+    @Test
+    void with_skip_rows_with_stray_quotes_are_rejected_each_on_its_own_line() throws Exception {
+        ImportFixture f = new ImportFixture(db, "stray-skip");
+        Path file = f.file("stray.csv", ImportFixture.HEADER + """
+                10,Ten,,,1999,
+                11,Ele"ven,,,2000,
+                12,Twe"lve,,,2001,
+                13,Thirteen,,,2002,
+                """);
+        Map<String, Long> counts = DirectRun.run(db.dataSource(), f.job(file, "  on_bad_row: skip\n"));
+        long runId = db.queryLong("SELECT max(run_id) FROM nightshift.import_reject WHERE job_name = 'stray-skip'");
+
+        assertThat(counts).containsAllEntriesOf(Map.of("read", 4L, "inserted", 2L, "rejected", 2L));
+        assertThat(db.rows("SELECT line, reason, raw FROM nightshift.import_reject WHERE run_id = " + runId + " ORDER BY line"))
+                .containsExactly("3|field 2: a quote inside an unquoted field (quote the whole field and double its quotes)|11,Ele\"ven,,,2000,",
+                        "4|field 2: a quote inside an unquoted field (quote the whole field and double its quotes)|12,Twe\"lve,,,2001,");
+        assertThat(db.rows("SELECT constituent_id, name FROM imp.stray_skip ORDER BY 1")).containsExactly("10|Ten", "13|Thirteen");
     }
 
     @Test
