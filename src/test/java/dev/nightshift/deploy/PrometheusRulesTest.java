@@ -1,13 +1,11 @@
 package dev.nightshift.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.testing.Tools;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -16,9 +14,7 @@ class PrometheusRulesTest {
     static final Path DIR = Manifests.DEPLOY.resolve("prometheus");
 
     static Path promtool() {
-        Optional<Path> p = Tools.find("promtool");
-        assumeThat(p).as("promtool (run .ci/ops-setup)").isPresent();
-        return p.get();
+        return Tools.required("promtool", "run .ci/ops-setup");
     }
 
     static void promtool(String... args) {

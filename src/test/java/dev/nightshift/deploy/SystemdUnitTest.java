@@ -1,7 +1,6 @@
 package dev.nightshift.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.nightshift.config.Durations;
 import dev.nightshift.config.Setting;
@@ -11,7 +10,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class SystemdUnitTest {
@@ -32,9 +30,8 @@ class SystemdUnitTest {
 
     @Test
     void systemd_analyze_verify_reports_nothing() {
-        Optional<Path> analyze = Tools.find("systemd-analyze");
-        assumeThat(analyze).as("systemd-analyze").isPresent();
-        Tools.Result r = Tools.run(List.of(analyze.get().toString(), "verify", UNIT.toAbsolutePath().toString()), null, null);
+        Path analyze = Tools.required("systemd-analyze", "apt-get install systemd, or .ci/ops-setup");
+        Tools.Result r = Tools.run(List.of(analyze.toString(), "verify", UNIT.toAbsolutePath().toString()), null, null);
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).as("any warning fails").isBlank();
     }

@@ -2,7 +2,6 @@ package dev.nightshift.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
@@ -217,9 +216,8 @@ class MetricsEndpointTest {
 
     @Test
     void promtool_accepts_a_real_scrape() {
-        Optional<Path> promtool = Tools.find("promtool");
-        assumeThat(promtool).as("promtool (run .ci/ops-setup)").isPresent();
-        Tools.Result r = Tools.run(List.of(promtool.get().toString(), "check", "metrics"), null, http.get("/metrics").body());
+        Path promtool = Tools.required("promtool", "run .ci/ops-setup");
+        Tools.Result r = Tools.run(List.of(promtool.toString(), "check", "metrics"), null, http.get("/metrics").body());
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).isBlank();
     }

@@ -11,8 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The external tools some tests use, where {@code .ci/ops-setup} puts them or on the PATH; tests
- * skip (by assumption) when one is missing, so that a plain {@code mvn verify} passes anywhere.
+ * The external tools some tests use, where {@code .ci/ops-setup} puts them or on the PATH. A test
+ * whose tool is missing skips (by assumption), so that a plain {@code mvn verify} passes on a
+ * laptop; with {@code CI=true} it fails instead, so that a failed tool install cannot turn CI green
+ * with the test skipped.
  */
 public final class Tools {
     /** Where .ci/ops-setup extracts promtool from Debian's prometheus package. */
@@ -27,6 +29,22 @@ public final class Tools {
                 Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
                         .filter(s -> !s.isEmpty()).map(Path::of));
         return dirs.map(d -> d.resolve(name)).filter(Files::isExecutable).findFirst();
+    }
+
+    /** Skips the calling test when {@code present} is false, or fails it when the environment says CI=true. */
+    public static void require(boolean present, String what) {
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            org.assertj.core.api.Assertions.assertThat(present).as(what + " is required when CI=true").isTrue();
+        } else {
+            org.assertj.core.api.Assumptions.assumeThat(present).as(what).isTrue();
+        }
+    }
+
+    /** The tool {@code name} ({@link #find}), required as {@link #require} says. */
+    public static Path required(String name, String hint) {
+        Optional<Path> p = find(name);
+        require(p.isPresent(), name + " (" + hint + ")");
+        return p.get();
     }
 
     /** What a finished process printed (stdout and stderr merged) and its exit code. */
