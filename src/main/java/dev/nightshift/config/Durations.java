@@ -30,13 +30,18 @@ public final class Durations {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("duration out of range: '" + text + "'");
             }
-            total = total.plus(switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            });
+            try {
+                total = total.plus(switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                });
+                total.toMillis();   // every user of a duration works in milliseconds
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("duration out of range: '" + text + "'");
+            }
             at = m.end();
         }
         return total;

@@ -28,6 +28,13 @@ import org.quartz.CronExpression;
  */
 public final class JobCatalog {
     private static final Map<JobKind, Function<ParamsReader, JobParams>> PARAM_READERS = new EnumMap<>(JobKind.class);
+    /** A job's timeout becomes statement_timeout, an int of milliseconds in PostgreSQL. */
+    static final Duration MAX_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE).truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+    private static final String MAX_TIMEOUT_WHY = "PostgreSQL's statement_timeout holds at most 2147483647 ms";
+    /** The first retry delay; it doubles per attempt, so a larger one would put retries past any useful horizon. */
+    static final Duration MAX_BACKOFF = Duration.ofDays(7);
+    private static final String MAX_BACKOFF_WHY = "it doubles with each attempt";
+
     private static final Set<String> TOP_KEYS = Set.of("name", "description", "type", "schedule", "timeout",
             "max_attempts", "backoff", "concurrency", "after", "params");
     private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire");
@@ -210,9 +217,9 @@ public final class JobCatalog {
                 }
             }
             Schedule schedule = schedule(e.get("schedule"));
-            Duration timeout = duration(map, "timeout", null);
+            Duration timeout = duration(map, "timeout", null, MAX_TIMEOUT, MAX_TIMEOUT_WHY);
             int maxAttempts = integer(map, "max_attempts", JobDefinition.DEFAULT_MAX_ATTEMPTS, 1, 100);
-            Duration backoff = duration(map, "backoff", JobDefinition.DEFAULT_BACKOFF);
+            Duration backoff = duration(map, "backoff", JobDefinition.DEFAULT_BACKOFF, MAX_BACKOFF, MAX_BACKOFF_WHY);
             int concurrency = integer(map, "concurrency", 1, 1, 1000);
             List<String> after = after(e.get("after"));
             JobParams params = params(kind, e.get("params"), map.line());
@@ -254,7 +261,7 @@ public final class JobCatalog {
             return v;
         }
 
-        private Duration duration(Yaml.MapNode map, String key, Duration dflt) {
+        private Duration duration(Yaml.MapNode map, String key, Duration dflt, Duration max, String why) {
             String v = text(map, key);
             if (v == null) {
                 return dflt;
@@ -263,6 +270,9 @@ public final class JobCatalog {
                 Duration d = Durations.parse(v);
                 if (d.isZero()) {
                     problem(map.entries().get(key).line(), key + " must be longer than 0");
+                } else if (d.compareTo(max) > 0) {
+                    problem(map.entries().get(key).line(), key + " must be at most " + Durations.format(max) + " (" + why + "), got " + v.trim());
+                    return dflt;
                 }
                 return d;
             } catch (IllegalArgumentException ex) {
@@ -325,10 +335,18 @@ public final class JobCatalog {
             if (cron == null) {
                 return null;
             }
+            CronExpression expression;
             try {
-                CronExpression.validateExpression(cron);
+                expression = new CronExpression(cron);
             } catch (java.text.ParseException ex) {
                 problem(m.entries().get("cron").line(), "schedule.cron '" + cron + "' is not a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year], e.g. \"0 */5 * * * ?\"): " + ex.getMessage());
+                return null;
+            }
+            // Quartz refuses to schedule a trigger that will never fire; found here, with the file
+            // and line, it cannot stop a sync half-way or keep a node from starting.
+            expression.setTimeZone(java.util.TimeZone.getTimeZone(zone));
+            if (expression.getNextValidTimeAfter(new java.util.Date()) == null) {
+                problem(m.entries().get("cron").line(), "schedule.cron '" + cron + "' never fires (no such date after now, e.g. 30 February)");
                 return null;
             }
             return new Schedule(cron, zone, misfire);

@@ -173,7 +173,19 @@ public final class SettingsLoader {
                     misfireThreshold);
         } catch (java.nio.file.InvalidPathException e) {
             throw new ConfigException("invalid path: " + e.getMessage());
+        } catch (ConfigException e) {
+            throw new ConfigException(e.problems().stream().map(this::located).toList());
         }
+    }
+
+    /** A range problem found by Settings ("workers must be …"), prefixed with where the value came from. */
+    private String located(String problem) {
+        for (Setting s : Setting.values()) {
+            if (problem.startsWith(s.key() + " ") && values.containsKey(s)) {
+                return where(s) + ": " + problem;
+            }
+        }
+        return problem;
     }
 
     /** host-pid, which is unique on a host and tells an operator where to look. */

@@ -199,9 +199,16 @@ final class FileImport {
                 + ", ENCODING " + literal(f.postgresEncoding()) + ")";
     }
 
-    /** A string literal; CsvFormat has already refused backslashes and line breaks. */
+    /**
+     * A string literal for statements that take no parameters (COPY options, CREATE TABLE AS). An
+     * escape string when it holds a backslash, so that it reads the same whatever the session's
+     * standard_conforming_strings.
+     */
     static String literal(String s) {
-        return "'" + s.replace("'", "''") + "'";
+        if (s.indexOf('\\') < 0) {
+            return "'" + s.replace("'", "''") + "'";
+        }
+        return "E'" + s.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
     static MessageDigest sha256() {

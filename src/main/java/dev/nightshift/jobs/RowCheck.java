@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HexFormat;
 import java.util.List;
@@ -153,9 +154,12 @@ final class RowCheck {
                 "SELECT d.line, 'key (' || d.k || ') appears on ' || d.n || ' lines of the file; none of them is applied' AS reason,"
                         + " k.raw FROM (" + counted + ") d JOIN " + CHECKED + " k ON k.line = d.line WHERE d.n > 1");
         if (rejected > 0) {
-            Merge.exec(c, "DELETE FROM " + FileImport.STAGE + " s USING nightshift.import_reject r"
-                    + " WHERE r.run_id = " + attempt.runId() + " AND r.file_name = " + FileImport.literal(fileName)
-                    + " AND r.line = s.nightshift_line");
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + FileImport.STAGE + " s USING nightshift.import_reject r"
+                    + " WHERE r.run_id = ? AND r.file_name = ? AND r.line = s.nightshift_line")) {
+                ps.setLong(1, attempt.runId());   // run_id
+                ps.setString(2, fileName);        // file_name, as the file system spells it
+                ps.executeUpdate();
+            }
         }
         return rejected;
     }

@@ -36,7 +36,9 @@ class BadInputTest {
                 .file("f-field.yaml", "name: f\ntype: sql\nretries: 3\nparams:\n  sql: select 1\n  trasaction: false\n")
                 .file("g-dup.yaml", "name: g\ntype: sql\nname: g2\n")
                 .file("h-after.yaml", "name: h\ntype: sql\nafter: [nobody]\nparams:\n  sql: select 1\n")
-                .file("i-zone.yaml", "name: i\ntype: sql\nschedule:\n  cron: \"0 0 3 * * ?\"\n  timezone: Mars/Olympus\nparams:\n  sql: select 1\n");
+                .file("i-zone.yaml", "name: i\ntype: sql\nschedule:\n  cron: \"0 0 3 * * ?\"\n  timezone: Mars/Olympus\nparams:\n  sql: select 1\n")
+                .file("j-never.yaml", "name: j\ntype: sql\nschedule:\n  cron: \"0 0 0 30 2 ?\"\nparams:\n  sql: select 1\n")
+                .file("k-timeout.yaml", "name: k\ntype: sql\ntimeout: 30d\nbackoff: 9999999999999999d\nparams:\n  sql: select 1\n");
         for (String command : new String[] {"validate", "run", "sync"}) {
             Cli.Result r = Cli.run(env(jobs), command);
             assertThat(r.exitCode()).as(command).isEqualTo(2);
@@ -52,7 +54,10 @@ class BadInputTest {
                     p + "/f-field.yaml:6: params.trasaction: unknown parameter",
                     p + "/g-dup.yaml:3: invalid YAML: duplicate key 'name' (first on line 1)",
                     p + "/h-after.yaml:3: after: unknown job 'nobody'",
-                    p + "/i-zone.yaml:5: schedule.timezone: unknown time zone 'Mars/Olympus'");
+                    p + "/i-zone.yaml:5: schedule.timezone: unknown time zone 'Mars/Olympus'",
+                    p + "/j-never.yaml:4: schedule.cron '0 0 0 30 2 ?' never fires",
+                    p + "/k-timeout.yaml:3: timeout must be at most 24d20h (PostgreSQL's statement_timeout holds at most 2147483647 ms), got 30d",
+                    p + "/k-timeout.yaml:4: backoff: duration out of range: '9999999999999999d'");
             assertThat(r.out()).isEmpty();
         }
         assertThat(schemaExists()).isFalse();
@@ -132,6 +137,29 @@ class BadInputTest {
                 "--retention: retention: not a duration: '-1d'");
         // the file's workers: 4 overrides the environment's bad value
         assertThat(r.err()).doesNotContain("workers must be a whole number");
+
+        Map<String, String> range = env(jobs);
+        range.put("NIGHTSHIFT_WORKERS", "0");
+        range.put("NIGHTSHIFT_HTTP_PORT", "70000");
+        Cli.Result r2 = Cli.run(range, "validate");
+        assertThat(r2.exitCode()).isEqualTo(2);
+        assertThat(r2.err()).contains("environment variable NIGHTSHIFT_WORKERS: workers must be between 1 and 256, got 0",
+                "environment variable NIGHTSHIFT_HTTP_PORT: http_port must be between 0 and 65535, got 70000");
+    }
+
+    @Test
+    void a_schedule_that_never_fires_never_keeps_a_node_from_starting_and_sync_writes_nothing() throws Exception {
+        JobsDir jobs = new JobsDir(db.tempDir(), "never")
+                .sql("fine", "select 1", "schedule:\n  cron: \"0 0 3 * * ?\"\n")
+                .file("never.yaml", "name: never\ntype: sql\nschedule:\n  cron: \"0 0 0 30 2 ?\"\nparams:\n  sql: select 1\n");
+        for (String command : new String[] {"validate", "sync"}) {
+            Cli.Result r = Cli.run(env(jobs), command);
+            assertThat(r.exitCode()).as(command).isEqualTo(2);
+            assertThat(r.err()).as(command).contains(jobs.path() + "/never.yaml:4: schedule.cron '0 0 0 30 2 ?' never fires");
+        }
+        if (schemaExists()) {
+            assertThat(db.queryLong("SELECT count(*) FROM nightshift.job WHERE name IN ('fine', 'never')")).isZero();
+        }
     }
 
     @Test

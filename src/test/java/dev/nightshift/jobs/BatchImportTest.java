@@ -359,6 +359,26 @@ class BatchImportTest {
     }
 
     @Test
+    void a_file_name_with_quotes_and_backslashes_never_reaches_sql_as_text() throws Exception {
+        ImportFixture f = new ImportFixture(db, "odd-name");
+        Path file = f.file("it's \\' a file.csv", ImportFixture.HEADER + "1,A,,,,\n1,B,,,,\n2,C,,,,\n");
+        JobDefinition job = f.job(file, "  on_bad_row: skip\n");
+        Map<String, Long> counts;
+        // With standard_conforming_strings off a backslash escapes a quote in a string literal, so a
+        // file name spliced into SQL as a literal would end the string early.
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.execute("SET standard_conforming_strings = off");
+            counts = new DirectAttempt(DirectRun.nextRunId(), job, c, DirectRun.METRICS, null).run();
+            st.execute("RESET standard_conforming_strings");
+        }
+
+        assertThat(counts).containsAllEntriesOf(Map.of("read", 3L, "inserted", 1L, "rejected", 2L));
+        assertThat(db.rows("SELECT file_name, line FROM nightshift.import_reject WHERE job_name = 'odd-name' ORDER BY line"))
+                .containsExactly("it's \\' a file.csv|2", "it's \\' a file.csv|3");
+        assertThat(db.rows("SELECT constituent_id, name FROM imp.odd_name")).containsExactly("2|C");
+    }
+
+    @Test
     void two_imports_into_one_table_at_once_equal_one_after_the_other() throws Exception {
         for (int round = 1; round <= 3; round++) {
             ImportFixture f = new ImportFixture(db, "race" + round);

@@ -38,6 +38,10 @@ final class DirectRun {
     }
 
     /** {@code afterCommitStep} runs after each intermediate commit (a test can simulate a crash there). */
+    static long nextRunId() {
+        return RUN_IDS.incrementAndGet();
+    }
+
     static Map<String, Long> run(DataSource ds, JobDefinition def, Runnable afterCommitStep) throws Exception {
         try (Connection c = ds.getConnection()) {
             return new DirectAttempt(RUN_IDS.incrementAndGet(), def, c, METRICS, afterCommitStep).run();
