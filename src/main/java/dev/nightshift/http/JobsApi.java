@@ -81,7 +81,9 @@ final class JobsApi {
         try {
             root = Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new HttpError(400, "body is not valid JSON: " + e.getOriginalMessage());
+            var at = e.getLocation();
+            throw new HttpError(400, "body is not valid JSON" + (at == null ? "" : " (line " + at.getLineNr() + ", column "
+                    + at.getColumnNr() + ")") + "; expected {\"params\": {\"name\": \"value\"}, \"key\": \"...\"}");
         }
         if (root == null || !root.isObject()) {
             throw new HttpError(400, "body must be a JSON object: {\"params\": {\"name\": \"value\"}, \"key\": \"...\"}");

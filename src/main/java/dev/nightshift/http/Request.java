@@ -5,6 +5,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -77,7 +80,13 @@ final class Request {
         if (total > MAX_BODY) {
             throw tooLarge();
         }
-        return out.toString(StandardCharsets.UTF_8);
+        try {
+            // Strict: a lenient decode would store replacement characters in place of the bad bytes.
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(out.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            throw new HttpError(400, "request body is not valid UTF-8");
+        }
     }
 
     private static HttpError tooLarge() {
@@ -99,10 +108,16 @@ final class Request {
     }
 
     private static String decode(String s) {
+        String v;
         try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+            v = URLDecoder.decode(s, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw new HttpError(400, "malformed query string");
         }
+        if (v.indexOf('\0') >= 0) {
+            // PostgreSQL text cannot hold it: refused here rather than as a failed query
+            throw new HttpError(400, "query string contains a NUL character");
+        }
+        return v;
     }
 }

@@ -67,6 +67,9 @@ final class Router implements HttpHandler {
 
     private Response dispatch(HttpExchange ex) throws Exception {
         String path = ex.getRequestURI().getPath();
+        if (path.indexOf('\0') >= 0) {
+            throw new HttpError(404, "no such resource: the path contains a NUL character");
+        }
         String method = ex.getRequestMethod();
         boolean head = method.equals("HEAD");
         TreeSet<String> allowed = new TreeSet<>();

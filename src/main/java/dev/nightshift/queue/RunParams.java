@@ -32,6 +32,8 @@ public final class RunParams {
         });
         if (key != null && (key.isBlank() || key.length() > MAX_KEY)) {
             problems.add("key must be 1 to " + MAX_KEY + " characters");
+        } else if (key != null && key.indexOf('\0') >= 0) {
+            problems.add("key contains a NUL character");
         }
         return problems;
     }

@@ -124,8 +124,16 @@ class HttpApiTest {
     }
 
     @Test
-    void bad_requests_get_a_json_error_and_never_a_stack_trace() {
-        assertError(http.post("/api/jobs/ok/trigger", "{not json", TOKEN), 400, "not valid JSON");
+    void bad_requests_get_a_json_error_and_never_a_stack_trace() throws Exception {
+        long runsBefore = db.queryLong("SELECT count(*) FROM nightshift.run");
+        assertError(http.post("/api/jobs/ok/trigger", "{not json", TOKEN), 400, "body is not valid JSON (line 1, column 2)");
+        assertThat(http.post("/api/jobs/ok/trigger", "{not json", TOKEN).body()).doesNotContain("was expecting", "code 110");
+        assertError(http.postBytes("/api/jobs/ok/trigger", new byte[] {'{', '"', 'k', 'e', 'y', '"', ':', '"', 'e', 'u', (byte) 0xff, (byte) 0xfe, '"', '}'},
+                TOKEN), 400, "request body is not valid UTF-8");
+        assertError(http.post("/api/jobs/ok/trigger", "{\"key\": \"a\\u0000b\"}", TOKEN), 400, "key contains a NUL character");
+        assertError(http.post("/api/jobs/o%00k/trigger", null, TOKEN), 404, "NUL character");
+        assertError(http.get("/api/jobs/o%00k"), 404, "NUL character");
+        assertError(http.get("/api/runs?job=o%00k"), 400, "NUL character");
         assertError(http.post("/api/jobs/ok/trigger", "[1, 2]", TOKEN), 400, "JSON object");
         assertError(http.post("/api/jobs/ok/trigger", "{\"parms\": {}}", TOKEN), 400, "unknown field 'parms'");
         assertError(http.post("/api/jobs/ok/trigger", "{\"params\": {\"Bad-Name\": \"x\"}}", TOKEN), 400, "param Bad-Name");
@@ -140,6 +148,7 @@ class HttpApiTest {
         assertError(http.get("/api/runs?limit=5000"), 400, "limit");
         assertError(http.get("/api/nothing-here"), 404, "no such resource");
         assertError(http.post("/api/jobs/ok/trigger", "{\"params\": {\"v\": \"" + "x".repeat(70_000) + "\"}}", TOKEN), 413, "larger than");
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.run")).as("no bad request enqueues").isEqualTo(runsBefore);
     }
 
     @Test

@@ -49,6 +49,12 @@ public final class Http {
         return send(b);
     }
 
+    /** POST with a body of raw bytes (which need not be valid UTF-8). */
+    public Reply postBytes(String path, byte[] body, String token) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + token));
+    }
+
     public Reply method(String method, String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).method(method, HttpRequest.BodyPublishers.noBody()));
     }
