@@ -2,8 +2,6 @@ package dev.nightshift.config;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
@@ -175,11 +173,10 @@ public final class JobCatalog {
 
         JobDefinition read() {
             Yaml.Node root;
-            try (Reader in = new java.io.InputStreamReader(Files.newInputStream(file),
-                    StandardCharsets.UTF_8.newDecoder())) {
+            try (Reader in = new java.io.StringReader(Yaml.readUtf8(file))) {
                 root = Yaml.read(in);
-            } catch (CharacterCodingException e) {
-                problem(1, "not valid UTF-8");
+            } catch (Yaml.NotUtf8Exception e) {
+                problem(e.line, e.getMessage());
                 return null;
             } catch (IOException e) {
                 problem(1, "cannot read: " + e.getMessage());

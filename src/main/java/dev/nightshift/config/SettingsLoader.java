@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,8 +63,11 @@ public final class SettingsLoader {
 
     private void fromFile(Path file) {
         Yaml.Node root;
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (Reader in = new java.io.StringReader(Yaml.readUtf8(file))) {
             root = Yaml.read(in);
+        } catch (Yaml.NotUtf8Exception e) {
+            problems.add(file + ":" + e.line + ": " + e.getMessage());
+            return;
         } catch (NoSuchFileException e) {
             problems.add(file + ": config file not found");
             return;

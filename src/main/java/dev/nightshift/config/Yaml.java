@@ -22,6 +22,36 @@ final class Yaml {
     private Yaml() {
     }
 
+    /** A file that is not valid UTF-8: the line (1-based) of its first bad byte. */
+    static final class NotUtf8Exception extends IOException {
+        final int line;
+
+        NotUtf8Exception(int line) {
+            super("not valid UTF-8 (first bad byte on this line)");
+            this.line = line;
+        }
+    }
+
+    /** Reads a YAML file's text, strictly UTF-8: a bad byte is reported with its line, never replaced or hidden in a parser error. */
+    static String readUtf8(java.nio.file.Path file) throws IOException {
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(bytes.length);
+        java.nio.charset.CoderResult r = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(in, out, true);
+        if (r.isError()) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw new NotUtf8Exception(line);
+        }
+        return out.flip().toString();
+    }
+
     sealed interface Node permits Scalar, MapNode, ListNode {
         int line();
 

@@ -64,6 +64,25 @@ class BadInputTest {
     }
 
     @Test
+    void a_job_file_with_a_bad_utf8_byte_is_reported_at_the_line_of_that_byte() throws Exception {
+        JobsDir jobs = new JobsDir(db.tempDir(), "utf8");
+        java.nio.file.Files.write(jobs.path().resolve("u.yaml"), concat("name: u\ntype: sql\ndescription: caf".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8), new byte[] {(byte) 0xe9}, "\nparams:\n  sql: select 1\n".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)));
+        Cli.Result r = Cli.run(env(jobs), "validate");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains(jobs.path() + "/u.yaml:3: not valid UTF-8").doesNotContain("MalformedInput");
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
     void a_cycle_of_after_is_rejected() {
         JobsDir jobs = new JobsDir(db.tempDir(), "cycle")
                 .sql("a", "select 1", "after: [b]\n")
