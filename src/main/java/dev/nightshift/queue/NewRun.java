@@ -3,6 +3,7 @@ package dev.nightshift.queue;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
 
 /**
  * A run to enqueue.
@@ -19,6 +20,8 @@ public record NewRun(
         Instant runAt,
         Instant scheduledAt,
         Long parentRunId) {
+
+    private static final String REQUEST_KEY = "request:";
 
     public enum Trigger {
         SCHEDULE("schedule"), MANUAL("manual"), AFTER("after");
@@ -40,8 +43,19 @@ public record NewRun(
         params = params == null ? Map.of() : Map.copyOf(params);
     }
 
+    /**
+     * A run asked for by an operator. Without an idempotency key, one is made for this request, so
+     * that a retry after a lost COMMIT reply finds the run instead of inserting a second one (its
+     * own namespace: it can never equal a caller's key).
+     */
     public static NewRun manual(String job, Map<String, String> params, String idempotencyKey) {
         return new NewRun(job, Trigger.MANUAL, params,
-                idempotencyKey == null ? null : "manual:" + job + ":" + idempotencyKey, null, null, null);
+                idempotencyKey == null ? REQUEST_KEY + job + ":" + UUID.randomUUID() : "manual:" + job + ":" + idempotencyKey,
+                null, null, null);
+    }
+
+    /** Whether the dedupe key was made for this request rather than given by the caller. */
+    boolean requestKey() {
+        return dedupeKey != null && dedupeKey.startsWith(REQUEST_KEY);
     }
 }

@@ -41,9 +41,17 @@ public final class RunQueue {
         }
     }
 
-    /** Enqueues in its own transaction, with NOTIFY. */
+    /**
+     * Enqueues in its own transaction, with NOTIFY. Tx retries after a lost connection, also when
+     * the COMMIT reached the server and only its reply was lost: then the retry finds the run by its
+     * dedupe key, and a key made for this request (see NewRun.manual) means the run is this call's.
+     */
     public Enqueued enqueue(NewRun run) throws SQLException {
-        return Tx.call(ds, c -> enqueue(c, run));
+        int[] tries = {0};
+        return Tx.call(ds, c -> {
+            Enqueued e = enqueue(c, run);
+            return ++tries[0] > 1 && !e.created() && run.requestKey() ? new Enqueued(e.id(), true) : e;
+        });
     }
 
     /** Enqueues inside the caller's transaction; the NOTIFY is delivered when that transaction commits. */
