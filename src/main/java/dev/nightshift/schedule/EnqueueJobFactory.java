@@ -1,6 +1,7 @@
 package dev.nightshift.schedule;
 
 import dev.nightshift.metrics.Metrics;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.quartz.Job;
 import org.quartz.Scheduler;
@@ -12,10 +13,12 @@ import org.quartz.spi.TriggerFiredBundle;
 final class EnqueueJobFactory implements JobFactory {
     private final DataSource pool;
     private final Metrics metrics;
+    private final Duration misfireThreshold;
 
-    EnqueueJobFactory(DataSource pool, Metrics metrics) {
+    EnqueueJobFactory(DataSource pool, Metrics metrics, Duration misfireThreshold) {
         this.pool = pool;
         this.metrics = metrics;
+        this.misfireThreshold = misfireThreshold;
     }
 
     @Override
@@ -25,6 +28,6 @@ final class EnqueueJobFactory implements JobFactory {
             throw new SchedulerException("unexpected Quartz job class " + type.getName() + " for "
                     + bundle.getJobDetail().getKey() + "; run `nightshift sync` to rewrite the triggers");
         }
-        return new ScheduledEnqueue(pool, metrics);
+        return new ScheduledEnqueue(pool, metrics, misfireThreshold);
     }
 }

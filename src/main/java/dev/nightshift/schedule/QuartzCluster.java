@@ -50,7 +50,7 @@ public final class QuartzCluster implements AutoCloseable {
                 s = f.getScheduler();
                 SchedulerRepository.getInstance().remove(NAME);
             }
-            s.setJobFactory(new EnqueueJobFactory(pool, metrics));
+            s.setJobFactory(new EnqueueJobFactory(pool, metrics, options.misfireThreshold()));
             SchedulerMetrics listener = new SchedulerMetrics(pool, metrics);
             s.getListenerManager().addTriggerListener(listener, GroupMatcher.anyTriggerGroup());
             return new QuartzCluster(s, listener);
@@ -73,6 +73,9 @@ public final class QuartzCluster implements AutoCloseable {
         p.setProperty("org.quartz.threadPool.threadCount", Integer.toString(o.threads()));
         p.setProperty("org.quartz.threadPool.threadNamePrefix", "nightshift-fire-" + nodeName);
         p.setProperty("org.quartz.threadPool.makeThreadsDaemons", "true");
+        // A fire that keeps trying through a database outage (ScheduledEnqueue) is told to stop at shutdown.
+        p.setProperty("org.quartz.scheduler.interruptJobsOnShutdown", "true");
+        p.setProperty("org.quartz.scheduler.interruptJobsOnShutdownWithWait", "true");
         p.setProperty("org.quartz.jobStore.class", JobStoreTX.class.getName());
         p.setProperty("org.quartz.jobStore.driverDelegateClass", PostgreSQLDelegate.class.getName());
         p.setProperty("org.quartz.jobStore.dataSource", dataSource);

@@ -1,5 +1,6 @@
 package dev.nightshift.schedule;
 
+import dev.nightshift.db.SqlStates;
 import dev.nightshift.db.Tx;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.RunQueue;
@@ -14,7 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.sql.DataSource;
-import org.quartz.Job;
+import org.quartz.CronTrigger;
+import org.quartz.InterruptableJob;
 import org.quartz.JobExecutionContext;
 import org.quartz.JobExecutionException;
 import org.quartz.Scheduler;
@@ -26,9 +28,13 @@ import org.slf4j.LoggerFactory;
  * schedule (the jobs whose {@code schedule_key} is the trigger's name), inserted by one statement,
  * and one NOTIFY; it does nothing else. Each run's dedupe key is its job and the slot, so a second
  * fire of the same slot (Quartz re-firing after recovering a crashed node) finds the runs and adds
- * nothing. Paused and removed jobs get no run. One instance per fire.
+ * nothing. Paused and removed jobs get no run. A fire that cannot reach the database keeps trying
+ * (Quartz has already moved the trigger to its next slot, so giving up would lose this one): until
+ * it succeeds, or, for a schedule with {@code misfire: skip}, until the slot is later than the
+ * misfire threshold, when it counts a misfire and adds nothing, as Quartz would have. One instance
+ * per fire.
  */
-public final class ScheduledEnqueue implements Job {
+public final class ScheduledEnqueue implements InterruptableJob {
     private static final Logger log = LoggerFactory.getLogger(ScheduledEnqueue.class);
 
     /**
@@ -64,30 +70,93 @@ public final class ScheduledEnqueue implements Job {
     record Outcome(String job, Result result) {
     }
 
+    /** The longest pause between two tries of a fire during an outage. */
+    private static final Duration MAX_PAUSE = Duration.ofSeconds(2);
+
     private final DataSource pool;
     private final Metrics metrics;
+    private final Duration misfireThreshold;
+    private volatile boolean interrupted;
+    private volatile Thread firing;
 
-    ScheduledEnqueue(DataSource pool, Metrics metrics) {
+    ScheduledEnqueue(DataSource pool, Metrics metrics, Duration misfireThreshold) {
         this.pool = pool;
         this.metrics = metrics;
+        this.misfireThreshold = misfireThreshold;
     }
 
     @Override
     public void execute(JobExecutionContext context) throws JobExecutionException {
+        firing = Thread.currentThread();
         String schedule = context.getJobDetail().getKey().getName();
         Instant slot = slot(context);
-        List<Outcome> outcomes;
-        try {
-            outcomes = enqueue(schedule, slot);
-        } catch (SQLException | RuntimeException e) {
-            List<String> jobs = jobsOf(pool, schedule);
-            jobs.forEach(job -> metrics.schedulerFire(job, "failed"));
-            log.error("schedule {}: could not enqueue the runs of slot {} for {}: {}", schedule, slot,
-                    jobs.isEmpty() ? "its jobs (not readable either)" : jobs.size() + " jobs", e.getMessage());
-            throw new JobExecutionException(e, false);
+        boolean skipWhenLate = context.getTrigger().getMisfireInstruction() == CronTrigger.MISFIRE_INSTRUCTION_DO_NOTHING;
+        Instant failingSince = null;
+        for (int attempt = 1; ; attempt++) {
+            // Only a fire held up here: one Quartz started late (a recovery fire) is not ours to drop.
+            boolean late = failingSince != null && Instant.now().isAfter(slot.plus(misfireThreshold));
+            try {
+                if (late && skipWhenLate) {
+                    misfired(schedule, slot, failingSince);
+                    return;
+                }
+                List<Outcome> outcomes = enqueue(schedule, slot);
+                if (failingSince != null) {
+                    log.warn("schedule {}: slot {} enqueued after {} s of database errors", schedule, slot,
+                            Duration.between(failingSince, Instant.now()).toSeconds());
+                }
+                meter(context, outcomes);
+                report(schedule, slot, outcomes, context.isRecovering());
+                return;
+            } catch (SQLException | RuntimeException e) {
+                boolean retry = SqlStates.isConnectionError(e) || SqlStates.isTransient(e);
+                if (!retry || interrupted) {
+                    throw failed(schedule, slot, e, interrupted ? "the node is stopping" : "not a transient error");
+                }
+                if (failingSince == null) {
+                    failingSince = Instant.now();
+                    log.warn("schedule {}: cannot enqueue slot {} ({}); trying again until the database answers", schedule, slot,
+                            e.getMessage());
+                }
+                pause(attempt);
+            }
         }
-        meter(context, outcomes);
-        report(schedule, slot, outcomes, context.isRecovering());
+    }
+
+    /** Quartz calls this at shutdown: a fire still trying through an outage stops. */
+    @Override
+    public void interrupt() {
+        interrupted = true;
+        Thread t = firing;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    private void pause(int attempt) {
+        long ms = Math.min(MAX_PAUSE.toMillis(), 100L << Math.min(attempt - 1, 10));
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            // Quartz interrupts a fire only at shutdown (interrupt() above sets the flag first)
+            interrupted = true;
+        }
+    }
+
+    /** A slot of a {@code misfire: skip} schedule reached only after the threshold: counted, never silent. */
+    private void misfired(String schedule, Instant slot, Instant failingSince) {
+        List<String> jobs = jobsOf(pool, schedule);
+        jobs.forEach(metrics::misfire);
+        log.error("schedule {}: slot {} skipped (misfire: skip): the database was unreachable from {} until past the misfire "
+                + "threshold of {} s; no run for {}", schedule, slot, failingSince, misfireThreshold.toSeconds(), jobs);
+    }
+
+    private JobExecutionException failed(String schedule, Instant slot, Exception e, String why) {
+        List<String> jobs = jobsOf(pool, schedule);
+        jobs.forEach(job -> metrics.schedulerFire(job, "failed"));
+        log.error("schedule {}: could not enqueue the runs of slot {} for {} ({}): {}", schedule, slot,
+                jobs.isEmpty() ? "its jobs (not readable either)" : jobs.size() + " jobs", why, e.getMessage());
+        return new JobExecutionException(e, false);
     }
 
     /** The slot this fire stands for; a recovery fire carries the original one in its data map. */

@@ -13,6 +13,7 @@ import dev.nightshift.testing.TestDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
@@ -70,12 +71,12 @@ class ScheduledEnqueueTest {
         Date at = Date.from(scheduled);
         TriggerFiredBundle bundle = new TriggerFiredBundle(detail, (OperableTrigger) trigger, null, recoveredSlot != null,
                 new Date(), at, null, null);
-        ScheduledEnqueue e = new ScheduledEnqueue(db.dataSource(), metrics);
+        ScheduledEnqueue e = new ScheduledEnqueue(db.dataSource(), metrics, Duration.ofMinutes(1));
         return new JobExecutionContextImpl(null, bundle, e);
     }
 
     private static void execute(JobExecutionContext c) throws Exception {
-        new ScheduledEnqueue(db.dataSource(), metrics).execute(c);
+        new ScheduledEnqueue(db.dataSource(), metrics, Duration.ofMinutes(1)).execute(c);
     }
 
     private static double fires(String job, String result) {
