@@ -1,0 +1,94 @@
+package dev.nightshift.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.util.ContextInitializer;
+import dev.nightshift.config.Setting;
+import dev.nightshift.config.Settings;
+import dev.nightshift.testing.Cli;
+import dev.nightshift.testing.Http;
+import dev.nightshift.testing.JobsDir;
+import dev.nightshift.testing.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Secrets planted in the configuration (the database password, the admin token) never show: not in
+ * the log, not in what the CLI prints, not in the API's answers, the dashboard, the metrics, nor in
+ * error messages, also when the password is written into the JDBC URL.
+ */
+class SecretsTest {
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    private static final String TOKEN = "planted-admin-token-5c1d9e";
+    private static final String PASSWORD = "planted-db-password-7f3a2b";
+
+    @AfterEach
+    void restoreTestLogging() throws Exception {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.reset();
+        new ContextInitializer(context).autoConfig();
+    }
+
+    @Test
+    void planted_password_and_token_appear_in_no_log_output_answer_or_error() throws Exception {
+        // The test server trusts local connections, so any password is accepted and none is checked.
+        String password = db.env().getOrDefault("NIGHTSHIFT_DB_PASSWORD", PASSWORD);
+        JobsDir jobs = new JobsDir(db.tempDir(), "secrets").sql("ok", "SELECT 1", null).sql("broken", "SELECT 1 / 0", "max_attempts: 1\n");
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("NIGHTSHIFT_JOBS_DIR", jobs.path().toString());
+        env.put("NIGHTSHIFT_DB_PASSWORD", password);
+        env.put("NIGHTSHIFT_ADMIN_TOKEN", TOKEN);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Logging.use(Settings.LogFormat.JSON, "secrets-node", log);
+        List<String> seen = new ArrayList<>();
+
+        Settings s = db.settings(jobs.path(), Map.of(Setting.DB_PASSWORD, password, Setting.ADMIN_TOKEN, TOKEN));
+        try (Daemon d = Daemon.start(s)) {
+            Http http = new Http(d.httpPort());
+            seen.add(http.post("/api/jobs/ok/trigger", "{\"params\": {\"v\": \"1\"}}", TOKEN).body());
+            seen.add(http.post("/api/jobs/broken/trigger", null, TOKEN).body());
+            seen.add(http.post("/api/jobs/ok/trigger", null, TOKEN + "-wrong").body());
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    db.queryLong("SELECT count(*) FROM nightshift.run WHERE state IN ('succeeded', 'dead')") == 2);
+            long dead = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'broken'");
+            for (String path : List.of("/api/jobs", "/api/jobs/ok", "/api/runs", "/api/runs/" + dead, "/metrics", "/readyz", "/",
+                    "/runs/" + dead)) {
+                seen.add(http.get(path).body());
+            }
+        }
+        // Before the CLI runs below, which set up logging their own way.
+        String daemonLog = log.toString(StandardCharsets.UTF_8);
+        long dead = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'broken'");
+        for (String[] args : List.of(new String[] {"runs"}, new String[] {"show", Long.toString(dead)}, new String[] {"jobs"},
+                new String[] {"runs", "--json"})) {
+            Cli.Result r = Cli.run(env, args);
+            seen.add(r.out());
+            seen.add(r.err());
+        }
+        // A database that cannot be reached, with the password inside the URL: the error names the
+        // server, never the password.
+        Map<String, String> unreachable = new HashMap<>(env);
+        unreachable.put("NIGHTSHIFT_DB_URL", "jdbc:postgresql://127.0.0.1:1/nowhere?password=" + password + "&connectTimeout=2");
+        Cli.Result r = Cli.run(unreachable, "runs");
+        assertThat(r.exitCode()).isNotZero();
+        seen.add(r.out());
+        seen.add(r.err());
+        seen.add(daemonLog);
+
+        assertThat(daemonLog).as("the daemon's log was captured").contains("division by zero");
+        assertThat(seen).allSatisfy(text -> assertThat(text).doesNotContain(password).doesNotContain(TOKEN));
+    }
+}
