@@ -46,11 +46,16 @@ public final class RunQueue {
         return Tx.call(ds, c -> enqueue(c, run));
     }
 
-    /** Enqueues inside the caller's transaction; the NOTIFY is delivered when that transaction commits. */
+    /**
+     * Enqueues inside the caller's transaction; the NOTIFY is delivered when that transaction
+     * commits. Due at once means due from this statement (clock_timestamp), not from the start of
+     * the caller's transaction: an {@code after:} dependent enqueued at the end of a long parent is
+     * not old at birth.
+     */
     public Enqueued enqueue(Connection c, NewRun run) throws SQLException {
         String insert = """
                 INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at, parent_run_id)
-                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, now()), ?, ?
+                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, clock_timestamp()), ?, ?
                 FROM nightshift.job j
                 WHERE j.name = ? AND j.removed_at IS NULL
                 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING

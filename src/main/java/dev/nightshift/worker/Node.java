@@ -89,9 +89,9 @@ public final class Node {
             throw new IllegalStateException("node already started");
         }
         started = true;
-        claimer = thread("nightshift-claimer", this::claimLoop);
-        listenerThread = thread("nightshift-listener", listener);
-        maintainer = thread("nightshift-maintenance", this::maintenanceLoop);
+        claimer = thread("nightshift-claimer-" + settings.nodeName(), this::claimLoop);
+        listenerThread = thread("nightshift-listener-" + settings.nodeName(), listener);
+        maintainer = thread("nightshift-maintenance-" + settings.nodeName(), this::maintenanceLoop);
         log.info("node {} started: {} workers, {} jobs in the catalog", settings.nodeName(), settings.workers(), catalog.size());
     }
 
@@ -102,9 +102,22 @@ public final class Node {
         return t;
     }
 
-    /** Ready to take work: started, not draining, and the database answered within the last second or so. */
+    /**
+     * Ready to take work: started, not draining, every loop running, and the database answered
+     * within the last second or so.
+     */
     public boolean ready() {
-        return started && !stopping && databaseReachable();
+        return started && !stopping && deadLoop() == null && databaseReachable();
+    }
+
+    /** The name of a loop that ended while the node runs (a bug: each loop ends only on stop), or null. */
+    private String deadLoop() {
+        for (Thread t : new Thread[] {claimer, listenerThread, maintainer}) {
+            if (t != null && !t.isAlive()) {
+                return t.getName();
+            }
+        }
+        return null;
     }
 
     /** The listener's connection is checked every second; a failing claim also counts as unreachable. */
@@ -119,6 +132,10 @@ public final class Node {
         }
         if (stopping) {
             return "draining";
+        }
+        String dead = deadLoop();
+        if (dead != null) {
+            return "loop " + dead + " ended";
         }
         return databaseReachable() ? "ready" : "database unreachable";
     }
@@ -152,8 +169,9 @@ public final class Node {
                     claimWaiter.await(handoffs.isEmpty() ? settings.pollInterval() : HANDOFF_CHECK);
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+                // Only stop() ends this loop, and it sets stopping first; an interrupt from
+                // anything else (a library, a hook) must not leave the node without a claimer.
+                strayInterrupt("claimer");
             } catch (Throwable t) {
                 failures++;
                 metrics.loopError("claimer");
@@ -169,6 +187,7 @@ public final class Node {
                 c = discard(c);
                 handoffs.clear();
                 Waiter.sleepQuietly(Duration.ofMillis(Math.min(2_000, 100L << Math.min(failures, 5))));
+                Thread.interrupted();
             }
         }
         if (c != null) {
@@ -261,9 +280,16 @@ public final class Node {
             try {
                 maintenanceWaiter.await(settings.rescueInterval());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                strayInterrupt("maintenance");
             }
+        }
+    }
+
+    /** Counts and logs an interrupt that came while the node runs; the loop goes on (stop() sets stopping first). */
+    private void strayInterrupt(String loop) {
+        if (!stopping) {
+            metrics.loopError(loop);
+            log.warn("{} loop interrupted while the node runs; it goes on", loop);
         }
     }
 

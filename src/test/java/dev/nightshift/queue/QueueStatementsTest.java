@@ -255,7 +255,33 @@ class QueueStatementsTest {
         }
     }
 
-    /** The runs whose lock the session of {@code c} holds. */
+    @Test
+    void cancel_interrupts_the_runs_worker_and_never_the_claimer_handing_it_over() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('handoff', 'sql', 1)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        long id = queue.enqueue(NewRun.manual("handoff", Map.of(), null)).id();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (Connection claimer = db.dataSource().getConnection()) {
+            // the claimer holds the run's claim-time lock until the worker holds its own ...
+            assertThat(queue.claim(claimer, "handoff-node", 1, false)).extracting(ClaimedRun::id).containsExactly(id);
+            // ... and meanwhile goes on with its next statement
+            var busy = pool.submit(() -> {
+                try (var st = claimer.createStatement()) {
+                    st.execute("SELECT pg_sleep(1.5)");
+                }
+                return null;
+            });
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> db.queryLong(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(1.5)' AND state = 'active'") == 1);
+            assertThat(new RunOps(db.dataSource()).cancel(id).changed()).isTrue();
+            busy.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(db.rows("SELECT state, cancel_requested FROM nightshift.run WHERE id = " + id)).containsExactly("running|t");
+            unlockAll(claimer);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Drops every advisory lock the claims took on {@code c}, before it goes back to the pool. */
     private static void unlockAll(Connection c) throws Exception {
         try (var st = c.createStatement()) {
@@ -263,6 +289,7 @@ class QueueStatementsTest {
         }
     }
 
+    /** The runs whose lock the session of {@code c} holds. */
     private static List<Long> heldRunLocks(Connection c) throws Exception {
         List<Long> runs = new java.util.ArrayList<>();
         try (var st = c.createStatement(); var rs = st.executeQuery("""
