@@ -109,11 +109,12 @@ public final class RunQueue {
      *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
      */
     public List<ClaimedRun> claim(Connection c, String node, int max, boolean forThisSession) throws SQLException {
-        // One call, in its own transaction (autocommit): see V5__slot_claims.sql for what runs inside.
+        // One call, in its own transaction (autocommit): see R__queue.sql for the statement.
         c.setAutoCommit(true);
         List<ClaimedRun> runs = new ArrayList<>();
+        List<ClaimedRun> unlocked = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
+                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
                 FROM nightshift.claim(?, ?, ?, true)
                 """)) {
             ps.setString(1, node);                  // owner node
@@ -121,15 +122,30 @@ public final class RunQueue {
             ps.setBoolean(3, forThisSession);       // backend_pid known now?
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    runs.add(claimed(rs, 1, node));
+                    ClaimedRun run = claimed(rs, 1, node);
+                    runs.add(run);
+                    if (!rs.getBoolean(10)) {
+                        unlocked.add(run);
+                    }
                 }
             }
         }
         if (runs.size() > max) {
             throw new IllegalStateException("claim of at most " + max + " runs returned " + runs.size());
         }
+        // A run whose lock the claim could not take (a rescuer that had just put it back to available
+        // still held it): the worker takes it now and checks the run is still this attempt's; if
+        // not, the run is not worked on (the rescuer finds it). The claimer's hand-offs do the same.
+        if (forThisSession) {
+            for (ClaimedRun run : unlocked) {
+                if (!start(c, run)) {
+                    runs.remove(run);
+                }
+            }
+        }
         return runs;
     }
+
 
     private static ClaimedRun claimed(ResultSet rs, int from, String node) throws SQLException {
         long timeoutMs = rs.getLong(from + 8);
@@ -166,7 +182,7 @@ public final class RunQueue {
         // Two statements, one round trip: pgjdbc sends them in one batch, and after an error the
         // server skips the rest, so a failed completion never reaches the COMMIT.
         String sql = """
-                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
+                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
                 FROM nightshift.complete_and_claim(?, ?, ?, ?::jsonb, ?, ?, ?::text[]);
                 COMMIT
                 """;
@@ -179,17 +195,19 @@ public final class RunQueue {
             ps.setBoolean(6, claimNext);                                                        // claim the next run?
             ps.setArray(7, c.createArrayOf("text", run.params().keySet().toArray()));          // this run's params, dropped
             ps.execute();
+            ClaimedRun next = null;
+            boolean locked = true;
             try (ResultSet rs = ps.getResultSet()) {
-                if (!rs.next()) {
-                    throw new IllegalStateException("completion of run " + run.id() + " returned no row");
+                if (rs.next()) {
+                    next = claimed(rs, 1, run.node());
+                    locked = rs.getBoolean(10);
                 }
-                rs.getLong(1);
-                ClaimedRun next = rs.wasNull() ? null : claimed(rs, 1, run.node());
                 if (rs.next()) {
                     throw new IllegalStateException("completion of run " + run.id() + " claimed more than one run");
                 }
-                return next;
             }
+            // (after the COMMIT, which the same round trip carried; see claim for an unlocked run)
+            return next == null || locked || start(c, next) ? next : null;
         } catch (SQLException e) {
             if (NotCompletedException.SQLSTATE.equals(e.getSQLState())) {
                 throw new NotCompletedException(e);

@@ -70,8 +70,9 @@ class QueueStatementsTest {
     void a_dead_nodes_run_keeps_its_concurrency_slot_until_it_is_rescued() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('single-slot', 'sql', 1)");
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, state, node, attempt, max_attempts, started_at)
-                VALUES ('single-slot', 'manual', 'running', 'crashed', 1, 3, now())""");
+                WITH r AS (INSERT INTO nightshift.run (job_name, trigger, state, node, slot, attempt, max_attempts, started_at)
+                           VALUES ('single-slot', 'manual', 'running', 'crashed', 0, 1, 3, now()) RETURNING id, job_name, slot)
+                UPDATE nightshift.job_slot s SET run_id = r.id FROM r WHERE s.job_name = r.job_name AND s.slot = r.slot""");
         RunQueue queue = new RunQueue(db.dataSource());
         long waiting = queue.enqueue(NewRun.manual("single-slot", Map.of(), null)).id();
         try (Connection c = db.dataSource().getConnection()) {
@@ -124,8 +125,9 @@ class QueueStatementsTest {
     void a_job_at_its_concurrency_with_the_oldest_runs_does_not_hide_the_runs_of_other_jobs() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('front', 'sql', 1), ('behind-front', 'sql', 1)");
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, state, node, slot, attempt, max_attempts, started_at)
-                VALUES ('front', 'manual', 'running', 'elsewhere', 0, 1, 3, now())""");
+                WITH r AS (INSERT INTO nightshift.run (job_name, trigger, state, node, slot, attempt, max_attempts, started_at)
+                           VALUES ('front', 'manual', 'running', 'elsewhere', 0, 1, 3, now()) RETURNING id, job_name, slot)
+                UPDATE nightshift.job_slot s SET run_id = r.id FROM r WHERE s.job_name = r.job_name AND s.slot = r.slot""");
         // 100 older due runs of the full job, more than the claim's first walk takes
         db.execute("""
                 INSERT INTO nightshift.run (job_name, trigger, max_attempts, run_at)
@@ -252,6 +254,30 @@ class QueueStatementsTest {
             assertThat(db.queryLong("SELECT count(*) FROM lost_work")).isZero();
             assertThat(db.rows("SELECT state FROM nightshift.run WHERE job_name = 'lost' ORDER BY id")).containsExactly("running", "available");
             unlockAll(c);
+        }
+    }
+
+    @Test
+    void a_claim_never_waits_for_a_runs_lock_held_by_a_rescuer() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('rescued', 'sql', 1)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        long id = queue.enqueue(NewRun.manual("rescued", Map.of(), null)).id();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        // a rescuer has just put the run back to available and not yet dropped its exclusive lock
+        try (Connection rescuer = db.dataSource().getConnection(); var st = rescuer.createStatement();
+             Connection c = db.dataSource().getConnection()) {
+            st.execute("SELECT pg_advisory_lock(" + RunLock.key(id) + ")");
+            try {
+                var claim = pool.submit(() -> queue.claim(c, "no-wait", 1, true));
+                claim.get(3, java.util.concurrent.TimeUnit.SECONDS);
+                // whatever it claimed, it does not hold a lock it could not take
+                assertThat(heldRunLocks(c)).doesNotContain(id);
+            } finally {
+                st.execute("SELECT pg_advisory_unlock_all()");
+            }
+            unlockAll(c);
+        } finally {
+            pool.shutdownNow();
         }
     }
 
