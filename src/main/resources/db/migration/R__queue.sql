@@ -30,31 +30,33 @@ BEGIN
     FOR id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked IN
         WITH ready AS MATERIALIZED (
             -- Jobs with a due run and a free slot, the one whose oldest due run waits longest
-            -- first: one probe of run_available_idx and one of job_slot's key per job. A job still
-            -- running runs in slots at or above its concurrency (it was lowered) waits for them.
+            -- first: one probe of run_available_idx and one of job_slot's key per job (LIMIT 1
+            -- lateral sub-selects: probes, never a hash of all slots or runs). A job still running
+            -- runs in slots at or above its concurrency (it was lowered) waits for them to end.
             SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms, due.run_at, due.id
             FROM nightshift.job j
             CROSS JOIN LATERAL (SELECT a.run_at, a.id FROM nightshift.run a
                                 WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
                                 ORDER BY a.run_at, a.id
                                 LIMIT 1) due
-            WHERE EXISTS (SELECT 1 FROM nightshift.job_slot s
-                          WHERE s.job_name = j.name AND s.slot < j.concurrency AND s.run_id IS NULL)
-              AND NOT EXISTS (SELECT 1 FROM nightshift.job_slot s
+            CROSS JOIN LATERAL (SELECT 1 FROM nightshift.job_slot s
+                                WHERE s.job_name = j.name AND s.slot < j.concurrency AND s.run_id IS NULL
+                                LIMIT 1) free
+            WHERE NOT EXISTS (SELECT 1 FROM nightshift.job_slot s
                               WHERE s.job_name = j.name AND s.slot >= j.concurrency AND s.run_id IS NOT NULL)
             ORDER BY due.run_at, due.id
             LIMIT p_max),
         slot AS MATERIALIZED (
-            -- Free slots of those jobs, locked, at most p_max in all; numbered within each job.
+            -- Free slots of those jobs, any of them, locked, at most p_max in all; numbered within
+            -- each job.
             SELECT f.job_name, f.slot, row_number() OVER (PARTITION BY f.job_name ORDER BY f.slot) AS nth
             FROM (SELECT s.job_name, s.slot
                   FROM ready r
                   CROSS JOIN LATERAL (SELECT js.job_name, js.slot FROM nightshift.job_slot js
                                       WHERE js.job_name = r.name AND js.slot < r.concurrency AND js.run_id IS NULL
-                                      ORDER BY js.slot
                                       LIMIT p_max
                                       FOR UPDATE SKIP LOCKED) s
-                  ORDER BY r.run_at, r.id, s.slot
+                  ORDER BY r.run_at, r.id
                   LIMIT p_max) f),
         picked AS MATERIALIZED (
             -- As many due runs of each job as it got slots, oldest first, locked; numbered likewise.
