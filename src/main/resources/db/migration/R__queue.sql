@@ -6,9 +6,9 @@
 -- No SET clauses on these functions (each costs a settings save and restore per call), so every
 -- name is schema-qualified.
 
--- Claims up to p_max due runs for p_node: the jobs whose oldest due run waits longest first, each
--- run in a free slot of its job, so no job ever runs more than its concurrency across all nodes.
--- Never waits for a lock: slots and runs another claimer has locked are skipped.
+-- Claims up to p_max due runs for p_node, one statement per run: the job whose oldest due run waits
+-- longest first, each run in a free slot of its job, so no job ever runs more than its concurrency
+-- across all nodes. Never waits for a lock: slots and runs another claimer has locked are skipped.
 -- Each claimed run's lock (run_lock_key) is taken, shared, in the claim itself, so no rescuer can
 -- see the claimed run unlocked; `locked` is false in the rare case where a rescuer still held it
 -- (it had just put that run back to available): the caller must then take the lock itself and
@@ -17,6 +17,10 @@
 -- claims one run, the run's settings are set for the session (see use_run_settings).
 -- p_async: the claim is a transaction of its own, whose loss in a crash is harmless (the runs stay
 -- available), so it need not wait for the WAL flush.
+--
+-- The statement has no parameter that changes its plan's cost (the limits are constants), so
+-- PostgreSQL plans it once per session and keeps that generic plan: a custom plan per call, as a
+-- LIMIT p_max made it choose, cost more to plan (2.7 ms) than the claim takes to run.
 CREATE OR REPLACE FUNCTION nightshift.claim(p_node text, p_max integer, p_for_session boolean, p_async boolean)
 RETURNS TABLE (id bigint, job_name text, attempt integer, max_attempts integer, trigger text, params text,
                created_at timestamptz, started_at timestamptz, timeout_ms bigint, locked boolean)
@@ -27,67 +31,60 @@ BEGIN
     IF p_async THEN
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
-    FOR id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked IN
-        WITH ready AS MATERIALIZED (
-            -- Jobs with a due run and a free slot, the one whose oldest due run waits longest
-            -- first: one probe of run_available_idx and one of job_slot's key per job (LIMIT 1
-            -- lateral sub-selects: probes, never a hash of all slots or runs). A job still running
-            -- runs in slots at or above its concurrency (it was lowered) waits for them to end.
-            SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms, due.run_at, due.id
-            FROM nightshift.job j
-            CROSS JOIN LATERAL (SELECT a.run_at, a.id FROM nightshift.run a
-                                WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
-                                ORDER BY a.run_at, a.id
-                                LIMIT 1) due
-            CROSS JOIN LATERAL (SELECT 1 FROM nightshift.job_slot s
-                                WHERE s.job_name = j.name AND s.slot < j.concurrency AND s.run_id IS NULL
-                                LIMIT 1) free
-            WHERE NOT EXISTS (SELECT 1 FROM nightshift.job_slot s
-                              WHERE s.job_name = j.name AND s.slot >= j.concurrency AND s.run_id IS NOT NULL)
-            ORDER BY due.run_at, due.id
-            LIMIT p_max),
-        slot AS MATERIALIZED (
-            -- Free slots of those jobs, any of them, locked, at most p_max in all; numbered within
-            -- each job.
-            SELECT f.job_name, f.slot, row_number() OVER (PARTITION BY f.job_name ORDER BY f.slot) AS nth
-            FROM (SELECT s.job_name, s.slot
-                  FROM ready r
-                  CROSS JOIN LATERAL (SELECT js.job_name, js.slot FROM nightshift.job_slot js
-                                      WHERE js.job_name = r.name AND js.slot < r.concurrency AND js.run_id IS NULL
-                                      LIMIT p_max
-                                      FOR UPDATE SKIP LOCKED) s
-                  ORDER BY r.run_at, r.id
-                  LIMIT p_max) f),
+    FOR i IN 1 .. p_max LOOP
+        WITH slot AS MATERIALIZED (
+            -- A free slot, locked, of one of the 8 jobs whose oldest due runs wait longest among
+            -- those with a due run and a free slot (more than one, so that a claimer skipping the
+            -- slots other claimers hold of the first job finds the next). One probe of
+            -- run_available_idx and one of job_slot's key per job, as LIMIT 1 lateral sub-selects:
+            -- never a hash of all slots or runs. A job still running runs in slots at or above its
+            -- concurrency (it was lowered) waits for them to end.
+            SELECT r.name AS job_name, r.timeout_ms, s.slot
+            FROM (SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms
+                  FROM nightshift.job j
+                  CROSS JOIN LATERAL (SELECT a.run_at, a.id FROM nightshift.run a
+                                      WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
+                                      ORDER BY a.job_name, a.run_at, a.id
+                                      LIMIT 1) due
+                  CROSS JOIN LATERAL (SELECT 1 FROM nightshift.job_slot js
+                                      WHERE js.job_name = j.name AND js.slot < j.concurrency AND js.run_id IS NULL
+                                      LIMIT 1) free
+                  WHERE NOT EXISTS (SELECT 1 FROM nightshift.job_slot js
+                                    WHERE js.job_name = j.name AND js.slot >= j.concurrency AND js.run_id IS NOT NULL)
+                  ORDER BY due.run_at, due.id
+                  LIMIT 8) r
+            CROSS JOIN LATERAL (SELECT js.slot FROM nightshift.job_slot js
+                                WHERE js.job_name = r.name AND js.slot < r.concurrency AND js.run_id IS NULL
+                                LIMIT 1
+                                FOR UPDATE SKIP LOCKED) s
+            LIMIT 1),
         picked AS MATERIALIZED (
-            -- As many due runs of each job as it got slots, oldest first, locked; numbered likewise.
-            SELECT x.id, x.job_name, row_number() OVER (PARTITION BY x.job_name ORDER BY x.run_at, x.id) AS nth
-            FROM (SELECT s.job_name, count(*) AS n FROM slot s GROUP BY s.job_name) k
-            CROSS JOIN LATERAL (SELECT a.id, a.job_name, a.run_at FROM nightshift.run a
-                                WHERE a.job_name = k.job_name AND a.state = 'available' AND a.run_at <= now()
-                                ORDER BY a.run_at, a.id
-                                LIMIT k.n
-                                FOR UPDATE SKIP LOCKED) x),
+            -- That job's oldest due run, locked. (Ordered by the full key of run_available_idx.)
+            SELECT a.id
+            FROM nightshift.run a
+            JOIN slot s ON a.job_name = s.job_name
+            WHERE a.state = 'available' AND a.run_at <= now()
+            ORDER BY a.job_name, a.run_at, a.id
+            LIMIT 1
+            FOR UPDATE OF a SKIP LOCKED),
         claimed AS (
-            -- The n-th run of a job in the job's n-th slot.
             UPDATE nightshift.run r
             SET state = 'running', attempt = r.attempt + 1, node = p_node, slot = s.slot,
                 started_at = clock_timestamp(), finished_at = NULL, cancel_requested = false,
                 backend_pid = CASE WHEN p_for_session THEN pg_backend_pid() END
-            FROM picked x
-            JOIN slot s ON s.job_name = x.job_name AND s.nth = x.nth
-            WHERE r.id = x.id
-            RETURNING r.id, r.job_name, r.slot, r.attempt, r.max_attempts, r.trigger, r.params, r.created_at,
-                      r.started_at, r.run_at),
+            FROM picked p, slot s
+            WHERE r.id = p.id
+            RETURNING r.id, r.job_name, r.slot, r.attempt, r.max_attempts, r.trigger, r.params, r.created_at, r.started_at),
         taken AS (
-            UPDATE nightshift.job_slot s SET run_id = c.id
+            UPDATE nightshift.job_slot js SET run_id = c.id
             FROM claimed c
-            WHERE s.job_name = c.job_name AND s.slot = c.slot)
+            WHERE js.job_name = c.job_name AND js.slot = c.slot)
         SELECT c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params::text, c.created_at, c.started_at,
-               r.timeout_ms, pg_try_advisory_lock_shared(nightshift.run_lock_key(c.id))
-        FROM claimed c
-        JOIN ready r ON r.name = c.job_name
-        ORDER BY c.run_at, c.id
-    LOOP
+               s.timeout_ms, pg_try_advisory_lock_shared(nightshift.run_lock_key(c.id))
+        INTO id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
+        FROM claimed c, slot s;
+        -- none due, or every candidate locked by other claimers
+        EXIT WHEN NOT FOUND;
         IF p_for_session AND p_max = 1 THEN
             timeout_ms := coalesce(timeout_ms, 0);
             PERFORM nightshift.use_run_settings(id, job_name, attempt, params::jsonb, timeout_ms);

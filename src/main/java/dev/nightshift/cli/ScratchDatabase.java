@@ -70,6 +70,10 @@ final class ScratchDatabase implements AutoCloseable {
         }
     }
 
+    String name() {
+        return name;
+    }
+
     /** The same settings, pointed at the scratch database. */
     Settings settings(Settings base, Map<Setting, String> overrides) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);

@@ -95,39 +95,42 @@ public final class DatabaseGauges implements AutoCloseable {
         }
     }
 
-    /** One gauge's read, in a transaction of its own. */
+    /** One gauge's read, behind a savepoint of its own. */
     @FunctionalInterface
     private interface Read {
         void read(Connection c) throws SQLException;
     }
 
     /**
-     * Reads every gauge's value from the database, each in a short transaction of its own: a read
-     * that fails (a statement timeout on a large run table, a lock) keeps only its own gauges at
-     * their last values. The age of the oldest due run, which the alert rules watch, comes first.
-     * Throws the first failure, with the others suppressed in it, after trying them all.
+     * Reads every gauge's value from the database, in one short transaction (an idle node's
+     * refreshes are a good part of what it costs the database), each read behind a savepoint: a
+     * read that fails (a statement timeout on a large run table, a lock) keeps only its own gauges
+     * at their last values. The age of the oldest due run, which the alert rules watch, comes
+     * first. Throws the first failure, with the others suppressed in it, after trying them all.
      */
     public void refresh() throws SQLException {
-        SQLException failure = null;
-        for (Read read : List.<Read>of(this::readOldestAge, this::readLastSuccess, this::readStates)) {
-            try {
-                Tx.call(ds, c -> {
-                    try (Statement s = c.createStatement()) {
-                        s.execute("SET LOCAL statement_timeout = " + STATEMENT_TIMEOUT.toMillis());
-                    }
+        List<SQLException> failures = new ArrayList<>();
+        Tx.call(ds, c -> {
+            failures.clear();   // (a retried transaction starts over)
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL statement_timeout = " + STATEMENT_TIMEOUT.toMillis());
+            }
+            for (Read read : List.<Read>of(this::readOldestAge, this::readLastSuccess, this::readStates)) {
+                java.sql.Savepoint before = c.setSavepoint();
+                try {
                     read.read(c);
-                    return null;
-                });
-            } catch (SQLException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
+                    c.releaseSavepoint(before);
+                } catch (SQLException e) {
+                    c.rollback(before);
+                    failures.add(e);
                 }
             }
-        }
-        if (failure != null) {
-            throw failure;
+            return null;
+        });
+        if (!failures.isEmpty()) {
+            SQLException first = failures.get(0);
+            failures.subList(1, failures.size()).forEach(first::addSuppressed);
+            throw first;
         }
     }
 

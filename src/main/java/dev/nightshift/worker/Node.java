@@ -41,6 +41,8 @@ public final class Node {
     private static final Duration HANDOFF_CHECK = Duration.ofMillis(20);
     /** A worker that has not taken its run's lock by then has failed to; the rescuer will see the run. */
     private static final Duration HANDOFF_LIMIT = Duration.ofSeconds(10);
+    /** The longest an idle claimer waits while the listener watches for due runs. */
+    private static final Duration IDLE_BACKSTOP = Duration.ofSeconds(60);
 
     private final Settings settings;
     private final Database database;
@@ -76,7 +78,8 @@ public final class Node {
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), r -> new Thread(r, "nightshift-worker-" + n.incrementAndGet()));
-        this.listener = new Listener(database::openDedicated, claimWaiter::wake, () -> metrics.loopError("listener"));
+        this.listener = new Listener(database::openDedicated, settings.rescueInterval(), claimWaiter::wake, maintenanceWaiter::wake,
+                () -> metrics.loopError("listener"));
     }
 
     public void addSuccessHook(SuccessHook hook) {
@@ -166,7 +169,7 @@ public final class Node {
                 }
                 failures = 0;
                 if (free == 0 || claimed < free) {
-                    claimWaiter.await(handoffs.isEmpty() ? settings.pollInterval() : HANDOFF_CHECK);
+                    claimWaiter.await(handoffs.isEmpty() ? idleWait(settings.pollInterval()) : HANDOFF_CHECK);
                 }
             } catch (InterruptedException e) {
                 // Only stop() ends this loop, and it sets stopping first; an interrupt from
@@ -278,11 +281,21 @@ public final class Node {
                 log.debug("maintenance failed: {}", t.toString());
             }
             try {
-                maintenanceWaiter.await(settings.rescueInterval());
+                // while the listener watches for orphaned runs, only the next prune is due here
+                maintenanceWaiter.await(listener.connected() ? PRUNE_EVERY : settings.rescueInterval());
             } catch (InterruptedException e) {
                 strayInterrupt("maintenance");
             }
         }
+    }
+
+    /**
+     * How long the idle claimer waits for a wake-up. While the listener is connected, its checks
+     * wake it when a run is due, so it need not poll: it waits {@link #IDLE_BACKSTOP}. Without
+     * the listener, it polls every {@code interval}.
+     */
+    private Duration idleWait(Duration interval) {
+        return listener.connected() ? IDLE_BACKSTOP : interval;
     }
 
     /** Counts and logs an interrupt that came while the node runs; the loop goes on (stop() sets stopping first). */

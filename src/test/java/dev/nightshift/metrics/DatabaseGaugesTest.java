@@ -49,8 +49,11 @@ class DatabaseGaugesTest {
         hc.setMaximumPoolSize(1);
         hc.addDataSourceProperty("ApplicationName", "gauges-under-test");
         Metrics metrics = Metrics.prometheus();
+        // (held here: a gauge references its values weakly)
+        DatabaseGauges gauges;
         try (HikariDataSource ds = new HikariDataSource(hc)) {
-            new DatabaseGauges(ds, metrics).refresh();
+            gauges = new DatabaseGauges(ds, metrics);
+            gauges.refresh();
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> db.queryLong(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gauges-under-test'") == 0);
@@ -62,5 +65,6 @@ class DatabaseGaugesTest {
         assertThat(registry.find("nightshift.queue.runs").tag("state", "running").gauge().value()).isEqualTo(1.0);
         // an estimate beyond a size, from the planner's statistics of the table
         assertThat(registry.find("nightshift.queue.runs").tag("state", "succeeded").gauge().value()).isBetween(180_000.0, 220_000.0);
+        gauges.close();
     }
 }
