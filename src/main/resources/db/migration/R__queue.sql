@@ -35,10 +35,11 @@ BEGIN
         WITH slot AS MATERIALIZED (
             -- A free slot, locked, of one of the 8 jobs whose oldest due runs wait longest among
             -- those with a due run and a free slot (more than one, so that a claimer skipping the
-            -- slots other claimers hold of the first job finds the next). One probe of
-            -- run_available_idx and one of job_slot's key per job, as LIMIT 1 lateral sub-selects:
-            -- never a hash of all slots or runs. A job still running runs in slots at or above its
-            -- concurrency (it was lowered) waits for them to end.
+            -- slots other claimers hold of the first job finds the next). A few probes per job, as
+            -- LIMIT 1 sub-selects (lateral or scalar), so they stay probes whatever the planner
+            -- thinks of the tables' sizes: never a hash of all slots or runs. A job still running
+            -- runs in slots at or above its concurrency (it was lowered) waits for them to end:
+            -- its highest slot row is held (see free_slot).
             SELECT r.name AS job_name, r.timeout_ms, s.slot
             FROM (SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms
                   FROM nightshift.job j
@@ -49,8 +50,7 @@ BEGIN
                   CROSS JOIN LATERAL (SELECT 1 FROM nightshift.job_slot js
                                       WHERE js.job_name = j.name AND js.slot < j.concurrency AND js.run_id IS NULL
                                       LIMIT 1) free
-                  WHERE NOT EXISTS (SELECT 1 FROM nightshift.job_slot js
-                                    WHERE js.job_name = j.name AND js.slot >= j.concurrency AND js.run_id IS NOT NULL)
+                  WHERE (SELECT max(js.slot) FROM nightshift.job_slot js WHERE js.job_name = j.name) < j.concurrency
                   ORDER BY due.run_at, due.id
                   LIMIT 8) r
             CROSS JOIN LATERAL (SELECT js.slot FROM nightshift.job_slot js
@@ -59,11 +59,11 @@ BEGIN
                                 FOR UPDATE SKIP LOCKED) s
             LIMIT 1),
         picked AS MATERIALIZED (
-            -- That job's oldest due run, locked. (Ordered by the full key of run_available_idx.)
+            -- That job's oldest due run, locked. (The job as a value, not a join: the scan starts
+            -- at the job in run_available_idx, not at the oldest due run of all.)
             SELECT a.id
             FROM nightshift.run a
-            JOIN slot s ON a.job_name = s.job_name
-            WHERE a.state = 'available' AND a.run_at <= now()
+            WHERE a.job_name = (SELECT s.job_name FROM slot s) AND a.state = 'available' AND a.run_at <= now()
             ORDER BY a.job_name, a.run_at, a.id
             LIMIT 1
             FOR UPDATE OF a SKIP LOCKED),
@@ -151,13 +151,18 @@ END
 $$;
 
 -- Whatever ends a running run (completion, failure, cancel, release at shutdown, rescue, a delete)
--- frees its slot, in the same transaction: the one place that does so.
+-- frees its slot, in the same transaction: the one place that does so. A slot at or above the job's
+-- concurrency (it was lowered while the run ran) goes, so the job's highest slot is below it again.
 CREATE OR REPLACE FUNCTION nightshift.free_slot() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    UPDATE nightshift.job_slot s SET run_id = NULL
-    WHERE s.job_name = OLD.job_name AND s.slot = OLD.slot AND s.run_id = OLD.id;
+    IF OLD.slot < (SELECT j.concurrency FROM nightshift.job j WHERE j.name = OLD.job_name) THEN
+        UPDATE nightshift.job_slot s SET run_id = NULL
+        WHERE s.job_name = OLD.job_name AND s.slot = OLD.slot AND s.run_id = OLD.id;
+    ELSE
+        DELETE FROM nightshift.job_slot s WHERE s.job_name = OLD.job_name AND s.slot = OLD.slot AND s.run_id = OLD.id;
+    END IF;
     RETURN NULL;
 END
 $$;
