@@ -6,22 +6,25 @@
 -- No SET clauses on these functions (each costs a settings save and restore per call), so every
 -- name is schema-qualified.
 
--- Claims up to p_max due runs for p_node, one statement per run: the job whose oldest due run waits
--- longest first, each run in a free slot of its job, so no job ever runs more than its concurrency
--- across all nodes. Never waits for a lock: slots and runs another claimer has locked are skipped.
--- Each claimed run's lock (run_lock_key) is taken, shared, in the claim itself, so no rescuer can
+-- Claims one due run for p_node, in one statement: the job whose oldest due run waits longest
+-- first, the run in a free slot of its job, so no job ever runs more than its concurrency across
+-- all nodes. Never waits for a lock: slots and runs another claimer has locked are skipped. No row
+-- means none is due, or every candidate is locked by other claimers (RunQueue.claim repeats it for
+-- as many runs as the caller has idle workers, handing each over as it comes).
+-- The claimed run's lock (run_lock_key) is taken, shared, in the claim itself, so no rescuer can
 -- see the claimed run unlocked; `locked` is false in the rare case where a rescuer still held it
 -- (it had just put that run back to available): the caller must then take the lock itself and
 -- check the run is still its own (RunQueue.start) before working on it.
--- p_for_session: the calling session will do the work: its backend pid is recorded and, when it
--- claims one run, the run's settings are set for the session (see use_run_settings).
--- p_async: the claim is a transaction of its own, whose loss in a crash is harmless (the runs stay
+-- p_for_session: the calling session will do the work: its backend pid is recorded and the run's
+-- settings are set for the session (see use_run_settings).
+-- p_async: the claim is a transaction of its own, whose loss in a crash is harmless (the run stays
 -- available), so it need not wait for the WAL flush.
 --
 -- The statement has no parameter that changes its plan's cost (the limits are constants), so
 -- PostgreSQL plans it once per session and keeps that generic plan: a custom plan per call, as a
 -- LIMIT p_max made it choose, cost more to plan (2.7 ms) than the claim takes to run.
-CREATE OR REPLACE FUNCTION nightshift.claim(p_node text, p_max integer, p_for_session boolean, p_async boolean)
+DROP FUNCTION IF EXISTS nightshift.claim(text, integer, boolean, boolean);
+CREATE OR REPLACE FUNCTION nightshift.claim(p_node text, p_for_session boolean, p_async boolean)
 RETURNS TABLE (id bigint, job_name text, attempt integer, max_attempts integer, trigger text, params text,
                created_at timestamptz, started_at timestamptz, timeout_ms bigint, locked boolean)
 LANGUAGE plpgsql VOLATILE
@@ -31,68 +34,67 @@ BEGIN
     IF p_async THEN
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
-    FOR i IN 1 .. p_max LOOP
-        WITH slot AS MATERIALIZED (
-            -- A free slot, locked, of one of the 8 jobs whose oldest due runs wait longest among
-            -- those with a due run and a free slot (more than one, so that a claimer skipping the
-            -- slots other claimers hold of the first job finds the next). A few probes per job, as
-            -- LIMIT 1 sub-selects (lateral or scalar), so they stay probes whatever the planner
-            -- thinks of the tables' sizes: never a hash of all slots or runs. A job still running
-            -- runs in slots at or above its concurrency (it was lowered) waits for them to end:
-            -- its highest slot row is held (see free_slot).
-            SELECT r.name AS job_name, r.timeout_ms, s.slot
-            FROM (SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms
-                  FROM nightshift.job j
-                  CROSS JOIN LATERAL (SELECT a.run_at, a.id FROM nightshift.run a
-                                      WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
-                                      ORDER BY a.job_name, a.run_at, a.id
-                                      LIMIT 1) due
-                  CROSS JOIN LATERAL (SELECT 1 FROM nightshift.job_slot js
-                                      WHERE js.job_name = j.name AND js.slot < j.concurrency AND js.run_id IS NULL
-                                      LIMIT 1) free
-                  WHERE (SELECT max(js.slot) FROM nightshift.job_slot js WHERE js.job_name = j.name) < j.concurrency
-                  ORDER BY due.run_at, due.id
-                  LIMIT 8) r
-            CROSS JOIN LATERAL (SELECT js.slot FROM nightshift.job_slot js
-                                WHERE js.job_name = r.name AND js.slot < r.concurrency AND js.run_id IS NULL
-                                LIMIT 1
-                                FOR UPDATE SKIP LOCKED) s
-            LIMIT 1),
-        picked AS MATERIALIZED (
-            -- That job's oldest due run, locked. (The job as a value, not a join: the scan starts
-            -- at the job in run_available_idx, not at the oldest due run of all.)
-            SELECT a.id
-            FROM nightshift.run a
-            WHERE a.job_name = (SELECT s.job_name FROM slot s) AND a.state = 'available' AND a.run_at <= now()
-            ORDER BY a.job_name, a.run_at, a.id
-            LIMIT 1
-            FOR UPDATE OF a SKIP LOCKED),
-        claimed AS (
-            UPDATE nightshift.run r
-            SET state = 'running', attempt = r.attempt + 1, node = p_node, slot = s.slot,
-                started_at = clock_timestamp(), finished_at = NULL, cancel_requested = false,
-                backend_pid = CASE WHEN p_for_session THEN pg_backend_pid() END
-            FROM picked p, slot s
-            WHERE r.id = p.id
-            RETURNING r.id, r.job_name, r.slot, r.attempt, r.max_attempts, r.trigger, r.params, r.created_at, r.started_at),
-        taken AS (
-            UPDATE nightshift.job_slot js SET run_id = c.id
-            FROM claimed c
-            WHERE js.job_name = c.job_name AND js.slot = c.slot)
-        SELECT c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params::text, c.created_at, c.started_at,
-               s.timeout_ms, pg_try_advisory_lock_shared(nightshift.run_lock_key(c.id))
-        INTO id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
-        FROM claimed c, slot s;
-        -- none due, or every candidate locked by other claimers
-        EXIT WHEN NOT FOUND;
-        IF p_for_session AND p_max = 1 THEN
-            timeout_ms := coalesce(timeout_ms, 0);
-            PERFORM nightshift.use_run_settings(id, job_name, attempt, params::jsonb, timeout_ms);
-        ELSE
-            timeout_ms := NULL;
-        END IF;
-        RETURN NEXT;
-    END LOOP;
+    WITH slot AS MATERIALIZED (
+        -- A free slot, locked, of one of the 8 jobs whose oldest due runs wait longest among
+        -- those with a due run and a free slot (more than one, so that a claimer skipping the
+        -- slots other claimers hold of the first job finds the next). A few probes per job, as
+        -- LIMIT 1 sub-selects (lateral or scalar), so they stay probes whatever the planner
+        -- thinks of the tables' sizes: never a hash of all slots or runs. A job still running
+        -- runs in slots at or above its concurrency (it was lowered) waits for them to end:
+        -- its highest slot row is held (see free_slot).
+        SELECT r.name AS job_name, r.timeout_ms, s.slot
+        FROM (SELECT j.name, j.concurrency, (j.definition ->> 'timeout_ms')::bigint AS timeout_ms
+              FROM nightshift.job j
+              CROSS JOIN LATERAL (SELECT a.run_at, a.id FROM nightshift.run a
+                                  WHERE a.job_name = j.name AND a.state = 'available' AND a.run_at <= now()
+                                  ORDER BY a.job_name, a.run_at, a.id
+                                  LIMIT 1) due
+              CROSS JOIN LATERAL (SELECT 1 FROM nightshift.job_slot js
+                                  WHERE js.job_name = j.name AND js.slot < j.concurrency AND js.run_id IS NULL
+                                  LIMIT 1) free
+              WHERE (SELECT max(js.slot) FROM nightshift.job_slot js WHERE js.job_name = j.name) < j.concurrency
+              ORDER BY due.run_at, due.id
+              LIMIT 8) r
+        CROSS JOIN LATERAL (SELECT js.slot FROM nightshift.job_slot js
+                            WHERE js.job_name = r.name AND js.slot < r.concurrency AND js.run_id IS NULL
+                            LIMIT 1
+                            FOR UPDATE SKIP LOCKED) s
+        LIMIT 1),
+    picked AS MATERIALIZED (
+        -- That job's oldest due run, locked. (The job as a value, not a join: the scan starts
+        -- at the job in run_available_idx, not at the oldest due run of all.)
+        SELECT a.id
+        FROM nightshift.run a
+        WHERE a.job_name = (SELECT s.job_name FROM slot s) AND a.state = 'available' AND a.run_at <= now()
+        ORDER BY a.job_name, a.run_at, a.id
+        LIMIT 1
+        FOR UPDATE OF a SKIP LOCKED),
+    claimed AS (
+        UPDATE nightshift.run r
+        SET state = 'running', attempt = r.attempt + 1, node = p_node, slot = s.slot,
+            started_at = clock_timestamp(), finished_at = NULL, cancel_requested = false,
+            backend_pid = CASE WHEN p_for_session THEN pg_backend_pid() END
+        FROM picked p, slot s
+        WHERE r.id = p.id
+        RETURNING r.id, r.job_name, r.slot, r.attempt, r.max_attempts, r.trigger, r.params, r.created_at, r.started_at),
+    taken AS (
+        UPDATE nightshift.job_slot js SET run_id = c.id
+        FROM claimed c
+        WHERE js.job_name = c.job_name AND js.slot = c.slot)
+    SELECT c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params::text, c.created_at, c.started_at,
+           s.timeout_ms, pg_try_advisory_lock_shared(nightshift.run_lock_key(c.id))
+    INTO id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
+    FROM claimed c, slot s;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF p_for_session THEN
+        timeout_ms := coalesce(timeout_ms, 0);
+        PERFORM nightshift.use_run_settings(id, job_name, attempt, params::jsonb, timeout_ms);
+    ELSE
+        timeout_ms := NULL;
+    END IF;
+    RETURN NEXT;
 END
 $$;
 
@@ -145,7 +147,7 @@ BEGIN
         PERFORM set_config('nightshift.param.' || k, '', false) FROM unnest(p_clear_params) k;
         RETURN QUERY SELECT c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params, c.created_at,
                             c.started_at, c.timeout_ms, c.locked
-                     FROM nightshift.claim(p_node, 1, true, false) c;
+                     FROM nightshift.claim(p_node, true, false) c;
     END IF;
 END
 $$;

@@ -126,7 +126,7 @@ public final class Listener implements Runnable {
         }
     }
 
-    /** Whether the database answered this connection within the last second or so. */
+    /** Whether the database answered this connection at the last check (every {@code checkEvery}). */
     public boolean connected() {
         return connected;
     }

@@ -104,34 +104,37 @@ public final class RunQueue {
      * so that no rescuer can see a claimed run without its lock.
      *
      * @param forThisSession true when {@code c} is the connection that will do the work (a worker
-     *                       claiming its next run): the lock and backend pid are already right.
+     *                       claiming its next run, {@code max} 1): the lock and backend pid are
+     *                       already right, and the run's settings are set on the session.
      *                       Otherwise the caller hands each run to a worker, which takes the lock
      *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
      */
     public List<ClaimedRun> claim(Connection c, String node, int max, boolean forThisSession) throws SQLException {
-        // One call, in its own transaction (autocommit): see R__queue.sql for the statement.
+        // One run per call, each call its own transaction (autocommit): see R__queue.sql.
         c.setAutoCommit(true);
         List<ClaimedRun> runs = new ArrayList<>();
         List<ClaimedRun> unlocked = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
-                FROM nightshift.claim(?, ?, ?, true)
+                FROM nightshift.claim(?, ?, true)
                 """)) {
             ps.setString(1, node);                  // owner node
-            ps.setInt(2, max);                      // idle workers
-            ps.setBoolean(3, forThisSession);       // backend_pid known now?
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+            ps.setBoolean(2, forThisSession);       // backend_pid known now, settings for this session?
+            while (runs.size() < max) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        break;
+                    }
                     ClaimedRun run = claimed(rs, 1, node);
                     runs.add(run);
                     if (!rs.getBoolean(10)) {
                         unlocked.add(run);
                     }
+                    if (rs.next()) {
+                        throw new IllegalStateException("a claim of one run returned more");
+                    }
                 }
             }
-        }
-        if (runs.size() > max) {
-            throw new IllegalStateException("claim of at most " + max + " runs returned " + runs.size());
         }
         // A run whose lock the claim could not take (a rescuer that had just put it back to available
         // still held it): the worker takes it now and checks the run is still this attempt's; if

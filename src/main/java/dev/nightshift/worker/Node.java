@@ -107,7 +107,7 @@ public final class Node {
 
     /**
      * Ready to take work: started, not draining, every loop running, and the database answered
-     * within the last second or so.
+     * at its last check (every rescue interval).
      */
     public boolean ready() {
         return started && !stopping && deadLoop() == null && databaseReachable();
@@ -123,7 +123,7 @@ public final class Node {
         return null;
     }
 
-    /** The listener's connection is checked every second; a failing claim also counts as unreachable. */
+    /** The listener's connection is checked every rescue interval; a failing claim also counts as unreachable. */
     public boolean databaseReachable() {
         return listener.connected() && databaseOk;
     }
@@ -215,18 +215,21 @@ public final class Node {
         return null;
     }
 
+    /** Claims up to {@code free} runs, one at a time, each handed to a worker as soon as it is claimed. */
     private int claim(Connection c, int free, List<Handoff> handoffs) throws Exception {
-        List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), free, false);
-        if (runs.isEmpty()) {
-            return 0;
-        }
-        CountDownLatch locked = new CountDownLatch(runs.size());
-        for (ClaimedRun run : runs) {
+        int claimed = 0;
+        while (claimed < free) {
+            List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), 1, false);
+            if (runs.isEmpty()) {
+                break;
+            }
+            CountDownLatch locked = new CountDownLatch(1);
             idle.acquire();
-            workers.execute(new WorkerTask(this, run, locked));
+            workers.execute(new WorkerTask(this, runs.get(0), locked));
+            handoffs.add(new Handoff(runs, locked, Instant.now()));
+            claimed++;
         }
-        handoffs.add(new Handoff(runs, locked, Instant.now()));
-        return runs.size();
+        return claimed;
     }
 
     /**
