@@ -105,7 +105,8 @@ public final class RunQueue {
      *
      * @param forThisSession true when {@code c} is the connection that will do the work (a worker
      *                       claiming its next run, {@code max} 1): the lock and backend pid are
-     *                       already right, and the run's settings are set on the session (with {@code max} above 1, the last run's).
+     *                       already right, and the run's settings are set on the session (with
+     *                       {@code max} above 1, the last run's).
      *                       Otherwise the caller hands each run to a worker, which takes the lock
      *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
      */
@@ -148,7 +149,6 @@ public final class RunQueue {
         }
         return runs;
     }
-
 
     private static ClaimedRun claimed(ResultSet rs, int from, String node) throws SQLException {
         long timeoutMs = rs.getLong(from + 8);
