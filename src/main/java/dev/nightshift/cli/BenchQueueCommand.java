@@ -57,7 +57,17 @@ final class BenchQueueCommand implements Callable<Integer> {
             description = "alternate baseline and drain this many times, RUNS/ROUNDS each, and report the median ratio (default 3)")
     int rounds;
 
+    @Option(names = "--history", defaultValue = "0",
+            description = "finished runs in the run table before the rounds, as months of history leave there (default 0)")
+    long history;
+
+    @Option(names = "--claim-samples", defaultValue = "0",
+            description = "after the rounds, time this many single claims, one at a time, on a backlog of RUNS/ROUNDS (default 0: none)")
+    int claimSamples;
+
     private int workers;
+    /** Runs with a greater id are the benchmark's own; the others are the history. */
+    private long historyEnd;
 
     @Override
     public Integer call() throws Exception {
@@ -72,6 +82,12 @@ final class BenchQueueCommand implements Callable<Integer> {
         }
         if (jobs < 1 || jobs > 1000) {
             throw new UsageException("--jobs must be between 1 and 1000");
+        }
+        if (history < 0 || history > 100_000_000) {
+            throw new UsageException("--history must be between 0 and 100000000");
+        }
+        if (claimSamples < 0 || claimSamples > 100_000) {
+            throw new UsageException("--claim-samples must be between 0 and 100000");
         }
         if (rounds < 1 || rounds > 100 || runs / rounds < 100) {
             throw new UsageException("--rounds must be between 1 and 100, with at least 100 runs per round");
@@ -88,12 +104,13 @@ final class BenchQueueCommand implements Callable<Integer> {
                 }
                 JobCatalog catalog = JobCatalog.of(noops);
                 new CatalogSync(db.dataSource()).sync(catalog);
+                historyEnd = addHistory(db);
                 Node node = new Node(s, db, catalog, JobTypes.standard(), Metrics.prometheus());
                 node.start();
                 try {
                     awaitReady(node);
-                    out.printf("nightshift bench queue: %d runs of %d job(s), %d workers, %d rounds, PostgreSQL %s%n", runs, jobs,
-                            workers, rounds, serverVersion(db));
+                    out.printf("nightshift bench queue: %d runs of %d job(s), %d workers, %d rounds, PostgreSQL %s%s%n", runs, jobs,
+                            workers, rounds, serverVersion(db), history == 0 ? "" : String.format(", %,d finished runs of history", history));
                     out.printf("  baseline: single-row UPDATE + COMMIT on %d connections; floor: a minimal SKIP LOCKED queue, "
                             + "claim and completion (two single-row updates) + COMMIT per run on %d connections%n", workers, workers);
                     // Baseline, floor and drain alternate, so that a change in the machine's load
@@ -122,6 +139,12 @@ final class BenchQueueCommand implements Callable<Integer> {
                     out.printf("  enqueue->start, idle queue (%d samples):          p50 %.2f ms, p99 %.2f ms%n", samples, idle.p50, idle.p99);
                     out.printf("  enqueue->start, backlog of %d (median round):     p50 %.0f ms, p99 %.0f ms%n", perRound,
                             median.drain.p50, median.drain.p99);
+                    if (claimSamples > 0) {
+                        node.stop();
+                        double[] c = claimTimes(db, perRound);
+                        out.printf("  claim, one at a time, backlog of %d (%d claims): p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                                perRound, claimSamples, c[0], c[1], c[2]);
+                    }
                 } finally {
                     node.stop();
                 }
@@ -259,7 +282,7 @@ final class BenchQueueCommand implements Callable<Integer> {
     /** Enqueues {@code n} runs in one transaction and waits until the node has run them all. */
     private Drain drain(Database db, int n) throws Exception {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            st.execute("DELETE FROM nightshift.run");
+            st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
         }
         RunQueue queue = new RunQueue(db.dataSource());
         long t0 = System.nanoTime();
@@ -279,7 +302,8 @@ final class BenchQueueCommand implements Callable<Integer> {
             Thread.sleep(50);
         }
         // Measured in the database, from the commit of the enqueue to the last completion.
-        double seconds = seconds(db, "SELECT extract(epoch FROM max(finished_at) - max(created_at)) FROM nightshift.run");
+        double seconds = seconds(db, "SELECT extract(epoch FROM max(finished_at) - max(created_at)) FROM nightshift.run WHERE id > "
+                + historyEnd);
         double[] q = quantiles(db, "started_at - created_at");
         return new Drain(n / ((enqueued - t0) / 1e9), n / seconds, q[0], q[1]);
     }
@@ -287,10 +311,70 @@ final class BenchQueueCommand implements Callable<Integer> {
     private record Latency(double p50, double p99) {
     }
 
+    /**
+     * Inserts {@link #history} finished runs (succeeded a day ago, as a retention keeps them) and
+     * vacuums, as the table is after months of work; returns the last history id.
+     */
+    private long addHistory(Database db) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            if (history > 0) {
+                st.execute("""
+                        INSERT INTO nightshift.run (job_name, trigger, state, max_attempts, attempt, run_at, started_at,
+                                                    finished_at, node, counts)
+                        SELECT 'bench-noop-' || (1 + g %% %d), 'manual', 'succeeded', 1000, 1, t, t, t, 'history',
+                               '{"rows": 0, "statements": 1}'
+                        FROM generate_series(1, %d) g, LATERAL (SELECT now() - interval '1 day' + g * interval '1 ms' AS t) x
+                        """.formatted(jobs, history));
+                st.execute("VACUUM ANALYZE nightshift.run");
+            }
+            try (ResultSet rs = st.executeQuery("SELECT coalesce(max(id), 0) FROM nightshift.run")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * With the node stopped: {@code backlog} runs enqueued, then {@link #claimSamples} claims of one
+     * run, each completed at once, timed from here (one round trip each); p50, p99 and max in ms.
+     */
+    private double[] claimTimes(Database db, int backlog) throws Exception {
+        RunQueue queue = new RunQueue(db.dataSource());
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
+            c.setAutoCommit(false);
+            for (int i = 0; i < backlog; i++) {
+                queue.enqueue(c, NewRun.manual("bench-noop-" + (1 + i % jobs), Map.of(), null));
+            }
+            c.commit();
+            c.setAutoCommit(true);
+        }
+        double[] ms = new double[claimSamples];
+        try (Connection c = db.dataSource().getConnection()) {
+            for (int i = 0; i < claimSamples; i++) {
+                long t0 = System.nanoTime();
+                List<dev.nightshift.queue.ClaimedRun> got = queue.claim(c, "bench-claims", 1, true);
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+                if (got.isEmpty()) {
+                    throw new IllegalStateException("claim " + (i + 1) + " found nothing in a backlog of " + backlog);
+                }
+                c.setAutoCommit(false);
+                queue.completeAndClaim(c, got.get(0), Map.of(), null, false);
+                c.setAutoCommit(true);
+                queue.unlock(c, got.get(0));
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("RESET ALL");
+            }
+        }
+        java.util.Arrays.sort(ms);
+        return new double[] {ms[ms.length / 2], ms[(int) Math.min(ms.length - 1, Math.ceil(ms.length * 0.99) - 1)], ms[ms.length - 1]};
+    }
+
     /** One run at a time on an idle queue: how soon NOTIFY gets it started. */
     private Latency idleLatency(Database db) throws Exception {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            st.execute("DELETE FROM nightshift.run");
+            st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
         }
         RunQueue queue = new RunQueue(db.dataSource());
         for (int i = 0; i < samples; i++) {
@@ -303,10 +387,10 @@ final class BenchQueueCommand implements Callable<Integer> {
         return new Latency(q[0], q[1]);
     }
 
-    private static double[] quantiles(Database db, String interval) throws SQLException {
+    private double[] quantiles(Database db, String interval) throws SQLException {
         String sql = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM " + interval + ")) * 1000,"
                 + " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM " + interval + ")) * 1000"
-                + " FROM nightshift.run WHERE started_at IS NOT NULL";
+                + " FROM nightshift.run WHERE started_at IS NOT NULL AND id > " + historyEnd;
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return new double[] {rs.getDouble(1), rs.getDouble(2)};

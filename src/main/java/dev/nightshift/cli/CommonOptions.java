@@ -40,13 +40,13 @@ final class CommonOptions {
     @Option(names = "--log-format", paramLabel = "FORMAT", description = "text or json (env NIGHTSHIFT_LOG_FORMAT)")
     String logFormat;
 
-    @Option(names = "--poll-interval", paramLabel = "DURATION", description = "polling backstop of LISTEN/NOTIFY (default 1s)")
+    @Option(names = "--poll-interval", paramLabel = "DURATION", description = "polling for due runs while the LISTEN connection is down (default 1s)")
     String pollInterval;
 
     @Option(names = "--shutdown-grace", paramLabel = "DURATION", description = "how long SIGTERM lets running runs finish (default 30s)")
     String shutdownGrace;
 
-    @Option(names = "--rescue-interval", paramLabel = "DURATION", description = "how often orphaned runs are looked for (default 2s)")
+    @Option(names = "--rescue-interval", paramLabel = "DURATION", description = "how often the LISTEN connection checks for due and orphaned runs (default 2s)")
     String rescueInterval;
 
     @Option(names = "--retention", paramLabel = "DURATION", description = "finished runs older than this are pruned (default 7d)")

@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * A database created for a benchmark next to the configured one (same server, same user) and
@@ -24,21 +25,53 @@ final class ScratchDatabase implements AutoCloseable {
     private final Thread dropOnExit = new Thread(this::dropQuietly, "nightshift-scratch-drop");
 
     ScratchDatabase(Settings settings, String purpose) throws SQLException {
+        this(settings, purpose, Runtime.getRuntime()::addShutdownHook);
+    }
+
+    /**
+     * @param registerHook registers the thread that drops the database at exit (the Runtime's
+     *                     shutdown hooks; a test's stand-in); throws IllegalStateException once the
+     *                     JVM is shutting down
+     */
+    ScratchDatabase(Settings settings, String purpose, Consumer<Thread> registerHook) throws SQLException {
         this.admin = Database.open(settings, 2);
         this.name = "nightshift_bench_" + purpose + "_" + ProcessHandle.current().pid();
-        try (Connection c = admin.dataSource().getConnection(); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + name);
-            s.execute("CREATE DATABASE " + name);
-        } catch (SQLException e) {
-            admin.close();
-            throw new SQLException("cannot create the scratch database " + name + " (the benchmark needs CREATEDB): "
-                    + e.getMessage(), e.getSQLState(), e);
-        }
         String base = admin.url();
         int q = base.indexOf('?');
         String path = q < 0 ? base : base.substring(0, q);
         url = path.substring(0, path.lastIndexOf('/') + 1) + name + (q < 0 ? "" : base.substring(q));
-        Runtime.getRuntime().addShutdownHook(dropOnExit);
+        // The hook first, the database second: a SIGTERM at any moment after the CREATE finds the
+        // hook in place. (Registered after it, a signal in between left the database behind, and
+        // the registration itself failed with "Shutdown in progress".)
+        try {
+            registerHook.accept(dropOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            admin.close();
+            throw new SQLException("no scratch database created: the JVM is shutting down", "57P01", shuttingDown);
+        }
+        try {
+            create();
+        } catch (SQLException e) {
+            dropQuietly();
+            admin.close();
+            throw new SQLException("cannot create the scratch database " + name + " (the benchmark needs CREATEDB): "
+                    + e.getMessage(), e.getSQLState(), e);
+        }
+    }
+
+    /** Creates the database unless the drop hook already ran; the two never overlap. */
+    private synchronized void create() throws SQLException {
+        if (dropped.get()) {
+            throw new SQLException("the JVM is shutting down", "57P01");
+        }
+        try (Connection c = admin.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name);
+            s.execute("CREATE DATABASE " + name);
+        }
+    }
+
+    String name() {
+        return name;
     }
 
     /** The same settings, pointed at the scratch database. */
@@ -75,7 +108,7 @@ final class ScratchDatabase implements AutoCloseable {
         }
     }
 
-    private void drop() throws SQLException {
+    private synchronized void drop() throws SQLException {
         if (!dropped.compareAndSet(false, true)) {
             return;
         }

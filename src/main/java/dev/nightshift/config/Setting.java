@@ -21,9 +21,9 @@ public enum Setting {
     NODE_NAME(null, false, "name of this node in runs and logs (default: host-pid)"),
     HOME("./.nightshift", false, "directory of the embedded PostgreSQL's binaries and data"),
     LOG_FORMAT("text", false, "text | json"),
-    POLL_INTERVAL("1s", false, "how often an idle node looks for due runs when no NOTIFY arrives"),
+    POLL_INTERVAL("1s", false, "how often an idle node polls for due runs while its LISTEN connection is down"),
     SHUTDOWN_GRACE("30s", false, "how long SIGTERM waits for running runs before aborting them"),
-    RESCUE_INTERVAL("2s", false, "how often a node looks for runs whose owner is gone"),
+    RESCUE_INTERVAL("2s", false, "how often the LISTEN connection checks, in one statement, for due runs and for runs whose owner is gone"),
     RETENTION("7d", false, "finished runs older than this are pruned"),
     SCHEDULER_THREADS("8", false, "Quartz threads of this node; each fire only inserts the runs of one schedule"),
     MISFIRE_THRESHOLD("60s", false, "how late a schedule's fire may be and still count as on time; later is a misfire, handled by the misfire policy");

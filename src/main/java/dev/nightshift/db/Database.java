@@ -17,6 +17,14 @@ import org.flywaydb.core.Flyway;
  */
 public final class Database implements AutoCloseable {
     public static final String SCHEMA = "nightshift";
+    /**
+     * Settings sent in the startup packet of every connection. A backend busy in a long statement
+     * notices a vanished client (kill -9 of a node) within a second instead of at the end of the
+     * statement, so its locks are freed and its run rescued. As a startup option it is the
+     * session's reset value: RESET ALL (the end of a worker's chain of runs) returns to it, where
+     * a SET by the pool's init SQL was undone for good. PostgreSQL 14 or later.
+     */
+    static final String STARTUP_OPTIONS = "-c client_connection_check_interval=1000";
 
     private final String url;
     private final String user;
@@ -43,10 +51,7 @@ public final class Database implements AutoCloseable {
         c.addDataSourceProperty("ApplicationName", appName);
         c.addDataSourceProperty("tcpKeepAlive", "true");
         c.addDataSourceProperty("connectTimeout", "5");
-        // A backend busy in a long statement notices a vanished client (kill -9 of a node) within a
-        // second instead of at the end of the statement, so its locks are freed and its run rescued.
-        c.setConnectionInitSql("SELECT set_config('client_connection_check_interval', '1000', false)"
-                + " WHERE current_setting('server_version_num')::int >= 140000");
+        c.addDataSourceProperty("options", STARTUP_OPTIONS);
         this.pool = new HikariDataSource(c);
     }
 
@@ -98,6 +103,7 @@ public final class Database implements AutoCloseable {
             p.setProperty("password", password);
         }
         p.setProperty("ApplicationName", "nightshift listener");
+        p.setProperty("options", STARTUP_OPTIONS);
         p.setProperty("tcpKeepAlive", "true");
         p.setProperty("connectTimeout", "2");
         return DriverManager.getConnection(url, p);

@@ -5,10 +5,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Whether this node should receive traffic and count as up: started, its scheduler started, not
- * draining, and the database answering. The database part is the node's own measure: its LISTEN
- * connection is checked with a 1 s round trip every second, and a claim that loses its
- * connection counts too; so a probe costs no connection and cannot pile up while PostgreSQL is
- * slow. Thread-safe.
+ * draining, every node loop running, and the database answering. The database part is the node's
+ * own measure: its LISTEN connection runs a one-statement check every rescue interval (2 s by
+ * default) that must answer within 2 s, and a claim that loses its connection counts too; so a
+ * probe costs no connection and cannot pile up while PostgreSQL is slow. Thread-safe.
  */
 final class Readiness {
 

@@ -1,6 +1,7 @@
 package dev.nightshift.queue;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -11,32 +12,48 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * LISTENs for new due runs on a dedicated connection and wakes the claimer. Polling remains the
- * backstop: after a reconnect the claimer is woken too, since notifications sent while the
- * connection was down are lost. The same connection is checked every second, which makes it the
- * node's measure of whether the database is reachable ({@link #connected()}), independent of the
- * pool. Runs on its own thread until {@link #stop()}.
+ * LISTENs for new due runs on a dedicated connection and wakes the claimer; and, every
+ * {@code checkEvery}, asks the database in one statement whether a due run is waiting (one due
+ * later, after a backoff, or a notification lost while the connection was down) and whether a
+ * running run has lost its owner's lock, waking the claimer or the rescuer only then. That check
+ * is also the node's measure of whether the database is reachable ({@link #connected()}),
+ * independent of the pool. So an idle node makes one transaction per check and nothing else on
+ * the queue's behalf: the claimer and the rescuer, woken by this, wait long otherwise. Runs on its
+ * own thread until {@link #stop()}.
  */
 public final class Listener implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
-
-    private static final long CHECK_EVERY_NANOS = 1_000_000_000L;
+    /** A check that takes longer counts as a database that does not answer. */
+    private static final int CHECK_TIMEOUT_MS = 2_000;
+    /** The pre-filter of the rescuer: a running run whose lock no session holds. */
+    private static final String CHECK_SQL = """
+            SELECT EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'available' AND run_at <= now()),
+                   EXISTS (SELECT 1 FROM nightshift.run r
+                           WHERE r.state = 'running' AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE %s))
+            """.formatted(RunLock.PG_LOCKS_MATCH);
 
     private final Callable<Connection> connect;
+    private final Duration checkEvery;
     private final Runnable wake;
+    private final Runnable wakeRescuer;
     private final Runnable onError;
     private volatile boolean running = true;
     private volatile Connection current;
     private volatile boolean connected;
 
     /**
-     * @param connect opens a new dedicated connection
-     * @param wake    called on each batch of notifications and after each (re)connect
-     * @param onError called once per failure, for the error metric
+     * @param connect     opens a new dedicated connection
+     * @param checkEvery  how often to check for due runs and orphaned ones
+     * @param wake        wakes the claimer: on each batch of notifications, after each (re)connect,
+     *                    and when a check finds a due run
+     * @param wakeRescuer wakes the rescuer when a check finds a running run without its lock
+     * @param onError     called once per failure, for the error metric
      */
-    public Listener(Callable<Connection> connect, Runnable wake, Runnable onError) {
+    public Listener(Callable<Connection> connect, Duration checkEvery, Runnable wake, Runnable wakeRescuer, Runnable onError) {
         this.connect = connect;
+        this.checkEvery = checkEvery;
         this.wake = wake;
+        this.wakeRescuer = wakeRescuer;
         this.onError = onError;
     }
 
@@ -47,6 +64,8 @@ public final class Listener implements Runnable {
         while (running) {
             try (Connection c = connect.call()) {
                 current = c;
+                c.setAutoCommit(true);
+                c.setNetworkTimeout(Runnable::run, CHECK_TIMEOUT_MS);
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + RunQueue.CHANNEL);
                 }
@@ -56,19 +75,18 @@ public final class Listener implements Runnable {
                 failing = false;
                 backoff = Duration.ofMillis(100);
                 wake.run();
-                connected = true;
+                check(c);
                 PGConnection pg = c.unwrap(PGConnection.class);
-                long nextCheck = System.nanoTime() + CHECK_EVERY_NANOS;
+                long nextCheck = System.nanoTime() + checkEvery.toNanos();
                 while (running) {
-                    PGNotification[] n = pg.getNotifications(500);
+                    long waitMs = Math.max(1, Math.min(500, (nextCheck - System.nanoTime()) / 1_000_000));
+                    PGNotification[] n = pg.getNotifications((int) waitMs);
                     if (n != null && n.length > 0) {
                         wake.run();
                     }
-                    if (System.nanoTime() - nextCheck > 0) {
-                        if (!c.isValid(1)) {
-                            throw new SQLException("database did not answer within 1 s", "08006");
-                        }
-                        nextCheck = System.nanoTime() + CHECK_EVERY_NANOS;
+                    if (System.nanoTime() - nextCheck >= 0) {
+                        check(c);
+                        nextCheck = System.nanoTime() + checkEvery.toNanos();
                     }
                 }
             } catch (Exception e) {
@@ -90,7 +108,25 @@ public final class Listener implements Runnable {
         }
     }
 
-    /** Whether the database answered this connection within the last second or so. */
+    /** One round trip: whether a run is due and whether one is orphaned; wakes whom it concerns. */
+    private void check(Connection c) throws SQLException {
+        boolean due;
+        boolean orphaned;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(CHECK_SQL)) {
+            rs.next();
+            due = rs.getBoolean(1);
+            orphaned = rs.getBoolean(2);
+        }
+        connected = true;
+        if (due) {
+            wake.run();
+        }
+        if (orphaned) {
+            wakeRescuer.run();
+        }
+    }
+
+    /** Whether the database answered this connection at the last check (every {@code checkEvery}). */
     public boolean connected() {
         return connected;
     }

@@ -62,11 +62,13 @@ public final class RunOps {
         if (!flagged) {
             return cancel(runId, tries - 1);
         }
-        // After the flag is committed, so that the worker sees it when its statement fails.
+        // After the flag is committed, so that the worker sees it when its statement fails. Only the
+        // backend doing the work (its pid recorded by the worker, and holding the run's lock): during
+        // a hand-off the claimer holds the lock too, and its statement is another run's claim.
         int signalled = Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT count(*) FILTER (WHERE pg_cancel_backend(l.pid))
-                    FROM nightshift.run r JOIN pg_locks l ON %s
+                    FROM nightshift.run r JOIN pg_locks l ON %s AND l.pid = r.backend_pid
                     WHERE r.id = ? AND l.mode = 'ShareLock' AND l.granted
                     """.formatted(RunLock.PG_LOCKS_MATCH))) {
                 ps.setLong(1, runId);

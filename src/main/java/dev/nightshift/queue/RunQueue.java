@@ -54,11 +54,16 @@ public final class RunQueue {
         });
     }
 
-    /** Enqueues inside the caller's transaction; the NOTIFY is delivered when that transaction commits. */
+    /**
+     * Enqueues inside the caller's transaction; the NOTIFY is delivered when that transaction
+     * commits. Due at once means due from this statement (clock_timestamp), not from the start of
+     * the caller's transaction: an {@code after:} dependent enqueued at the end of a long parent is
+     * not old at birth.
+     */
     public Enqueued enqueue(Connection c, NewRun run) throws SQLException {
         String insert = """
                 INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at, parent_run_id)
-                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, now()), ?, ?
+                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, clock_timestamp()), ?, ?
                 FROM nightshift.job j
                 WHERE j.name = ? AND j.removed_at IS NULL
                 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
@@ -107,29 +112,48 @@ public final class RunQueue {
      * so that no rescuer can see a claimed run without its lock.
      *
      * @param forThisSession true when {@code c} is the connection that will do the work (a worker
-     *                       claiming its next run): the lock and backend pid are already right.
+     *                       claiming its next run, {@code max} 1): the lock and backend pid are
+     *                       already right, and the run's settings are set on the session (with
+     *                       {@code max} above 1, the last run's).
      *                       Otherwise the caller hands each run to a worker, which takes the lock
      *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
      */
     public List<ClaimedRun> claim(Connection c, String node, int max, boolean forThisSession) throws SQLException {
-        // One call, in its own transaction (autocommit): see V5__slot_claims.sql for what runs inside.
+        // One run per call, each call its own transaction (autocommit): see R__queue.sql.
         c.setAutoCommit(true);
         List<ClaimedRun> runs = new ArrayList<>();
+        List<ClaimedRun> unlocked = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
-                FROM nightshift.claim(?, ?, ?, true)
+                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
+                FROM nightshift.claim(?, ?, true)
                 """)) {
             ps.setString(1, node);                  // owner node
-            ps.setInt(2, max);                      // idle workers
-            ps.setBoolean(3, forThisSession);       // backend_pid known now?
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    runs.add(claimed(rs, 1, node));
+            ps.setBoolean(2, forThisSession);       // backend_pid known now, settings for this session?
+            while (runs.size() < max) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        break;
+                    }
+                    ClaimedRun run = claimed(rs, 1, node);
+                    runs.add(run);
+                    if (!rs.getBoolean(10)) {
+                        unlocked.add(run);
+                    }
+                    if (rs.next()) {
+                        throw new IllegalStateException("a claim of one run returned more");
+                    }
                 }
             }
         }
-        if (runs.size() > max) {
-            throw new IllegalStateException("claim of at most " + max + " runs returned " + runs.size());
+        // A run whose lock the claim could not take (a rescuer that had just put it back to available
+        // still held it): the worker takes it now and checks the run is still this attempt's; if
+        // not, the run is not worked on (the rescuer finds it). The claimer's hand-offs do the same.
+        if (forThisSession) {
+            for (ClaimedRun run : unlocked) {
+                if (!start(c, run)) {
+                    runs.remove(run);
+                }
+            }
         }
         return runs;
     }
@@ -169,7 +193,7 @@ public final class RunQueue {
         // Two statements, one round trip: pgjdbc sends them in one batch, and after an error the
         // server skips the rest, so a failed completion never reaches the COMMIT.
         String sql = """
-                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms
+                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
                 FROM nightshift.complete_and_claim(?, ?, ?, ?::jsonb, ?, ?, ?::text[]);
                 COMMIT
                 """;
@@ -182,17 +206,19 @@ public final class RunQueue {
             ps.setBoolean(6, claimNext);                                                        // claim the next run?
             ps.setArray(7, c.createArrayOf("text", run.params().keySet().toArray()));          // this run's params, dropped
             ps.execute();
+            ClaimedRun next = null;
+            boolean locked = true;
             try (ResultSet rs = ps.getResultSet()) {
-                if (!rs.next()) {
-                    throw new IllegalStateException("completion of run " + run.id() + " returned no row");
+                if (rs.next()) {
+                    next = claimed(rs, 1, run.node());
+                    locked = rs.getBoolean(10);
                 }
-                rs.getLong(1);
-                ClaimedRun next = rs.wasNull() ? null : claimed(rs, 1, run.node());
                 if (rs.next()) {
                     throw new IllegalStateException("completion of run " + run.id() + " claimed more than one run");
                 }
-                return next;
             }
+            // (after the COMMIT, which the same round trip carried; see claim for an unlocked run)
+            return next == null || locked || start(c, next) ? next : null;
         } catch (SQLException e) {
             if (NotCompletedException.SQLSTATE.equals(e.getSQLState())) {
                 throw new NotCompletedException(e);

@@ -41,6 +41,8 @@ public final class Node {
     private static final Duration HANDOFF_CHECK = Duration.ofMillis(20);
     /** A worker that has not taken its run's lock by then has failed to; the rescuer will see the run. */
     private static final Duration HANDOFF_LIMIT = Duration.ofSeconds(10);
+    /** The longest an idle claimer waits while the listener watches for due runs. */
+    private static final Duration IDLE_BACKSTOP = Duration.ofSeconds(60);
 
     private final Settings settings;
     private final Database database;
@@ -76,7 +78,8 @@ public final class Node {
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), r -> new Thread(r, "nightshift-worker-" + n.incrementAndGet()));
-        this.listener = new Listener(database::openDedicated, claimWaiter::wake, () -> metrics.loopError("listener"));
+        this.listener = new Listener(database::openDedicated, settings.rescueInterval(), claimWaiter::wake, maintenanceWaiter::wake,
+                () -> metrics.loopError("listener"));
     }
 
     public void addSuccessHook(SuccessHook hook) {
@@ -89,9 +92,9 @@ public final class Node {
             throw new IllegalStateException("node already started");
         }
         started = true;
-        claimer = thread("nightshift-claimer", this::claimLoop);
-        listenerThread = thread("nightshift-listener", listener);
-        maintainer = thread("nightshift-maintenance", this::maintenanceLoop);
+        claimer = thread("nightshift-claimer-" + settings.nodeName(), this::claimLoop);
+        listenerThread = thread("nightshift-listener-" + settings.nodeName(), listener);
+        maintainer = thread("nightshift-maintenance-" + settings.nodeName(), this::maintenanceLoop);
         log.info("node {} started: {} workers, {} jobs in the catalog", settings.nodeName(), settings.workers(), catalog.size());
     }
 
@@ -102,12 +105,25 @@ public final class Node {
         return t;
     }
 
-    /** Ready to take work: started, not draining, and the database answered within the last second or so. */
+    /**
+     * Ready to take work: started, not draining, every loop running, and the database answered
+     * at its last check (every rescue interval).
+     */
     public boolean ready() {
-        return started && !stopping && databaseReachable();
+        return started && !stopping && deadLoop() == null && databaseReachable();
     }
 
-    /** The listener's connection is checked every second; a failing claim also counts as unreachable. */
+    /** The name of a loop that ended while the node runs (a bug: each loop ends only on stop), or null. */
+    private String deadLoop() {
+        for (Thread t : new Thread[] {claimer, listenerThread, maintainer}) {
+            if (t != null && !t.isAlive()) {
+                return t.getName();
+            }
+        }
+        return null;
+    }
+
+    /** The listener's connection is checked every rescue interval; a failing claim also counts as unreachable. */
     public boolean databaseReachable() {
         return listener.connected() && databaseOk;
     }
@@ -119,6 +135,10 @@ public final class Node {
         }
         if (stopping) {
             return "draining";
+        }
+        String dead = deadLoop();
+        if (dead != null) {
+            return "loop " + dead + " ended";
         }
         return databaseReachable() ? "ready" : "database unreachable";
     }
@@ -149,11 +169,12 @@ public final class Node {
                 }
                 failures = 0;
                 if (free == 0 || claimed < free) {
-                    claimWaiter.await(handoffs.isEmpty() ? settings.pollInterval() : HANDOFF_CHECK);
+                    claimWaiter.await(handoffs.isEmpty() ? idleWait(settings.pollInterval()) : HANDOFF_CHECK);
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+                // Only stop() ends this loop, and it sets stopping first; an interrupt from
+                // anything else (a library, a hook) must not leave the node without a claimer.
+                strayInterrupt("claimer");
             } catch (Throwable t) {
                 failures++;
                 metrics.loopError("claimer");
@@ -169,6 +190,7 @@ public final class Node {
                 c = discard(c);
                 handoffs.clear();
                 Waiter.sleepQuietly(Duration.ofMillis(Math.min(2_000, 100L << Math.min(failures, 5))));
+                Thread.interrupted();
             }
         }
         if (c != null) {
@@ -193,18 +215,21 @@ public final class Node {
         return null;
     }
 
+    /** Claims up to {@code free} runs, one at a time, each handed to a worker as soon as it is claimed. */
     private int claim(Connection c, int free, List<Handoff> handoffs) throws Exception {
-        List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), free, false);
-        if (runs.isEmpty()) {
-            return 0;
-        }
-        CountDownLatch locked = new CountDownLatch(runs.size());
-        for (ClaimedRun run : runs) {
+        int claimed = 0;
+        while (claimed < free) {
+            List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), 1, false);
+            if (runs.isEmpty()) {
+                break;
+            }
+            CountDownLatch locked = new CountDownLatch(1);
             idle.acquire();
-            workers.execute(new WorkerTask(this, run, locked));
+            workers.execute(new WorkerTask(this, runs.get(0), locked));
+            handoffs.add(new Handoff(runs, locked, Instant.now()));
+            claimed++;
         }
-        handoffs.add(new Handoff(runs, locked, Instant.now()));
-        return runs.size();
+        return claimed;
     }
 
     /**
@@ -259,11 +284,28 @@ public final class Node {
                 log.debug("maintenance failed: {}", t.toString());
             }
             try {
-                maintenanceWaiter.await(settings.rescueInterval());
+                // while the listener watches for orphaned runs, only the next prune is due here
+                maintenanceWaiter.await(listener.connected() ? PRUNE_EVERY : settings.rescueInterval());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                strayInterrupt("maintenance");
             }
+        }
+    }
+
+    /**
+     * How long the idle claimer waits for a wake-up. While the listener is connected, its checks
+     * wake it when a run is due, so it need not poll: it waits {@link #IDLE_BACKSTOP}. Without
+     * the listener, it polls every {@code interval}.
+     */
+    private Duration idleWait(Duration interval) {
+        return listener.connected() ? IDLE_BACKSTOP : interval;
+    }
+
+    /** Counts and logs an interrupt that came while the node runs; the loop goes on (stop() sets stopping first). */
+    private void strayInterrupt(String loop) {
+        if (!stopping) {
+            metrics.loopError(loop);
+            log.warn("{} loop interrupted while the node runs; it goes on", loop);
         }
     }
 

@@ -17,7 +17,8 @@ class BenchScratchTest {
     @Test
     void the_queue_benchmark_drains_all_three_loads_and_reports_their_ratios() throws Exception {
         try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-queue-small",
-                "bench", "queue", "--runs", "400", "--rounds", "2", "--latency-samples", "10", "--workers", "2")) {
+                "bench", "queue", "--runs", "400", "--rounds", "2", "--latency-samples", "10", "--workers", "2",
+                "--history", "1000", "--claim-samples", "20")) {
             assertThat(bench.waitFor(120)).as(bench.output()).isEqualTo(0);
             String out = bench.output();
             // each round: baseline, floor (whose drain is checked row by row inside), nightshift's drain
@@ -27,8 +28,20 @@ class BenchScratchTest {
                     .containsPattern("ratio nightshift/baseline \\(median of 2 rounds\\): +[0-9.]+")
                     .containsPattern("ratio floor/baseline \\(median of 2 rounds\\): +[0-9.]+")
                     .containsPattern("ratio nightshift/floor \\(median of 2 rounds\\): +[0-9.]+")
-                    .containsPattern("idle queue \\(10 samples\\): +p50 [0-9.]+ ms, p99 [0-9.]+ ms");
+                    .containsPattern("idle queue \\(10 samples\\): +p50 [0-9.]+ ms, p99 [0-9.]+ ms")
+                    .containsPattern("1,000 finished runs of history")
+                    .containsPattern("claim, one at a time, backlog of 200 \\(20 claims\\): p50 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms");
             assertThat(db.queryLong("SELECT count(*) FROM pg_database WHERE datname = 'nightshift_bench_queue_" + bench.pid() + "'"))
+                    .isZero();
+        }
+    }
+
+    @Test
+    void the_idle_benchmark_counts_the_transactions_of_one_idle_daemon() throws Exception {
+        try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-idle", "bench", "idle", "--seconds", "5")) {
+            assertThat(bench.waitFor(120)).as(bench.output()).isEqualTo(0);
+            assertThat(bench.output()).containsPattern("one idle node \\([0-9]+ workers, no jobs\\), 5 s: [0-9]+ transactions, [0-9.]+/s");
+            assertThat(db.queryLong("SELECT count(*) FROM pg_database WHERE datname = 'nightshift_bench_idle_" + bench.pid() + "'"))
                     .isZero();
         }
     }

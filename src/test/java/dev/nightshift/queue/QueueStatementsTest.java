@@ -70,8 +70,9 @@ class QueueStatementsTest {
     void a_dead_nodes_run_keeps_its_concurrency_slot_until_it_is_rescued() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('single-slot', 'sql', 1)");
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, state, node, attempt, max_attempts, started_at)
-                VALUES ('single-slot', 'manual', 'running', 'crashed', 1, 3, now())""");
+                WITH r AS (INSERT INTO nightshift.run (job_name, trigger, state, node, slot, attempt, max_attempts, started_at)
+                           VALUES ('single-slot', 'manual', 'running', 'crashed', 0, 1, 3, now()) RETURNING id, job_name, slot)
+                UPDATE nightshift.job_slot s SET run_id = r.id FROM r WHERE s.job_name = r.job_name AND s.slot = r.slot""");
         RunQueue queue = new RunQueue(db.dataSource());
         long waiting = queue.enqueue(NewRun.manual("single-slot", Map.of(), null)).id();
         try (Connection c = db.dataSource().getConnection()) {
@@ -124,8 +125,9 @@ class QueueStatementsTest {
     void a_job_at_its_concurrency_with_the_oldest_runs_does_not_hide_the_runs_of_other_jobs() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('front', 'sql', 1), ('behind-front', 'sql', 1)");
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, state, node, slot, attempt, max_attempts, started_at)
-                VALUES ('front', 'manual', 'running', 'elsewhere', 0, 1, 3, now())""");
+                WITH r AS (INSERT INTO nightshift.run (job_name, trigger, state, node, slot, attempt, max_attempts, started_at)
+                           VALUES ('front', 'manual', 'running', 'elsewhere', 0, 1, 3, now()) RETURNING id, job_name, slot)
+                UPDATE nightshift.job_slot s SET run_id = r.id FROM r WHERE s.job_name = r.job_name AND s.slot = r.slot""");
         // 100 older due runs of the full job, more than the claim's first walk takes
         db.execute("""
                 INSERT INTO nightshift.run (job_name, trigger, max_attempts, run_at)
@@ -255,7 +257,57 @@ class QueueStatementsTest {
         }
     }
 
-    /** The runs whose lock the session of {@code c} holds. */
+    @Test
+    void a_claim_never_waits_for_a_runs_lock_held_by_a_rescuer() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('rescued', 'sql', 1)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        long id = queue.enqueue(NewRun.manual("rescued", Map.of(), null)).id();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        // a rescuer has just put the run back to available and not yet dropped its exclusive lock
+        try (Connection rescuer = db.dataSource().getConnection(); var st = rescuer.createStatement();
+             Connection c = db.dataSource().getConnection()) {
+            st.execute("SELECT pg_advisory_lock(" + RunLock.key(id) + ")");
+            try {
+                var claim = pool.submit(() -> queue.claim(c, "no-wait", 1, true));
+                claim.get(3, java.util.concurrent.TimeUnit.SECONDS);
+                // whatever it claimed, it does not hold a lock it could not take
+                assertThat(heldRunLocks(c)).doesNotContain(id);
+            } finally {
+                st.execute("SELECT pg_advisory_unlock_all()");
+            }
+            unlockAll(c);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void cancel_interrupts_the_runs_worker_and_never_the_claimer_handing_it_over() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('handoff', 'sql', 1)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        long id = queue.enqueue(NewRun.manual("handoff", Map.of(), null)).id();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (Connection claimer = db.dataSource().getConnection()) {
+            // the claimer holds the run's claim-time lock until the worker holds its own ...
+            assertThat(queue.claim(claimer, "handoff-node", 1, false)).extracting(ClaimedRun::id).containsExactly(id);
+            // ... and meanwhile goes on with its next statement
+            var busy = pool.submit(() -> {
+                try (var st = claimer.createStatement()) {
+                    st.execute("SELECT pg_sleep(1.5)");
+                }
+                return null;
+            });
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> db.queryLong(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(1.5)' AND state = 'active'") == 1);
+            assertThat(new RunOps(db.dataSource()).cancel(id).changed()).isTrue();
+            busy.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(db.rows("SELECT state, cancel_requested FROM nightshift.run WHERE id = " + id)).containsExactly("running|t");
+            unlockAll(claimer);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Drops every advisory lock the claims took on {@code c}, before it goes back to the pool. */
     private static void unlockAll(Connection c) throws Exception {
         try (var st = c.createStatement()) {
@@ -263,6 +315,7 @@ class QueueStatementsTest {
         }
     }
 
+    /** The runs whose lock the session of {@code c} holds. */
     private static List<Long> heldRunLocks(Connection c) throws Exception {
         List<Long> runs = new java.util.ArrayList<>();
         try (var st = c.createStatement(); var rs = st.executeQuery("""

@@ -31,7 +31,8 @@ class ChainingTest {
     @BeforeAll
     static void start() {
         jobs = new JobsDir(db.tempDir(), "chain")
-                .sql("extract", "SELECT 1 / CASE WHEN current_setting('nightshift.param.fail', true) = 'yes' THEN 0 ELSE 1 END",
+                .sql("extract", "SELECT pg_sleep(coalesce(nullif(current_setting('nightshift.param.sleep', true), '')::float, 0)),"
+                        + " 1 / CASE WHEN current_setting('nightshift.param.fail', true) = 'yes' THEN 0 ELSE 1 END",
                         "max_attempts: 1\n")
                 .sql("report", "SELECT 1", "after: [extract]\n")
                 .sql("archive", "SELECT 1", "after: [extract]\n");
@@ -52,6 +53,20 @@ class ChainingTest {
         assertThat(state(parent)).isEqualTo("succeeded");
         assertThat(db.rows("SELECT job_name, trigger, dedupe_key FROM nightshift.run WHERE parent_run_id = " + parent + " ORDER BY job_name"))
                 .containsExactly("archive|after|after:" + parent + ":archive", "report|after|after:" + parent + ":report");
+    }
+
+    @Test
+    void dependents_of_a_long_parent_are_due_from_its_completion_not_from_its_start() throws Exception {
+        long parent = queue.enqueue(NewRun.manual("extract", Map.of("sleep", "1.5"), null)).id();
+        await().atMost(Duration.ofSeconds(20)).until(() -> db.queryLong(
+                "SELECT count(*) FROM nightshift.run WHERE parent_run_id = " + parent + " AND state = 'succeeded'") == 2);
+
+        // the parent's transaction began before its 1.5 s of work; its dependents were born after it
+        assertThat(db.rows("""
+                SELECT d.job_name, d.run_at >= p.started_at + interval '1.4 seconds'
+                FROM nightshift.run d JOIN nightshift.run p ON p.id = d.parent_run_id
+                WHERE p.id = %d ORDER BY d.job_name""".formatted(parent)))
+                .containsExactly("archive|t", "report|t");
     }
 
     @Test
