@@ -8,7 +8,10 @@ import java.util.Map;
 
 /**
  * Params of {@code type: batch-import}. {@code columns} maps CSV header → target column, in file
- * order; when the definition gives none, each header names its column.
+ * order; when the definition gives none, each header names its column. Several headers may map
+ * to one column (a column renamed between two releases of a file): the first of them listed that
+ * a file has fills the column. Without a header line, {@code columns} gives the fields' order, and
+ * each column is mapped once.
  *
  * @param source a file, a directory (its files, in name order) or a glob in the last path element
  */
@@ -53,6 +56,10 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
             r.problem("columns", "is required when format.header is false: it gives the fields' order");
             return null;
         }
+        if (format != null && !format.header() && new java.util.HashSet<>(columns.values()).size() != columns.size()) {
+            r.problem("columns", "maps a column twice; alternative header names for one column need format.header: true");
+            return null;
+        }
         if (source == null || target == null || key.isEmpty() || format == null) {
             return null;
         }
@@ -68,8 +75,6 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
             String why = Identifiers.checkName(column);
             if (why != null) {
                 r.problem("columns", "header '" + header + "': " + why);
-            } else if (out.containsValue(column)) {
-                r.problem("columns", "column '" + column + "' is mapped twice");
             } else {
                 out.put(header, column);
             }
