@@ -27,7 +27,8 @@ final class BatchImport implements JobType {
     @Override
     public Map<String, Long> execute(Attempt attempt) throws Exception {
         ImportParams p = (ImportParams) attempt.definition().params();
-        List<Path> files = Sources.files(p.source());
+        String aimed = attempt.params().get(AimedSource.PARAM);
+        List<Path> files = aimed == null ? Sources.files(p.source()) : List.of(aimedFile(attempt, aimed));
         Map<String, Long> totals = FileImport.counts(0, 0, 0, 0, 0, 0);
         totals.put("files", 0L);
         totals.put("skipped_files", 0L);
@@ -35,7 +36,7 @@ final class BatchImport implements JobType {
             if (attempt.stopRequested()) {
                 throw new SQLException("import stopped before " + files.get(i).getFileName() + " (cancel or shutdown)");
             }
-            importFile(attempt, p, files.get(i), i == files.size() - 1, totals);
+            importFile(attempt, p, files.get(i), i == files.size() - 1, aimed != null, totals);
         }
         if (files.isEmpty()) {
             log.info("import {}: no file in {}", attempt.definition().name(), p.source());
@@ -43,16 +44,34 @@ final class BatchImport implements JobType {
         return totals;
     }
 
-    private void importFile(Attempt attempt, ImportParams p, Path file, boolean last, Map<String, Long> totals) throws Exception {
+    /** The worker's own check of the run's source parameter: the authority, whatever the trigger checked. */
+    private static Path aimedFile(Attempt attempt, String aimed) throws JobFailedException {
+        try {
+            Path file = AimedSource.check(attempt.definition(), aimed);
+            log.info("import {}: run aimed at {} (applied even if it is the content last applied from that path; not moved)",
+                    attempt.definition().name(), file);
+            return file;
+        } catch (AimedSource.RefusedException e) {
+            throw new JobFailedException(e.getMessage());
+        }
+    }
+
+    /**
+     * @param aimed the run names this file itself: it is applied even when its content is the last
+     *              applied from its path (the operator asked for it), and it stays where it is
+     */
+    private void importFile(Attempt attempt, ImportParams p, Path file, boolean last, boolean aimed, Map<String, Long> totals)
+            throws Exception {
         Connection c = attempt.connection();
+        boolean move = p.moveAfterImport() && !aimed;
         FileImport.Outcome o;
         try {
             prepareSession(c);
             TargetTable target = TargetTable.read(c, p.target());
             target.requireUniqueKey(c, p.key());
-            o = new FileImport(attempt, target, file).apply();
+            o = new FileImport(attempt, target, file, aimed).apply();
         } catch (JobFailedException e) {
-            if (p.moveAfterImport() && java.nio.file.Files.exists(file)) {
+            if (move && java.nio.file.Files.exists(file)) {
                 Sources.move(file, "failed");
             }
             throw e;
@@ -67,13 +86,13 @@ final class BatchImport implements JobType {
             totals.merge("files", 1L, Long::sum);
         }
         // The last file commits with the run's completion unless it must be moved, which only a commit allows.
-        if (!last || p.moveAfterImport()) {
+        if (!last || move) {
             attempt.commitStep();
         }
         if (!o.skipped()) {
             log.info("import {}: {} applied to {}: {}", attempt.definition().name(), file.getFileName(), p.target(), o.counts());
         }
-        if (p.moveAfterImport()) {
+        if (move) {
             Sources.move(file, "processed");
         }
     }

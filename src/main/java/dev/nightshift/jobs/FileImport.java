@@ -46,10 +46,13 @@ final class FileImport {
     private final TargetTable target;
     private final Path file;
     private final String name;
+    private final boolean force;
     private Header header;
     private String checksum;
 
-    FileImport(Attempt attempt, TargetTable target, Path file) {
+    /** @param force apply the file even when its content is the last one applied from its path (an aimed re-import) */
+    FileImport(Attempt attempt, TargetTable target, Path file, boolean force) {
+        this.force = force;
         this.attempt = attempt;
         this.c = attempt.connection();
         this.p = (ImportParams) attempt.definition().params();
@@ -99,7 +102,7 @@ final class FileImport {
             return null;
         }
         requireRows(rows);
-        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
+        if (alreadyApplied()) {
             return skip();
         }
         return new Outcome(checksum, counts(rows, rows, 0, 0, 0, 0), false);
@@ -122,7 +125,7 @@ final class FileImport {
             return badFile(CopyErrors.describe(name, e, header));
         }
         requireRows(rows);
-        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
+        if (alreadyApplied()) {
             return skip();
         }
         Merge.exec(c, "SAVEPOINT nightshift_staged");
@@ -153,7 +156,7 @@ final class FileImport {
         RowCheck check = new RowCheck(attempt, target, header, file);
         RowCheck.Checked k = check.run();
         checksum = k.checksum();
-        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
+        if (alreadyApplied()) {
             return skip();
         }
         long staged = k.read() - k.rejected();
@@ -169,6 +172,10 @@ final class FileImport {
             throw e;
         }
         return new Outcome(checksum, counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()), false);
+    }
+
+    private boolean alreadyApplied() throws SQLException {
+        return !force && ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum);
     }
 
     private Merge.Spec spec(boolean mayDelete) {
