@@ -131,6 +131,24 @@ public final class ParamsReader {
         }
     }
 
+    /** A list of strings (or a single one); empty when absent. */
+    public List<String> strings(String key) {
+        read.add(key);
+        Yaml.Entry e = entries.get(key);
+        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (Yaml.Node n : e.value() instanceof Yaml.ListNode l ? l.items() : List.of(e.value())) {
+            if (!(n instanceof Yaml.Scalar s) || s.isNull()) {
+                problem(key, "must be a list of values");
+            } else {
+                out.add(s.text());
+            }
+        }
+        return List.copyOf(out);
+    }
+
     /** A list of paths (or a single one), each relative to the definition's directory or absolute. */
     public List<Path> paths(String key) {
         read.add(key);

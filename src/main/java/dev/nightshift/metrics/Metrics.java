@@ -180,6 +180,15 @@ public final class Metrics implements AutoCloseable {
         }).set(Math.round(epochSeconds * 1000));
     }
 
+    /** A refresh or summary rebuild with skip_if_unchanged found its sources unchanged and skipped its work. */
+    public void skippedUnchanged(String job) {
+        Counter.builder("nightshift.job.skipped.unchanged")
+                .description("Runs that succeeded at once because no source table changed since the last success (skip_if_unchanged)")
+                .tags("job_name", job)
+                .register(registry)
+                .increment();
+    }
+
     /** Fire lag buckets from 10 ms to 2 min: on time is well under a second; a minute is Quartz's default misfire threshold. */
     static final Duration[] LAG_BUCKETS = {
             Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
