@@ -28,7 +28,10 @@ final class BatchImport implements JobType {
     public Map<String, Long> execute(Attempt attempt) throws Exception {
         ImportParams p = (ImportParams) attempt.definition().params();
         String aimed = attempt.params().get(AimedSource.PARAM);
-        List<Path> files = aimed == null ? Sources.files(p.source()) : List.of(aimedFile(attempt, aimed));
+        String arrived = attempt.params().get(ArrivalWatcher.PARAM);
+        List<Path> files = aimed != null ? List.of(aimedFile(attempt, aimed))
+                : arrived != null ? arrivedFile(attempt, p, arrived)
+                : p.arrival() != null ? Sources.importable(p) : Sources.files(p.source());
         Map<String, Long> totals = FileImport.counts(0, 0, 0, 0, 0, 0);
         totals.put("files", 0L);
         totals.put("skipped_files", 0L);
@@ -57,6 +60,36 @@ final class BatchImport implements JobType {
     }
 
     /**
+     * The file an arrival run was enqueued for, if it is still as it was when found complete: a
+     * file moved away meanwhile (by another run) or changed again (its writer resumed) is left to
+     * the arrival watcher, which enqueues its new version once that is complete.
+     */
+    private static List<Path> arrivedFile(Attempt attempt, ImportParams p, String arrived) throws Exception {
+        Path file;
+        try {
+            file = AimedSource.check(attempt.definition(), arrived);
+        } catch (AimedSource.RefusedException e) {
+            if (!java.nio.file.Files.exists(Path.of(arrived))) {
+                log.info("import {}: {} has gone since it arrived (imported and moved by another run?); nothing to do",
+                        attempt.definition().name(), arrived);
+                return List.of();
+            }
+            throw new JobFailedException(e.getMessage());
+        }
+        var a = java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+        String size = attempt.params().get(ArrivalWatcher.SIZE);
+        String modified = attempt.params().get(ArrivalWatcher.MODIFIED);
+        boolean same = (size == null || size.equals(Long.toString(a.size())))
+                && (modified == null || modified.equals(a.lastModifiedTime().toInstant().toString()));
+        if (!same || p.arrival() != null && p.arrival().marker() != null && !Sources.markerCurrent(file, p.arrival().marker())) {
+            log.info("import {}: {} changed since it was found complete; its new version will be enqueued when complete",
+                    attempt.definition().name(), file);
+            return List.of();
+        }
+        return List.of(file);
+    }
+
+    /**
      * @param aimed the run names this file itself: it is applied even when its content is the last
      *              applied from its path (the operator asked for it), and it stays where it is
      */
@@ -73,6 +106,7 @@ final class BatchImport implements JobType {
         } catch (JobFailedException e) {
             if (move && java.nio.file.Files.exists(file)) {
                 Sources.move(file, "failed");
+                moveMarker(p, file, "failed");
             }
             throw e;
         }
@@ -94,6 +128,13 @@ final class BatchImport implements JobType {
         }
         if (move) {
             Sources.move(file, "processed");
+            moveMarker(p, file, "processed");
+        }
+    }
+
+    private static void moveMarker(ImportParams p, Path file, String folder) throws java.io.IOException {
+        if (p.arrival() != null && p.arrival().marker() != null) {
+            Sources.moveMarker(file, p.arrival().marker(), folder);
         }
     }
 

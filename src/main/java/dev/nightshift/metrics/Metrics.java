@@ -180,6 +180,15 @@ public final class Metrics implements AutoCloseable {
         }).set(Math.round(epochSeconds * 1000));
     }
 
+    /** A file arrived in the source of an on_arrival import, and this node enqueued its run. */
+    public void arrival(String job) {
+        Counter.builder("nightshift.import.arrivals")
+                .description("Files that arrived complete in the source of an on_arrival import, each enqueued once across the nodes")
+                .tags("job_name", job)
+                .register(registry)
+                .increment();
+    }
+
     /** A refresh or summary rebuild with skip_if_unchanged found its sources unchanged and skipped its work. */
     public void skippedUnchanged(String job) {
         Counter.builder("nightshift.job.skipped.unchanged")

@@ -21,7 +21,7 @@ public record NewRun(
         Long parentRunId) {
 
     public enum Trigger {
-        SCHEDULE("schedule"), MANUAL("manual"), AFTER("after");
+        SCHEDULE("schedule"), MANUAL("manual"), AFTER("after"), ARRIVAL("arrival");
 
         private final String dbName;
 

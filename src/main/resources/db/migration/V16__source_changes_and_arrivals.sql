@@ -1,3 +1,5 @@
+-- Data-aware jobs: change tracking for skip_if_unchanged, and the arrival trigger of batch-import.
+--
 -- skip_if_unchanged: what a refresh-materialized-view or rebuild-summary job read when it last
 -- succeeded, so that a run whose sources have not changed since can succeed at once.
 --
@@ -56,3 +58,7 @@ BEGIN
     RETURN CASE WHEN called THEN v ELSE 0 END;
 END
 $$;
+
+-- on_arrival: a batch-import run enqueued because a file arrived in the job's source.
+ALTER TABLE run DROP CONSTRAINT run_trigger_check;
+ALTER TABLE run ADD CONSTRAINT run_trigger_check CHECK (trigger IN ('schedule', 'manual', 'after', 'arrival'));
