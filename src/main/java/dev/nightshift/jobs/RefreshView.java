@@ -35,7 +35,7 @@ final class RefreshView implements JobType {
         Instant start = Instant.now();
         if (sources != null && sources.unchanged()) {
             attempt.metrics().skippedUnchanged(attempt.definition().name());
-            return Map.of("skipped", 1L, "concurrently", 0L, "duration_ms", 0L);
+            return Map.of("skipped", 1L);
         }
         Merge.exec(c, "REFRESH MATERIALIZED VIEW " + (concurrently ? "CONCURRENTLY " : "") + Identifiers.quote(p.view()));
         Instant end = Instant.now();

@@ -90,10 +90,12 @@ class ArrivalTest {
             }
         });
         // While it is being written, no run may exist: its size changes more often than the 2 s settle time.
-        while (!writer.isDone()) {
-            assertThat(runs("settled")).as("runs while the file is being written").isZero();
-            await().pollDelay(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1)).until(() -> true);
-        }
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (runs("settled") != 0) {
+                throw new IllegalStateException("a run was enqueued while the file was being written");
+            }
+            return writer.isDone();
+        });
         writer.get(1, TimeUnit.SECONDS);
 
         awaitSucceeded("settled", 1);
