@@ -14,7 +14,7 @@
 
 CREATE TABLE source_mark (
     job_name   text PRIMARY KEY,
-    -- {"server_started": ..., "tables": {"<oid>": {"name", "filenode", "changes"}}, "view": ...}
+    -- {"server_started": ..., "tables": {"<oid>": {"name", "filenode", "changes"}}, "view": <oid>}
     marks      jsonb NOT NULL,
     run_id     bigint NOT NULL,
     taken_at   timestamptz NOT NULL DEFAULT now()

@@ -264,25 +264,28 @@ final class SourceChanges {
                 )
                 SELECT jsonb_build_object(
                            'server_started', pg_postmaster_start_time(),
-                           'view', (SELECT jsonb_build_object('oid', v.oid, 'populated', v.relispopulated)
-                                    FROM pg_class v WHERE v.oid = to_regclass(?)),
+                           'view', (SELECT v.oid FROM pg_class v WHERE v.oid = to_regclass(?)),
                            'tables', coalesce((SELECT jsonb_object_agg(t.oid::text, jsonb_build_object(
                                       'name', t.name, 'filenode', t.filenode, 'changes', t.changes)) FROM t), '{}')
                        )::text,
                        (SELECT count(*) FROM t) = cardinality(?::bigint[]::oid[]) AND NOT EXISTS (SELECT 1 FROM t WHERE t.changes IS NULL),
-                       (SELECT string_agg(t.name, ', ') FROM t WHERE t.changes IS NULL)
+                       (SELECT string_agg(t.name, ', ') FROM t WHERE t.changes IS NULL),
+                       coalesce((SELECT v.relispopulated FROM pg_class v WHERE v.oid = to_regclass(?)), true)
                 """;
         String busy;
+        boolean populated;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, TRIGGER);                                     // tgname
             ps.setArray(2, c.createArrayOf("bigint", tables.toArray()));     // the tables
             ps.setString(3, view == null ? null : Identifiers.quote(view));   // the view
             ps.setArray(4, c.createArrayOf("bigint", tables.toArray()));     // the tables
+            ps.setString(5, view == null ? null : Identifiers.quote(view));   // the view
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 marks = rs.getString(1);
                 complete = rs.getBoolean(2) && untracked.isEmpty();
                 busy = rs.getString(3);
+                populated = rs.getBoolean(4);
             }
         }
         if (!untracked.isEmpty()) {
@@ -299,7 +302,7 @@ final class SourceChanges {
             ps.setString(1, marks);                           // marks
             ps.setString(2, attempt.definition().name());     // job_name
             try (ResultSet rs = ps.executeQuery()) {
-                return complete && rs.next() && rs.getBoolean(1) && (view == null || marks.contains("\"populated\": true"));
+                return complete && populated && rs.next() && rs.getBoolean(1);
             }
         }
     }
