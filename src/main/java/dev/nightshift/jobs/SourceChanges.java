@@ -60,12 +60,12 @@ final class SourceChanges {
             s.find(listed, null, null);
             return s;
         }
+        // A failure below aborts the transaction, which drops the view, unless the tracking step committed it:
+        // a view left in the pooled session is dropped by the next run.
+        Merge.exec(s.c, "DROP VIEW IF EXISTS pg_temp.nightshift_sources");
         Merge.exec(s.c, "CREATE TEMP VIEW nightshift_sources AS " + query);
-        try {
-            s.find(listed, "SELECT 'pg_temp.nightshift_sources'::regclass::oid", null);
-        } finally {
-            Merge.exec(s.c, "DROP VIEW pg_temp.nightshift_sources");
-        }
+        s.find(listed, "SELECT 'pg_temp.nightshift_sources'::regclass::oid", null);
+        Merge.exec(s.c, "DROP VIEW pg_temp.nightshift_sources");
         return s;
     }
 
