@@ -5,6 +5,7 @@ import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.http.Operations;
+import dev.nightshift.jobs.ArrivalWatcher;
 import dev.nightshift.jobs.JobTypes;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.RunQueue;
@@ -13,6 +14,7 @@ import dev.nightshift.schedule.QuartzCluster;
 import dev.nightshift.schedule.ScheduleSync;
 import dev.nightshift.schedule.SchedulerOptions;
 import dev.nightshift.worker.Node;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,10 +35,13 @@ public final class Daemon implements AutoCloseable {
     private final Metrics metrics;
     private final QuartzCluster quartz;
     private final Operations ops;
+    private final ArrivalWatcher arrivals;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
-    private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops) {
+    private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops,
+                   ArrivalWatcher arrivals) {
+        this.arrivals = arrivals;
         this.settings = settings;
         this.database = database;
         this.node = node;
@@ -64,6 +69,7 @@ public final class Daemon implements AutoCloseable {
         QuartzCluster quartz = null;
         Node node = null;
         Operations ops = null;
+        ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, Clock.systemUTC());
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
@@ -72,8 +78,10 @@ public final class Daemon implements AutoCloseable {
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
             node.start();
             quartz.start();
-            return new Daemon(settings, db, node, metrics, quartz, ops);
+            arrivals.start();
+            return new Daemon(settings, db, node, metrics, quartz, ops, arrivals);
         } catch (RuntimeException e) {
+            arrivals.stop();
             if (quartz != null) {
                 quartz.close();
             }
@@ -157,6 +165,7 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         try {
+            arrivals.stop();
             node.stop();
             quartz.close();
             ops.close();

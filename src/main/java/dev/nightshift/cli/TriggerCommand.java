@@ -1,6 +1,10 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.config.ConfigException;
+import dev.nightshift.config.JobCatalog;
+import dev.nightshift.config.JobDefinition;
 import dev.nightshift.db.Database;
+import dev.nightshift.jobs.AimedSource;
 import dev.nightshift.db.Tx;
 import dev.nightshift.queue.Json;
 import dev.nightshift.queue.NewRun;
@@ -40,6 +44,7 @@ final class TriggerCommand extends BaseCommand {
     public Integer call() throws Exception {
         quietLogs();
         validate(params, key);
+        checkSource();
         try (Database db = openMigrated(settings())) {
             RunQueue.Enqueued e;
             try {
@@ -69,6 +74,34 @@ final class TriggerCommand extends BaseCommand {
                         ? ": " + v.lastError() : "") + (v.counts() != null ? " " + v.counts() : ""));
             }
             return v.state().equals("succeeded") ? Main.OK : Main.FAILED;
+        }
+    }
+
+    /**
+     * A batch-import's {@code source} parameter, checked against the job's definition in this
+     * host's catalog before anything is enqueued (the worker checks it again before reading).
+     */
+    private void checkSource() {
+        String source = params.get(AimedSource.PARAM);
+        if (source == null) {
+            return;
+        }
+        JobCatalog catalog;
+        try {
+            catalog = JobCatalog.load(settings().jobsDir());
+        } catch (ConfigException e) {
+            throw new UsageException("param source: the job catalog in " + settings().jobsDir()
+                    + " cannot be read, so the path cannot be checked: " + e.getMessage());
+        }
+        JobDefinition d = catalog.find(job).orElseThrow(() -> new UsageException("param source: job '" + job
+                + "' is not in the catalog in " + settings().jobsDir() + ", so the path cannot be checked"));
+        if (!AimedSource.applies(d)) {
+            return;
+        }
+        try {
+            AimedSource.check(d, source);
+        } catch (AimedSource.RefusedException e) {
+            throw new UsageException(e.getMessage());
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.nightshift.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,13 +9,40 @@ import java.util.Map;
 
 /**
  * Params of {@code type: batch-import}. {@code columns} maps CSV header → target column, in file
- * order; when the definition gives none, each header names its column.
+ * order; when the definition gives none, each header names its column. Several headers may map
+ * to one column (a column renamed between two releases of a file): the first of them listed that
+ * a file has fills the column. Without a header line, {@code columns} gives the fields' order, and
+ * each column is mapped once.
  *
- * @param source a file, a directory (its files, in name order) or a glob in the last path element
+ * @param source         a file, a directory (its files, in name order) or a glob in the last path element
+ * @param allowedSources directories besides the source's own from which a run's {@code source}
+ *                       parameter may take a file
+ * @param arrival        with {@code on_arrival: true}, how new files are noticed; null otherwise
  */
 public record ImportParams(Path source, String target, List<String> key, Map<String, String> columns,
-                           CsvFormat format, Mode mode, boolean skipBadRows, boolean moveAfterImport)
+                           CsvFormat format, Mode mode, boolean skipBadRows, boolean moveAfterImport,
+                           List<Path> allowedSources, Arrival arrival)
         implements JobParams {
+
+    /**
+     * {@code on_arrival: true}: a node looks at the source every {@code poll}; a new or changed file
+     * is imported once it is complete: when {@code marker} is set, once the file named like it plus
+     * that suffix exists ({@code data.csv.done}); otherwise once its size and modification time
+     * have not changed for {@code settle}.
+     */
+    public record Arrival(Duration poll, Duration settle, String marker) {
+        public static final Duration DEFAULT_POLL = Duration.ofSeconds(2);
+        public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(5);
+
+        public Arrival {
+            if (poll == null || settle == null || poll.isNegative() || poll.isZero() || settle.isNegative()) {
+                throw new IllegalArgumentException("poll must be positive and settle not negative");
+            }
+            if (marker != null && (marker.isEmpty() || marker.contains("/") || marker.contains("\\"))) {
+                throw new IllegalArgumentException("marker must be a file name suffix such as .done");
+            }
+        }
+    }
 
     /** What happens to target rows: upsert, upsert + delete the keys missing from the file, or insert new keys only. */
     public enum Mode { UPSERT, MIRROR, INSERT_ONLY }
@@ -24,6 +52,7 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
             throw new IllegalArgumentException("source, target, key, format and mode are required");
         }
         key = List.copyOf(key);
+        allowedSources = allowedSources == null ? List.of() : List.copyOf(allowedSources);
         columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
         if (!columns.isEmpty() && !columns.values().containsAll(key)) {
             throw new IllegalArgumentException("columns must map every key column");
@@ -42,6 +71,8 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
         String mode = r.choice("mode", List.of("upsert", "mirror", "insert-only"), "upsert");
         String bad = r.choice("on_bad_row", List.of("fail", "skip"), "fail");
         String after = r.choice("after_import", List.of("keep", "move"), "keep");
+        List<Path> allowed = r.paths("allowed_sources");
+        Arrival arrival = arrival(r);
         r.rejectUnknown();
         if (!columns.isEmpty() && !columns.values().containsAll(key)) {
             List<String> missing = new ArrayList<>(key);
@@ -53,12 +84,37 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
             r.problem("columns", "is required when format.header is false: it gives the fields' order");
             return null;
         }
+        if (format != null && !format.header() && new java.util.HashSet<>(columns.values()).size() != columns.size()) {
+            r.problem("columns", "maps a column twice; alternative header names for one column need format.header: true");
+            return null;
+        }
         if (source == null || target == null || key.isEmpty() || format == null) {
             return null;
         }
         return new ImportParams(source, target, key, columns, format,
                 ImportParams.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
-                bad.equals("skip"), after.equals("move"));
+                bad.equals("skip"), after.equals("move"), allowed, arrival);
+    }
+
+    private static Arrival arrival(ParamsReader r) {
+        boolean on = r.bool("on_arrival", false);
+        Duration poll = r.duration("arrival_poll", Arrival.DEFAULT_POLL);
+        Duration settle = r.duration("arrival_settle", Arrival.DEFAULT_SETTLE);
+        String marker = r.string("arrival_marker");
+        if (!on) {
+            for (String k : List.of("arrival_poll", "arrival_settle", "arrival_marker")) {
+                if (r.has(k)) {
+                    r.problem(k, "only applies with on_arrival: true");
+                }
+            }
+            return null;
+        }
+        try {
+            return new Arrival(poll, settle, marker);
+        } catch (IllegalArgumentException e) {
+            r.problem("on_arrival", e.getMessage());
+            return null;
+        }
     }
 
     private static Map<String, String> columns(ParamsReader r) {
@@ -68,8 +124,6 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
             String why = Identifiers.checkName(column);
             if (why != null) {
                 r.problem("columns", "header '" + header + "': " + why);
-            } else if (out.containsValue(column)) {
-                r.problem("columns", "column '" + column + "' is mapped twice");
             } else {
                 out.put(header, column);
             }

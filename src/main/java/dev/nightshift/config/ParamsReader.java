@@ -131,6 +131,46 @@ public final class ParamsReader {
         }
     }
 
+    /** A list of strings (or a single one); empty when absent. */
+    public List<String> strings(String key) {
+        read.add(key);
+        Yaml.Entry e = entries.get(key);
+        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (Yaml.Node n : e.value() instanceof Yaml.ListNode l ? l.items() : List.of(e.value())) {
+            if (!(n instanceof Yaml.Scalar s) || s.isNull()) {
+                problem(key, "must be a list of values");
+            } else {
+                out.add(s.text());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** A list of paths (or a single one), each relative to the definition's directory or absolute. */
+    public List<Path> paths(String key) {
+        read.add(key);
+        Yaml.Entry e = entries.get(key);
+        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>();
+        for (Yaml.Node n : e.value() instanceof Yaml.ListNode l ? l.items() : List.of(e.value())) {
+            if (!(n instanceof Yaml.Scalar s) || s.isNull() || s.text().isBlank()) {
+                problem(key, "must be a list of paths");
+                continue;
+            }
+            try {
+                out.add(directory().resolve(s.text()).normalize());
+            } catch (java.nio.file.InvalidPathException x) {
+                problem(key, "not a valid path: " + x.getMessage());
+            }
+        }
+        return List.copyOf(out);
+    }
+
     /** A schema-qualified table or view name, validated. */
     public String qualifiedName(String key, boolean required) {
         String v = required ? requiredString(key) : string(key);

@@ -1,6 +1,7 @@
 package dev.nightshift.http;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Settings;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.worker.Node;
@@ -51,14 +52,15 @@ public final class HttpService implements AutoCloseable {
      * Binds {@code settings.httpBind():settings.httpPort()} (port 0: any free port, see {@link #port()})
      * and starts serving.
      *
+     * @param catalog          this node's jobs, against which a trigger's parameters are checked
      * @param schedulerStarted whether this node's scheduler runs, for /readyz
      */
-    public static HttpService start(Settings settings, Node node, DataSource ds, Metrics metrics,
+    public static HttpService start(Settings settings, Node node, DataSource ds, Metrics metrics, JobCatalog catalog,
                                     BooleanSupplier schedulerStarted) {
         Readiness readiness = new Readiness(node, schedulerStarted);
         Router router = new Router(new Auth(settings.adminToken()));
         new Probes(readiness, metrics).routes(router);
-        new JobsApi(ds).routes(router);
+        new JobsApi(ds, catalog).routes(router);
         new RunsApi(ds).routes(router);
         new Dashboard(ds, settings.nodeName()).routes(router);
         AtomicInteger n = new AtomicInteger();

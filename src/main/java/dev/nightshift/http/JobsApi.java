@@ -2,6 +2,9 @@ package dev.nightshift.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.nightshift.config.JobCatalog;
+import dev.nightshift.config.JobDefinition;
+import dev.nightshift.jobs.AimedSource;
 import dev.nightshift.queue.Json;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunParams;
@@ -28,8 +31,10 @@ final class JobsApi {
     private final JobControl control;
     private final RunQueue queue;
     private final RunQueries runs;
+    private final JobCatalog catalog;
 
-    JobsApi(DataSource ds) {
+    JobsApi(DataSource ds, JobCatalog catalog) {
+        this.catalog = catalog;
         this.listing = new JobListing(ds);
         this.control = new JobControl(ds);
         this.queue = new RunQueue(ds);
@@ -57,6 +62,7 @@ final class JobsApi {
         if (!problems.isEmpty()) {
             throw new HttpError(400, String.join("; ", problems));
         }
+        checkSource(name, t.params().get(AimedSource.PARAM));
         RunQueue.Enqueued e;
         try {
             e = queue.enqueue(NewRun.manual(name, t.params(), t.key()));
@@ -67,6 +73,22 @@ final class JobsApi {
         body.put("created", e.created());
         body.put("run", runs.find(e.id()).orElse(null));
         return Response.json(e.created() ? 201 : 200, body).withHeader("Location", "/api/runs/" + e.id());
+    }
+
+    /** A batch-import's source parameter, checked before anything is enqueued (the worker checks it again). */
+    private void checkSource(String job, String source) {
+        if (source == null) {
+            return;
+        }
+        JobDefinition d = catalog.find(job).orElse(null);
+        if (d == null || !AimedSource.applies(d)) {
+            return;
+        }
+        try {
+            AimedSource.check(d, source);
+        } catch (AimedSource.RefusedException e) {
+            throw new HttpError(400, e.getMessage());
+        }
     }
 
     private record Trigger(Map<String, String> params, String key) {

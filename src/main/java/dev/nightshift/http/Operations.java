@@ -36,7 +36,7 @@ public final class Operations implements AutoCloseable {
         DatabaseGauges gauges = new DatabaseGauges(db.dataSource(), metrics);
         gauges.start(GAUGE_REFRESH);
         try {
-            return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, schedulerStarted), gauges);
+            return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, catalog, schedulerStarted), gauges);
         } catch (RuntimeException e) {
             gauges.close();
             throw e;

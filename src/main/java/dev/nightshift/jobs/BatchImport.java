@@ -27,7 +27,11 @@ final class BatchImport implements JobType {
     @Override
     public Map<String, Long> execute(Attempt attempt) throws Exception {
         ImportParams p = (ImportParams) attempt.definition().params();
-        List<Path> files = Sources.files(p.source());
+        String aimed = attempt.params().get(AimedSource.PARAM);
+        String arrived = attempt.params().get(ArrivalWatcher.PARAM);
+        List<Path> files = aimed != null ? List.of(aimedFile(attempt, aimed))
+                : arrived != null ? arrivedFile(attempt, p, arrived)
+                : p.arrival() != null ? Sources.importable(p) : Sources.files(p.source());
         Map<String, Long> totals = FileImport.counts(0, 0, 0, 0, 0, 0);
         totals.put("files", 0L);
         totals.put("skipped_files", 0L);
@@ -35,7 +39,7 @@ final class BatchImport implements JobType {
             if (attempt.stopRequested()) {
                 throw new SQLException("import stopped before " + files.get(i).getFileName() + " (cancel or shutdown)");
             }
-            importFile(attempt, p, files.get(i), i == files.size() - 1, totals);
+            importFile(attempt, p, files.get(i), i == files.size() - 1, aimed != null, totals);
         }
         if (files.isEmpty()) {
             log.info("import {}: no file in {}", attempt.definition().name(), p.source());
@@ -43,17 +47,66 @@ final class BatchImport implements JobType {
         return totals;
     }
 
-    private void importFile(Attempt attempt, ImportParams p, Path file, boolean last, Map<String, Long> totals) throws Exception {
+    /** The worker's own check of the run's source parameter: the authority, whatever the trigger checked. */
+    private static Path aimedFile(Attempt attempt, String aimed) throws JobFailedException {
+        try {
+            Path file = AimedSource.check(attempt.definition(), aimed);
+            log.info("import {}: run aimed at {} (applied even if it is the content last applied from that path; not moved)",
+                    attempt.definition().name(), file);
+            return file;
+        } catch (AimedSource.RefusedException e) {
+            throw new JobFailedException(e.getMessage());
+        }
+    }
+
+    /**
+     * The file an arrival run was enqueued for, if it is still as it was when found complete: a
+     * file moved away meanwhile (by another run) or changed again (its writer resumed) is left to
+     * the arrival watcher, which enqueues its new version once that is complete.
+     */
+    private static List<Path> arrivedFile(Attempt attempt, ImportParams p, String arrived) throws Exception {
+        Path file;
+        try {
+            file = AimedSource.check(attempt.definition(), arrived);
+        } catch (AimedSource.RefusedException e) {
+            if (!java.nio.file.Files.exists(Path.of(arrived))) {
+                log.info("import {}: {} has gone since it arrived (imported and moved by another run?); nothing to do",
+                        attempt.definition().name(), arrived);
+                return List.of();
+            }
+            throw new JobFailedException(e.getMessage());
+        }
+        var a = java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+        String size = attempt.params().get(ArrivalWatcher.SIZE);
+        String modified = attempt.params().get(ArrivalWatcher.MODIFIED);
+        boolean same = (size == null || size.equals(Long.toString(a.size())))
+                && (modified == null || modified.equals(a.lastModifiedTime().toInstant().toString()));
+        if (!same || p.arrival() != null && p.arrival().marker() != null && !Sources.markerCurrent(file, p.arrival().marker())) {
+            log.info("import {}: {} changed since it was found complete; its new version will be enqueued when complete",
+                    attempt.definition().name(), file);
+            return List.of();
+        }
+        return List.of(file);
+    }
+
+    /**
+     * @param aimed the run names this file itself: it is applied even when its content is the last
+     *              applied from its path (the operator asked for it), and it stays where it is
+     */
+    private void importFile(Attempt attempt, ImportParams p, Path file, boolean last, boolean aimed, Map<String, Long> totals)
+            throws Exception {
         Connection c = attempt.connection();
+        boolean move = p.moveAfterImport() && !aimed;
         FileImport.Outcome o;
         try {
             prepareSession(c);
             TargetTable target = TargetTable.read(c, p.target());
             target.requireUniqueKey(c, p.key());
-            o = new FileImport(attempt, target, file).apply();
+            o = new FileImport(attempt, target, file, aimed).apply();
         } catch (JobFailedException e) {
-            if (p.moveAfterImport() && java.nio.file.Files.exists(file)) {
+            if (move && java.nio.file.Files.exists(file)) {
                 Sources.move(file, "failed");
+                moveMarker(p, file, "failed");
             }
             throw e;
         }
@@ -67,14 +120,21 @@ final class BatchImport implements JobType {
             totals.merge("files", 1L, Long::sum);
         }
         // The last file commits with the run's completion unless it must be moved, which only a commit allows.
-        if (!last || p.moveAfterImport()) {
+        if (!last || move) {
             attempt.commitStep();
         }
         if (!o.skipped()) {
             log.info("import {}: {} applied to {}: {}", attempt.definition().name(), file.getFileName(), p.target(), o.counts());
         }
-        if (p.moveAfterImport()) {
+        if (move) {
             Sources.move(file, "processed");
+            moveMarker(p, file, "processed");
+        }
+    }
+
+    private static void moveMarker(ImportParams p, Path file, String folder) throws java.io.IOException {
+        if (p.arrival() != null && p.arrival().marker() != null) {
+            Sources.moveMarker(file, p.arrival().marker(), folder);
         }
     }
 

@@ -30,7 +30,7 @@ final class CopyErrors {
     static String describe(String fileName, SQLException e, FileImport.Header header) {
         ServerErrorMessage m = e instanceof PSQLException pe ? pe.getServerErrorMessage() : null;
         if (m == null) {
-            return fileName + ": " + e.getMessage();
+            return fileName + ": " + Excerpt.quotedCapped(e.getMessage());
         }
         String where = m.getWhere() == null ? "" : m.getWhere().lines().findFirst().orElse("");
         StringBuilder b = new StringBuilder(fileName);
@@ -45,9 +45,10 @@ final class CopyErrors {
                 b.append(", value ").append(col.group(2));
             }
         }
-        b.append(": ").append(m.getMessage());
+        // The server's message may quote a whole value (invalid input syntax for type integer: "..."); its context does not.
+        b.append(": ").append(Excerpt.quotedCapped(m.getMessage()));
         if (m.getDetail() != null) {
-            b.append(" (").append(m.getDetail()).append(')');
+            b.append(" (").append(Excerpt.quotedCapped(m.getDetail())).append(')');
         }
         return b.toString();
     }

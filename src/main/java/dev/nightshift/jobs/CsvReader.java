@@ -32,8 +32,9 @@ final class CsvReader implements AutoCloseable {
     private int len;
     private long line = 1;
 
-    CsvReader(InputStream in, CsvFormat format) {
-        this.in = in;
+    /** Reads {@code in} from its start; a UTF-8 byte order mark there is skipped. */
+    CsvReader(InputStream in, CsvFormat format) throws IOException {
+        this.in = ByteOrderMark.skipUtf8(in, format);
         this.format = format;
         this.strict = format.charset().newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

@@ -54,7 +54,7 @@ final class Diagnosis {
                 for (Object o : (Object[]) rs.getArray(2).getArray()) {
                     records.add(((Number) o).longValue());
                 }
-                dups.put(rs.getString(1), records);
+                dups.put(Excerpt.capped(rs.getString(1)), records);
                 total = rs.getLong(3);
             }
         }

@@ -17,9 +17,17 @@ public final class DirectAttempt implements Attempt {
     private final Connection connection;
     private final Metrics metrics;
     private final Runnable afterCommitStep;
+    private final Map<String, String> params;
 
     /** @param afterCommitStep runs after each intermediate commit (a test can simulate a crash there) */
     public DirectAttempt(long runId, JobDefinition definition, Connection connection, Metrics metrics, Runnable afterCommitStep) {
+        this(runId, definition, connection, metrics, afterCommitStep, Map.of());
+    }
+
+    /** @param params the run's parameters, as a trigger gives them */
+    public DirectAttempt(long runId, JobDefinition definition, Connection connection, Metrics metrics, Runnable afterCommitStep,
+                         Map<String, String> params) {
+        this.params = Map.copyOf(params);
         this.runId = runId;
         this.definition = definition;
         this.connection = connection;
@@ -59,7 +67,7 @@ public final class DirectAttempt implements Attempt {
 
     @Override
     public Map<String, String> params() {
-        return Map.of();
+        return params;
     }
 
     @Override

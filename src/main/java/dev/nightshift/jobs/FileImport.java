@@ -13,8 +13,10 @@ import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -30,6 +32,7 @@ import org.postgresql.PGConnection;
  * One instance per file; not thread-safe.
  */
 final class FileImport {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FileImport.class);
     static final String STAGE = "pg_temp.nightshift_stage";
     private static final int COPY_BUFFER = 1 << 16;
 
@@ -43,10 +46,13 @@ final class FileImport {
     private final TargetTable target;
     private final Path file;
     private final String name;
+    private final boolean force;
     private Header header;
     private String checksum;
 
-    FileImport(Attempt attempt, TargetTable target, Path file) {
+    /** @param force apply the file even when its content is the last one applied from its path (an aimed re-import) */
+    FileImport(Attempt attempt, TargetTable target, Path file, boolean force) {
+        this.force = force;
         this.attempt = attempt;
         this.c = attempt.connection();
         this.p = (ImportParams) attempt.definition().params();
@@ -62,10 +68,16 @@ final class FileImport {
         if (Files.size(file) == 0) {
             throw new JobFailedException(name + ": the file is empty (no header, no rows)");
         }
+        ByteOrderMark.requireNotUtf16(file, p.format());
         header = Header.read(file, p, target);
+        if (header.ignoresFields()) {
+            log.info("{}: header(s) {} not loaded: an earlier name in columns: fills the same column", name,
+                    header.ignored().stream().map(h -> "'" + Excerpt.visible(h) + "'").collect(Collectors.joining(", ")));
+        }
         Merge.lockTarget(c, p.target());
         Merge.exec(c, "SAVEPOINT nightshift_file");
-        if (Merge.targetEmpty(c, p.target())) {
+        // A first load copies straight into the target, which has no place for a field not loaded.
+        if (Merge.targetEmpty(c, p.target()) && !header.ignoresFields()) {
             Outcome o = firstLoad();
             if (o != null) {
                 return o;
@@ -90,7 +102,7 @@ final class FileImport {
             return null;
         }
         requireRows(rows);
-        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
+        if (alreadyApplied()) {
             return skip();
         }
         return new Outcome(checksum, counts(rows, rows, 0, 0, 0, 0), false);
@@ -98,7 +110,8 @@ final class FileImport {
 
     private Outcome staged() throws SQLException, IOException, JobFailedException {
         Merge.exec(c, "CREATE TEMP TABLE nightshift_stage ON COMMIT DROP AS SELECT "
-                + header.columns().stream().map(Identifiers::quote).collect(Collectors.joining(", "))
+                + header.copyColumns().stream().map(col -> col.startsWith(Header.IGNORED) ? "NULL::text AS " + col : Identifiers.quote(col))
+                .collect(Collectors.joining(", "))
                 + " FROM " + Identifiers.quote(p.target()) + " WITH NO DATA");
         long rows;
         try {
@@ -112,7 +125,7 @@ final class FileImport {
             return badFile(CopyErrors.describe(name, e, header));
         }
         requireRows(rows);
-        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
+        if (alreadyApplied()) {
             return skip();
         }
         Merge.exec(c, "SAVEPOINT nightshift_staged");
@@ -143,7 +156,7 @@ final class FileImport {
         RowCheck check = new RowCheck(attempt, target, header, file);
         RowCheck.Checked k = check.run();
         checksum = k.checksum();
-        if (ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum)) {
+        if (alreadyApplied()) {
             return skip();
         }
         long staged = k.read() - k.rejected();
@@ -159,6 +172,10 @@ final class FileImport {
             throw e;
         }
         return new Outcome(checksum, counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()), false);
+    }
+
+    private boolean alreadyApplied() throws SQLException {
+        return !force && ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum);
     }
 
     private Merge.Spec spec(boolean mayDelete) {
@@ -183,7 +200,8 @@ final class FileImport {
      */
     private long copy(String table) throws SQLException, IOException {
         MessageDigest sha = sha256();
-        try (InputStream in = new CsvSyntax(new DigestInputStream(Files.newInputStream(file), sha), p.format())) {
+        try (InputStream in = new CsvSyntax(ByteOrderMark.skipUtf8(new DigestInputStream(Files.newInputStream(file), sha), p.format()),
+                p.format())) {
             long rows = c.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql(table), in, COPY_BUFFER);
             checksum = HexFormat.of().formatHex(sha.digest());
             return rows;
@@ -193,7 +211,7 @@ final class FileImport {
     private String copySql(String table) {
         CsvFormat f = p.format();
         return "COPY " + Identifiers.quote(table) + " ("
-                + header.columns().stream().map(Identifiers::quote).collect(Collectors.joining(", "))
+                + header.copyColumns().stream().map(Identifiers::quote).collect(Collectors.joining(", "))
                 + ") FROM STDIN WITH (FORMAT csv, HEADER " + f.header() + ", DELIMITER " + literal(String.valueOf(f.delimiter()))
                 + ", QUOTE " + literal(String.valueOf(f.quote())) + ", NULL " + literal(f.nullString())
                 + ", ENCODING " + literal(f.postgresEncoding()) + ")";
@@ -230,8 +248,18 @@ final class FileImport {
         return m;
     }
 
-    /** The file's fields → target columns, from its header line (or from {@code columns:} without one). */
-    record Header(List<String> columns, Map<String, String> headerOf) {
+    /**
+     * The file's fields → target columns, from its header line (or from {@code columns:} without one).
+     *
+     * @param columns     the target columns loaded, in file order
+     * @param copyColumns one name per field of the file, in file order: the column, or a placeholder
+     *                    {@code nightshift_ignored_N} for a field not loaded (an alternative header name
+     *                    that lost to an earlier one)
+     * @param headerOf    column → the header name it was loaded from
+     * @param ignored     the header names of the fields not loaded
+     */
+    record Header(List<String> columns, List<String> copyColumns, Map<String, String> headerOf, List<String> ignored) {
+        static final String IGNORED = "nightshift_ignored_";
 
         static Header read(Path file, ImportParams p, TargetTable target) throws IOException, JobFailedException {
             String name = file.getFileName().toString();
@@ -240,7 +268,7 @@ final class FileImport {
                 target.requireColumns(cols, "columns");
                 Map<String, String> of = new LinkedHashMap<>();
                 p.columns().forEach((h, col) -> of.put(col, h));
-                return new Header(cols, of);
+                return new Header(cols, cols, of, List.of());
             }
             CsvReader.Record first;
             try (CsvReader r = new CsvReader(Files.newInputStream(file), p.format())) {
@@ -253,44 +281,84 @@ final class FileImport {
             return map(name, first.fields(), p, target);
         }
 
+        /**
+         * Each header names its column through {@code columns:} (or is the column's name without it).
+         * Several headers may name one column (a column renamed between two releases of a file): the
+         * first of them in {@code columns:} that the file has is loaded, the others are not.
+         */
         private static Header map(String name, List<String> headers, ImportParams p, TargetTable target) throws JobFailedException {
+            Map<String, String> winner = new HashMap<>();
+            p.columns().forEach((h, col) -> {
+                if (headers.contains(h)) {
+                    winner.putIfAbsent(col, h);
+                }
+            });
             List<String> cols = new ArrayList<>();
+            List<String> copy = new ArrayList<>();
             Map<String, String> of = new LinkedHashMap<>();
             List<String> unknown = new ArrayList<>();
-            for (String h : headers) {
+            List<String> ignored = new ArrayList<>();
+            for (int i = 0; i < headers.size(); i++) {
+                String h = headers.get(i);
                 String col = p.columns().isEmpty() ? (Identifiers.checkName(h) == null ? h : null) : p.columns().get(h);
-                if (col == null || cols.contains(col)) {
-                    unknown.add(h == null ? "(empty)" : "'" + h + "'");
+                if (col != null && !p.columns().isEmpty() && !h.equals(winner.get(col))) {
+                    copy.add(IGNORED + (i + 1));
+                    ignored.add(h);
+                } else if (col == null || cols.contains(col)) {
+                    unknown.add(h == null ? "(empty)" : "'" + Excerpt.visible(h) + "'");
                 } else {
                     cols.add(col);
+                    copy.add(col);
                     of.put(col, h);
                 }
             }
             List<String> missing = new ArrayList<>();
-            (p.columns().isEmpty() ? p.key() : p.columns().values()).forEach(col -> {
+            (p.columns().isEmpty() ? p.key() : new LinkedHashSet<>(p.columns().values())).forEach(col -> {
                 if (!cols.contains(col)) {
-                    missing.add(p.columns().isEmpty() ? "'" + col + "'" : "'" + headerFor(p, col) + "'");
+                    missing.add(p.columns().isEmpty() ? "'" + col + "'" : headersFor(p, col));
                 }
             });
             if (!unknown.isEmpty() || !missing.isEmpty()) {
-                throw new JobFailedException(name + ": line 1: the header does not match the job's columns:"
+                throw new JobFailedException(Excerpt.message(name + ": line 1: the header does not match the job's columns:"
                         + (missing.isEmpty() ? "" : " missing " + String.join(", ", missing) + ";")
                         + (unknown.isEmpty() ? "" : " unknown " + String.join(", ", unknown) + ";")
-                        + " expected " + (p.columns().isEmpty() ? "column names of " + p.target() : String.join(", ", p.columns().keySet())));
+                        + " expected " + (p.columns().isEmpty() ? "column names of " + p.target()
+                        : p.columns().keySet().stream().map(Excerpt::visible).collect(Collectors.joining(", ")))
+                        + " (invisible characters are shown escaped, e.g. \\uFEFF, \\u00A0, \\t)"));
             }
             target.requireColumns(cols, "columns");
-            return new Header(List.copyOf(cols), of);
+            return new Header(List.copyOf(cols), List.copyOf(copy), of, List.copyOf(ignored));
         }
 
-        private static String headerFor(ImportParams p, String col) {
-            return p.columns().entrySet().stream().filter(e -> e.getValue().equals(col)).map(Map.Entry::getKey)
-                    .findFirst().orElse(col);
+        /** "'ArtistBio' or 'DisplayDate'": the header names that can fill this column. */
+        private static String headersFor(ImportParams p, String col) {
+            return p.columns().entrySet().stream().filter(e -> e.getValue().equals(col))
+                    .map(e -> "'" + Excerpt.visible(e.getKey()) + "'").collect(Collectors.joining(" or "));
+        }
+
+        /** Whether some field of the file is not loaded. */
+        boolean ignoresFields() {
+            return copyColumns.size() != columns.size();
+        }
+
+        /** A record's fields without those not loaded (a record with another field count is returned as it is). */
+        List<String> loaded(List<String> fields) {
+            if (!ignoresFields() || fields.size() != copyColumns.size()) {
+                return fields;
+            }
+            List<String> out = new ArrayList<>(columns.size());
+            for (int i = 0; i < fields.size(); i++) {
+                if (!copyColumns.get(i).startsWith(IGNORED)) {
+                    out.add(fields.get(i));
+                }
+            }
+            return out;
         }
 
         /** "BeginDate (begin_year)" when the header differs from the column, else the column. */
         String describe(String column) {
             String h = headerOf.get(column);
-            return h == null || h.equals(column) ? column : h + " (" + column + ")";
+            return h == null || h.equals(column) ? column : Excerpt.visible(h) + " (" + column + ")";
         }
     }
 }

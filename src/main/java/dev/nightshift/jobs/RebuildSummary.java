@@ -32,12 +32,20 @@ final class RebuildSummary implements JobType {
     public Map<String, Long> execute(Attempt attempt) throws Exception {
         SummaryParams p = (SummaryParams) attempt.definition().params();
         Connection c = attempt.connection();
+        // First: installing change tracking commits a step of its own.
+        SourceChanges sources = p.skipIfUnchanged() ? SourceChanges.ofQuery(attempt, query(p), p.sourceTables()) : null;
         Merge.exec(c, "SET LOCAL work_mem = '128MB'");
         TargetTable target = TargetTable.read(c, p.target());
         if (p.strategy() == SummaryParams.Strategy.MERGE) {
             target.requireUniqueKey(c, p.key());
         } else {
             target.requireColumns(p.key(), "key column(s)");
+        }
+        if (sources != null && sources.unchanged()) {
+            attempt.metrics().skippedUnchanged(attempt.definition().name());
+            Map<String, Long> skipped = FileImport.counts(0, 0, 0, 0, 0, 0);
+            skipped.put("skipped", 1L);
+            return skipped;
         }
         Merge.exec(c, "CREATE TEMP TABLE nightshift_stage ON COMMIT DROP AS " + query(p));
         List<String> columns = stagedColumns(c, target);
@@ -57,7 +65,12 @@ final class RebuildSummary implements JobType {
             case REPLACE -> replace(c, p, columns, rows);
             case SWAP -> new Swap(c, p.target(), p.lockTimeout()).apply(columns, rows);
         };
-        return FileImport.counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0);
+        Map<String, Long> counts = FileImport.counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0);
+        if (sources != null) {
+            sources.record();
+            counts.put("skipped", 0L);
+        }
+        return counts;
     }
 
     private static String query(SummaryParams p) throws java.io.IOException {

@@ -28,14 +28,28 @@ final class RefreshView implements JobType {
         RefreshParams p = (RefreshParams) attempt.definition().params();
         Connection c = attempt.connection();
         boolean concurrently = concurrently(p, state(c, p.view()));
+        SourceChanges sources = p.skipIfUnchanged() ? SourceChanges.ofView(attempt, p.view(), p.sourceTables()) : null;
         if (p.lockTimeout() != null) {
             Merge.exec(c, "SET LOCAL lock_timeout = " + p.lockTimeout().toMillis());
         }
         Instant start = Instant.now();
+        if (sources != null && sources.unchanged()) {
+            attempt.metrics().skippedUnchanged(attempt.definition().name());
+            return Map.of("skipped", 1L);
+        }
         Merge.exec(c, "REFRESH MATERIALIZED VIEW " + (concurrently ? "CONCURRENTLY " : "") + Identifiers.quote(p.view()));
         Instant end = Instant.now();
+        if (sources != null) {
+            sources.record();
+        }
         attempt.metrics().refreshed(attempt.definition().name(), Duration.between(start, end), end.toEpochMilli() / 1000.0);
-        return Map.of("concurrently", concurrently ? 1L : 0L, "duration_ms", Duration.between(start, end).toMillis());
+        Map<String, Long> counts = new java.util.LinkedHashMap<>();
+        counts.put("concurrently", concurrently ? 1L : 0L);
+        counts.put("duration_ms", Duration.between(start, end).toMillis());
+        if (sources != null) {
+            counts.put("skipped", 0L);
+        }
+        return counts;
     }
 
     /** Whether the view is populated and has a unique index that REFRESH ... CONCURRENTLY accepts. */

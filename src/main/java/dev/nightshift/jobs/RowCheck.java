@@ -99,10 +99,11 @@ final class RowCheck {
 
     private void row(StringBuilder b, CsvReader.Record rec) {
         String problem = rec.problem();
-        if (problem == null && rec.fields().size() != n) {
-            problem = "has " + rec.fields().size() + " fields, the header has " + n;
+        int expected = header.copyColumns().size();
+        if (problem == null && rec.fields().size() != expected) {
+            problem = "has " + rec.fields().size() + " fields, the header has " + expected;
         }
-        String raw = rec.raw().replace("\0", "");
+        String raw = Excerpt.capped(rec.raw().replace("\0", ""));
         if (problem == null && rec.fields().stream().anyMatch(f -> f != null && f.indexOf('\0') >= 0)) {
             problem = "contains a NUL character, which PostgreSQL text cannot hold";
         }
@@ -112,7 +113,7 @@ final class RowCheck {
             quoted(b, problem);
             b.append(",".repeat(n));
         } else {
-            for (String f : rec.fields()) {
+            for (String f : header.loaded(rec.fields())) {
                 b.append(',');
                 if (f != null) {
                     quoted(b, f);
@@ -151,7 +152,7 @@ final class RowCheck {
         String counted = "SELECT s.nightshift_line AS line, concat_ws(', ', " + text + ") AS k, count(*) OVER (PARTITION BY "
                 + key + ") AS n FROM " + FileImport.STAGE + " s";
         long rejected = ImportLedger.rejectFrom(c, attempt, fileName,
-                "SELECT d.line, 'key (' || d.k || ') appears on ' || d.n || ' lines of the file; none of them is applied' AS reason,"
+                "SELECT d.line, 'key (' || nightshift.excerpt(d.k) || ') appears on ' || d.n || ' lines of the file; none of them is applied' AS reason,"
                         + " k.raw FROM (" + counted + ") d JOIN " + CHECKED + " k ON k.line = d.line WHERE d.n > 1");
         if (rejected > 0) {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + FileImport.STAGE + " s USING nightshift.import_reject r"

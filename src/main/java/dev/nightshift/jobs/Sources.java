@@ -1,5 +1,6 @@
 package dev.nightshift.jobs;
 
+import dev.nightshift.config.ImportParams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,7 +9,11 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** The files a batch-import {@code source} names: one file, a directory's files, or a glob; in name order. */
+/**
+ * The files a batch-import {@code source} names: one file, a directory's files, or a glob; in name
+ * order. With {@code on_arrival} and a marker suffix, marker files are never data, and a file is
+ * ready only when its marker exists and is not older than it.
+ */
 final class Sources {
     private Sources() {
     }
@@ -30,6 +35,38 @@ final class Sources {
             throw new JobFailedException("source file not found: " + source);
         }
         return List.of(source);
+    }
+
+    /** The source's files without marker files (with on_arrival and a marker). */
+    static List<Path> candidates(ImportParams p) throws IOException, JobFailedException {
+        String marker = p.arrival() == null ? null : p.arrival().marker();
+        List<Path> all = files(p.source());
+        return marker == null ? all : all.stream().filter(f -> !f.getFileName().toString().endsWith(marker)).toList();
+    }
+
+    /** The files a run of the whole source imports: with a marker suffix, only those whose marker is current. */
+    static List<Path> importable(ImportParams p) throws IOException, JobFailedException {
+        String marker = p.arrival() == null ? null : p.arrival().marker();
+        List<Path> c = candidates(p);
+        return marker == null ? c : c.stream().filter(f -> markerCurrent(f, marker)).toList();
+    }
+
+    /** {@code data.csv.done} exists beside {@code data.csv} and was written after it (a rewritten file needs a new marker). */
+    static boolean markerCurrent(Path file, String suffix) {
+        Path marker = file.resolveSibling(file.getFileName() + suffix);
+        try {
+            return Files.getLastModifiedTime(marker).compareTo(Files.getLastModifiedTime(file)) >= 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Moves the file's marker beside the moved file, when there is one. */
+    static void moveMarker(Path file, String suffix, String folder) throws IOException {
+        Path marker = file.resolveSibling(file.getFileName() + suffix);
+        if (Files.exists(marker)) {
+            move(marker, folder);
+        }
     }
 
     private static List<Path> list(Path dir, java.util.function.Predicate<Path> accept) throws IOException {

@@ -180,6 +180,24 @@ public final class Metrics implements AutoCloseable {
         }).set(Math.round(epochSeconds * 1000));
     }
 
+    /** A file arrived in the source of an on_arrival import, and this node enqueued its run. */
+    public void arrival(String job) {
+        Counter.builder("nightshift.import.arrivals")
+                .description("Files that arrived complete in the source of an on_arrival import, each enqueued once across the nodes")
+                .tags("job_name", job)
+                .register(registry)
+                .increment();
+    }
+
+    /** A refresh or summary rebuild with skip_if_unchanged found its sources unchanged and skipped its work. */
+    public void skippedUnchanged(String job) {
+        Counter.builder("nightshift.job.skipped.unchanged")
+                .description("Runs that succeeded at once because no source table changed since the last success (skip_if_unchanged)")
+                .tags("job_name", job)
+                .register(registry)
+                .increment();
+    }
+
     /** Fire lag buckets from 10 ms to 2 min: on time is well under a second; a minute is Quartz's default misfire threshold. */
     static final Duration[] LAG_BUCKETS = {
             Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),

@@ -24,7 +24,7 @@ public record NewRun(
     private static final String REQUEST_KEY = "request:";
 
     public enum Trigger {
-        SCHEDULE("schedule"), MANUAL("manual"), AFTER("after");
+        SCHEDULE("schedule"), MANUAL("manual"), AFTER("after"), ARRIVAL("arrival");
 
         private final String dbName;
 

@@ -104,7 +104,8 @@ class HttpApiTest {
     @Test
     void without_a_configured_token_state_changing_requests_are_forbidden() throws Exception {
         var settings = db.settings(db.tempDir().resolve("api"));
-        try (HttpService noToken = HttpService.start(settings, daemon.node(), db.dataSource(), daemon.metrics(), () -> true)) {
+        try (HttpService noToken = HttpService.start(settings, daemon.node(), db.dataSource(), daemon.metrics(),
+                dev.nightshift.config.JobCatalog.load(settings.jobsDir()), () -> true)) {
             Http other = new Http(noToken.port());
             Http.Reply r = other.post("/api/jobs/ok/trigger", null, TOKEN);
             assertThat(r.status()).isEqualTo(403);

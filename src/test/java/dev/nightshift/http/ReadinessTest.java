@@ -48,7 +48,8 @@ class ReadinessTest {
     @Test
     void readyz_is_503_until_the_scheduler_has_started() {
         try (Daemon daemon = Daemon.start(db.settings(jobs.path()));
-             HttpService http = HttpService.start(daemon.settings(), daemon.node(), db.dataSource(), daemon.metrics(), () -> false)) {
+             HttpService http = HttpService.start(daemon.settings(), daemon.node(), db.dataSource(), daemon.metrics(),
+                     dev.nightshift.config.JobCatalog.load(daemon.settings().jobsDir()), () -> false)) {
             Http.Reply r = new Http(http.port()).get("/readyz");
             assertThat(r.status()).isEqualTo(503);
             assertThat(r.json().path("reason").asText()).isEqualTo("scheduler not started");
