@@ -34,6 +34,7 @@ final class ShowCommand extends BaseCommand {
             line("params", r.params().isEmpty() ? null : r.params());
             line("key", r.dedupeKey());
             line("scheduled at", r.scheduledAt());
+            line("period", r.periodStart() == null ? null : r.periodLabel() + " (" + r.periodZone() + ")");
             line("attempt", r.attempt() + " of " + r.maxAttempts());
             line("run at", r.runAt());
             line("created", r.createdAt());

@@ -40,7 +40,7 @@ final class Dashboard {
     }
 
     private Response overview(Request r) throws Exception {
-        Instant now = Instant.now();
+        Instant now = runs.databaseNow();
         String main = OverviewPage.render(jobs.all(), runs.list(null, "running", null, 100), runs.recentFailures(15),
                 runs.list(null, null, null, 25), now);
         return page(Html.page("Overview", node, main));
@@ -49,7 +49,7 @@ final class Dashboard {
     private Response run(Request r) throws Exception {
         long id = Long.parseLong(r.param("id"));
         RunView v = runs.find(id).orElseThrow(() -> new HttpError(404, "no run " + id));
-        return page(Html.page("Run " + id, node, RunPage.render(v, Instant.now())));
+        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow())));
     }
 
     private static Response page(String html) {

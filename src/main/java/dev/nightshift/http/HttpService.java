@@ -58,7 +58,7 @@ public final class HttpService implements AutoCloseable {
         Readiness readiness = new Readiness(node, schedulerStarted);
         Router router = new Router(new Auth(settings.adminToken()));
         new Probes(readiness, metrics).routes(router);
-        new JobsApi(ds).routes(router);
+        new JobsApi(ds, java.time.Clock.systemUTC()).routes(router);
         new RunsApi(ds).routes(router);
         new Dashboard(ds, settings.nodeName()).routes(router);
         AtomicInteger n = new AtomicInteger();

@@ -84,12 +84,15 @@ final class OverviewPage {
         b.append("<section><h2>Running now</h2><table class=\"grid\" id=\"running\"><thead><tr><th>Run</th><th>Job</th>"
                 + "<th>Node</th><th>Attempt</th><th>Started</th><th>Elapsed</th><th class=\"actions\"></th></tr></thead><tbody>");
         for (RunView r : running) {
+            // now and started_at both come from the database's clock; the page ticks on from this
+            // value with the browser's monotonic clock, never comparing the two hosts' clocks
             Instant started = r.startedAt() == null ? now : r.startedAt();
+            Duration elapsed = started.isAfter(now) ? Duration.ZERO : Duration.between(started, now);
             b.append("<tr><td><a href=\"/runs/").append(r.id()).append("\">#").append(r.id()).append("</a></td><td>")
                     .append(esc(r.job())).append("</td><td>").append(esc(r.node())).append("</td><td>").append(r.attempt())
                     .append('/').append(r.maxAttempts()).append("</td><td>").append(when(r.startedAt(), now))
-                    .append("</td><td><span class=\"elapsed\" data-since=\"").append(started.toEpochMilli()).append("\">")
-                    .append(esc(Html.span(Duration.between(started, now)))).append("</span></td><td class=\"actions\">")
+                    .append("</td><td><span class=\"elapsed\" data-elapsed-ms=\"").append(elapsed.toMillis()).append("\">")
+                    .append(esc(Html.span(elapsed))).append("</span></td><td class=\"actions\">")
                     .append(Html.action("Cancel", "/api/runs/" + r.id() + "/cancel", "danger", "Cancel run " + r.id() + "?"))
                     .append("</td></tr>");
         }
@@ -129,16 +132,17 @@ final class OverviewPage {
 
     private static void recent(StringBuilder b, List<RunView> recent, Instant now) {
         b.append("<section><h2>Recent runs</h2><table class=\"grid\" id=\"recent\"><thead><tr><th>Run</th><th>Job</th>"
-                + "<th>State</th><th>Trigger</th><th>Created</th><th>Duration</th><th>Result</th></tr></thead><tbody>");
+                + "<th>State</th><th>Trigger</th><th>Period</th><th>Created</th><th>Duration</th><th>Result</th></tr></thead><tbody>");
         for (RunView r : recent) {
             b.append("<tr><td><a href=\"/runs/").append(r.id()).append("\">#").append(r.id()).append("</a></td><td>")
                     .append(esc(r.job())).append("</td><td>").append(Html.state(r.state())).append("</td><td>")
-                    .append(esc(r.trigger())).append("</td><td>").append(when(r.createdAt(), now)).append("</td><td>")
+                    .append(esc(r.trigger())).append("</td><td class=\"small period\">").append(esc(r.periodLabel()))
+                    .append("</td><td>").append(when(r.createdAt(), now)).append("</td><td>")
                     .append(esc(duration(r, now))).append("</td><td class=\"small\">")
                     .append(r.state().equals("succeeded") ? counts(r.counts()) : error(r)).append("</td></tr>");
         }
         if (recent.isEmpty()) {
-            b.append("<tr><td colspan=\"7\" class=\"empty\">No runs yet: trigger a job above.</td></tr>");
+            b.append("<tr><td colspan=\"8\" class=\"empty\">No runs yet: trigger a job above.</td></tr>");
         }
         b.append("</tbody></table></section>");
     }

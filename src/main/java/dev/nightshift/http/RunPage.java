@@ -29,6 +29,8 @@ final class RunPage {
         field(b, "Created", Html.when(r.createdAt(), now) + " <span class=\"muted small\">" + esc(Html.absolute(r.createdAt())) + "</span>");
         field(b, "Due", Html.when(r.runAt(), now));
         field(b, "Scheduled for", r.scheduledAt() == null ? "<span class=\"muted\">–</span>" : esc(Html.absolute(r.scheduledAt())));
+        field(b, "Period", r.periodStart() == null ? "<span class=\"muted\">–</span>"
+                : "<span id=\"run-period\">" + esc(r.periodLabel()) + "</span> <span class=\"muted small\">" + esc(r.periodZone()) + "</span>");
         field(b, "Started", Html.when(r.startedAt(), now));
         field(b, "Finished", Html.when(r.finishedAt(), now));
         field(b, "Duration", esc(OverviewPage.duration(r, now)));

@@ -26,7 +26,8 @@ final class BatchImport implements JobType {
     @Override
     public Map<String, Long> execute(Attempt attempt) throws Exception {
         ImportParams p = (ImportParams) attempt.definition().params();
-        List<Path> files = Sources.files(p.source());
+        Path source = Path.of(LogicalTimes.expand(attempt.connection(), p.source().toString()));
+        List<Path> files = Sources.files(source);
         Map<String, Long> totals = FileImport.counts(0, 0, 0, 0, 0, 0);
         totals.put("files", 0L);
         totals.put("skipped_files", 0L);
@@ -37,7 +38,7 @@ final class BatchImport implements JobType {
             importFile(attempt, p, files.get(i), i == files.size() - 1, totals);
         }
         if (files.isEmpty()) {
-            log.info("import {}: no file in {}", attempt.definition().name(), p.source());
+            log.info("import {}: no file in {}", attempt.definition().name(), source);
         }
         return totals;
     }

@@ -9,7 +9,7 @@ import java.util.Objects;
  *
  * @param dedupeKey   unique across all runs: a second enqueue with the same key returns the first run
  * @param runAt       earliest start; null for now
- * @param scheduledAt the Quartz fire time of a scheduled run; null otherwise
+ * @param period      the run's slot and period, or null (then an {@code after:} run inherits its parent's)
  */
 public record NewRun(
         String jobName,
@@ -17,7 +17,7 @@ public record NewRun(
         Map<String, String> params,
         String dedupeKey,
         Instant runAt,
-        Instant scheduledAt,
+        Period period,
         Long parentRunId) {
 
     public enum Trigger {
@@ -41,7 +41,12 @@ public record NewRun(
     }
 
     public static NewRun manual(String job, Map<String, String> params, String idempotencyKey) {
+        return manual(job, params, idempotencyKey, null);
+    }
+
+    /** A manual run standing for {@code period}'s slot (null: none). */
+    public static NewRun manual(String job, Map<String, String> params, String idempotencyKey, Period period) {
         return new NewRun(job, Trigger.MANUAL, params,
-                idempotencyKey == null ? null : "manual:" + job + ":" + idempotencyKey, null, null, null);
+                idempotencyKey == null ? null : "manual:" + job + ":" + idempotencyKey, null, period, null);
     }
 }

@@ -2,6 +2,7 @@ package dev.nightshift.schedule;
 
 import dev.nightshift.db.Tx;
 import dev.nightshift.metrics.Metrics;
+import dev.nightshift.queue.Period;
 import dev.nightshift.queue.RunQueue;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * schedule (the jobs whose {@code schedule_key} is the trigger's name), inserted by one statement,
  * and one NOTIFY; it does nothing else. Each run's dedupe key is its job and the slot, so a second
  * fire of the same slot (Quartz re-firing after recovering a crashed node) finds the runs and adds
- * nothing. Paused and removed jobs get no run. One instance per fire.
+ * nothing. Each run carries the slot's period, from the schedule's previous slot (the jobs of a
+ * schedule share its cron, zone and calendar, so they share the period). Paused and removed jobs
+ * get no run. One instance per fire.
  */
 public final class ScheduledEnqueue implements Job {
     private static final Logger log = LoggerFactory.getLogger(ScheduledEnqueue.class);
@@ -43,8 +46,9 @@ public final class ScheduledEnqueue implements Job {
                 FROM nightshift.job
                 WHERE schedule_key = ?
             ), inserted AS (
-                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at)
-                SELECT name, 'schedule', 'schedule:' || name || ':' || ?, max_attempts, now(), ?
+                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at,
+                                            period_start, period_end, period_zone)
+                SELECT name, 'schedule', 'schedule:' || name || ':' || ?, max_attempts, now(), ?, ?, ?, ?
                 FROM jobs
                 WHERE NOT paused AND NOT removed
                 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
@@ -107,10 +111,14 @@ public final class ScheduledEnqueue implements Job {
         return Tx.call(pool, c -> {
             List<Outcome> outcomes = new ArrayList<>();
             String firstEnqueued = null;
+            Period period = period(c, schedule, slot);
             try (PreparedStatement ps = c.prepareStatement(FIRE)) {
                 ps.setString(1, schedule);                                  // job.schedule_key
-                ps.setString(2, Long.toString(slot.toEpochMilli()));        // dedupe_key's slot
+                ps.setString(2, dedupeSlot(slot));                          // dedupe_key's slot
                 ps.setTimestamp(3, Timestamp.from(slot));                   // scheduled_at
+                ps.setTimestamp(4, Timestamp.from(period.start()));         // period_start
+                ps.setTimestamp(5, Timestamp.from(period.end()));           // period_end
+                ps.setString(6, period.zone().getId());                     // period_zone
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         Outcome o = new Outcome(rs.getString(1), Result.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)));
@@ -127,6 +135,30 @@ public final class ScheduledEnqueue implements Job {
             }
             return outcomes;
         });
+    }
+
+    /** The dedupe key of the run of {@code job} for {@code slot}: the scheduler's, and a backfill's of that slot. */
+    public static String dedupeKey(String job, Instant slot) {
+        return "schedule:" + job + ":" + dedupeSlot(slot);
+    }
+
+    private static String dedupeSlot(Instant slot) {
+        return Long.toString(slot.toEpochMilli());
+    }
+
+    /**
+     * The period ending at {@code slot} of the schedule named {@code schedule}, read from one of its
+     * jobs' stored definitions; a lone instant when no job has it any more (the fire adds no run then).
+     */
+    private static Period period(Connection c, String schedule, Instant slot) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT definition::text FROM nightshift.job WHERE schedule_key = ? ORDER BY removed_at IS NULL DESC, name LIMIT 1")) {
+            ps.setString(1, schedule);
+            try (ResultSet rs = ps.executeQuery()) {
+                Slots slots = rs.next() ? StoredSchedule.slots(rs.getString(1)) : null;
+                return slots == null ? Period.instant(slot) : slots.periodEndingAt(slot);
+            }
+        }
     }
 
     /** Each job's fire outcome and the fire's lag, per job as the meters have always been. */

@@ -110,9 +110,14 @@
     return s + "s";
   }
 
+  // The server renders each elapsed time from the database's clock; the page counts on from
+  // when it first saw the value, with the browser's monotonic clock (never Date.now() against a
+  // server time: two hosts' clocks differ, and a run that just started showed a negative time).
   function tick() {
-    document.querySelectorAll(".elapsed[data-since]").forEach(function (el) {
-      el.textContent = span(Date.now() - Number(el.dataset.since));
+    var t = performance.now();
+    document.querySelectorAll(".elapsed[data-elapsed-ms]").forEach(function (el) {
+      if (!el.dataset.seenAt) { el.dataset.seenAt = String(t); }
+      el.textContent = span(Math.max(0, Number(el.dataset.elapsedMs) + t - Number(el.dataset.seenAt)));
     });
   }
 
