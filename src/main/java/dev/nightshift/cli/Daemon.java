@@ -9,6 +9,10 @@ import dev.nightshift.jobs.JobTypes;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.schedule.AfterChain;
+import dev.nightshift.schedule.BackfillPump;
+import dev.nightshift.schedule.Backfills;
+import java.time.Clock;
+import java.time.Duration;
 import dev.nightshift.schedule.QuartzCluster;
 import dev.nightshift.schedule.ScheduleSync;
 import dev.nightshift.schedule.SchedulerOptions;
@@ -26,6 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    /** How often each node looks for backfills with room for more runs (a success makes room at once). */
+    static final Duration BACKFILL_PUMP_INTERVAL = Duration.ofSeconds(2);
 
     private final Settings settings;
     private final Database database;
@@ -33,16 +39,19 @@ public final class Daemon implements AutoCloseable {
     private final Metrics metrics;
     private final QuartzCluster quartz;
     private final Operations ops;
+    private final BackfillPump pump;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
-    private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops) {
+    private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops,
+                   BackfillPump pump) {
         this.settings = settings;
         this.database = database;
         this.node = node;
         this.metrics = metrics;
         this.quartz = quartz;
         this.ops = ops;
+        this.pump = pump;
     }
 
     /** Validates the catalog (throws on problems), then starts; waits for the database if it is down. */
@@ -64,16 +73,23 @@ public final class Daemon implements AutoCloseable {
         QuartzCluster quartz = null;
         Node node = null;
         Operations ops = null;
+        BackfillPump pump = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
             ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
             prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
+            pump = new BackfillPump(new Backfills(db.dataSource(), Clock.systemUTC()), metrics);
+            node.addSuccessHook(pump);
             node.start();
             quartz.start();
-            return new Daemon(settings, db, node, metrics, quartz, ops);
+            pump.start(BACKFILL_PUMP_INTERVAL);
+            return new Daemon(settings, db, node, metrics, quartz, ops, pump);
         } catch (RuntimeException e) {
+            if (pump != null) {
+                pump.close();
+            }
             if (quartz != null) {
                 quartz.close();
             }
@@ -157,6 +173,7 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         try {
+            pump.close();
             node.stop();
             quartz.close();
             ops.close();
