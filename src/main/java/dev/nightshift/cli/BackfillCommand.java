@@ -110,8 +110,8 @@ final class BackfillCommand extends BaseCommand {
     }
 
     static String describe(BackfillView v) {
-        return "backfill " + v.id() + " of job " + v.job() + " [" + v.from() + ", " + v.to() + ") " + v.state() + " "
-                + v.bar(30) + ": " + v.succeeded() + " succeeded, " + v.failed() + " failed, " + v.cancelled() + " cancelled, "
+        return "backfill " + v.id() + " of job " + v.job() + ", " + v.slots() + " slots in [" + v.from() + ", " + v.to() + "): "
+                + v.state() + " " + v.bar(30) + " settled: " + v.succeeded() + " succeeded, " + v.failed() + " failed, " + v.cancelled() + " cancelled, "
                 + (v.waiting() + v.pending()) + " waiting, " + v.running() + " running, " + v.skipped() + " left alone";
     }
 
