@@ -64,6 +64,7 @@ class LogicalTimeTest {
                 .sql("nightly", RECORD, DAILY_PARIS + "max_attempts: 1\n")
                 .sql("report", RECORD, "after: [nightly]\n")
                 .sql("adhoc", RECORD, null)
+                .sql("backfilled", RECORD, "schedule:\n  cron: \"0 0 6 * * ?\"\n  timezone: Europe/Paris\nconcurrency: 3\n")
                 .file("day-total.yaml", """
                         name: day-total
                         type: rebuild-summary
@@ -260,6 +261,28 @@ class LogicalTimeTest {
         Cli.Result r = Cli.run(db.env(), "validate", "--jobs-dir", bad.path().toString());
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err() + r.out()).contains("x.yaml:4").contains("{period_begin:…} names no logical time");
+    }
+
+    @Test
+    void a_backfill_runs_every_slot_of_its_range_with_its_period_at_most_max_active_at_once_and_ends_done() throws Exception {
+        Cli.Result r = Cli.run(db.env(), "backfill", "backfilled", "--from", "2026-03-25T00:00+01:00", "--to", "2026-04-01T00:00+02:00",
+                "--max-active", "2", "--wait");
+
+        assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("7 slots").contains("7 succeeded");
+        assertThat(db.rows("SELECT s.period_start || ' ' || s.period_end FROM seen s JOIN nightshift.run r ON r.id = s.run_id"
+                + " WHERE r.job_name = 'backfilled' ORDER BY r.scheduled_at")).containsExactly(
+                "2026-03-24T06:00:00+01:00 2026-03-25T06:00:00+01:00", "2026-03-25T06:00:00+01:00 2026-03-26T06:00:00+01:00",
+                "2026-03-26T06:00:00+01:00 2026-03-27T06:00:00+01:00", "2026-03-27T06:00:00+01:00 2026-03-28T06:00:00+01:00",
+                "2026-03-28T06:00:00+01:00 2026-03-29T06:00:00+02:00", "2026-03-29T06:00:00+02:00 2026-03-30T06:00:00+02:00",
+                "2026-03-30T06:00:00+02:00 2026-03-31T06:00:00+02:00");
+        // oldest first, never more than two at once: no run started before the one two places back had finished
+        assertThat(db.queryLong("""
+                SELECT count(*) FROM (SELECT started_at, lag(finished_at, 2) OVER (ORDER BY scheduled_at) AS two_back
+                                      FROM nightshift.run WHERE job_name = 'backfilled') x
+                WHERE started_at < two_back""")).isZero();
+        await().atMost(Duration.ofSeconds(20)).until(() -> "done".equals(
+                db.queryString("SELECT state FROM nightshift.backfill WHERE job_name = 'backfilled'")));
     }
 
     @Test
