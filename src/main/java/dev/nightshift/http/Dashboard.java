@@ -2,6 +2,7 @@ package dev.nightshift.http;
 
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.JobListing;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,8 +27,10 @@ final class Dashboard {
     private final JobListing jobs;
     private final RunQueries runs;
     private final String node;
+    private final Backfills backfills;
 
-    Dashboard(DataSource ds, String node) {
+    Dashboard(DataSource ds, String node, Backfills backfills) {
+        this.backfills = backfills;
         this.jobs = new JobListing(ds);
         this.runs = new RunQueries(ds);
         this.node = node;
@@ -42,7 +45,8 @@ final class Dashboard {
     private Response overview(Request r) throws Exception {
         Instant now = runs.databaseNow();
         String main = OverviewPage.render(jobs.all(), runs.list(null, "running", null, 100), runs.recentFailures(15),
-                runs.list(null, null, null, 25), now);
+                runs.list(null, null, null, 25), now)
+                + BackfillSection.render(backfills.list(10), now);
         return page(Html.page("Overview", node, main));
     }
 

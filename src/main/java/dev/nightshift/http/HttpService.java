@@ -3,6 +3,7 @@ package dev.nightshift.http;
 import com.sun.net.httpserver.HttpServer;
 import dev.nightshift.config.Settings;
 import dev.nightshift.metrics.Metrics;
+import dev.nightshift.schedule.Backfills;
 import dev.nightshift.worker.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,7 +61,9 @@ public final class HttpService implements AutoCloseable {
         new Probes(readiness, metrics).routes(router);
         new JobsApi(ds, java.time.Clock.systemUTC()).routes(router);
         new RunsApi(ds).routes(router);
-        new Dashboard(ds, settings.nodeName()).routes(router);
+        Backfills backfills = new Backfills(ds, java.time.Clock.systemUTC());
+        new BackfillsApi(backfills).routes(router);
+        new Dashboard(ds, settings.nodeName(), backfills).routes(router);
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(64), r -> {

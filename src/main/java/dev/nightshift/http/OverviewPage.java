@@ -55,6 +55,7 @@ final class OverviewPage {
                     .append("</td><td class=\"last-run\">").append(lastRun(j.lastRun(), now)).append("</td><td>")
                     .append(when(j.lastSuccessAt(), now)).append("</td><td class=\"actions\">")
                     .append("<button type=\"button\" class=\"btn primary\" data-trigger=\"").append(esc(j.name())).append("\">Trigger</button>")
+                    .append(j.schedule() == null ? "" : "<button type=\"button\" class=\"btn\" data-backfill=\"" + esc(j.name()) + "\">Backfill</button>")
                     .append(j.paused() ? Html.action("Resume", "/api/jobs/" + j.name() + "/resume", "", null)
                             : Html.action("Pause", "/api/jobs/" + j.name() + "/pause", "", "Pause the schedule of " + j.name() + "?"))
                     .append("</td></tr>");

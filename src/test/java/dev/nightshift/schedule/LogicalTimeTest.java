@@ -64,6 +64,7 @@ class LogicalTimeTest {
                 .sql("nightly", RECORD, DAILY_PARIS + "max_attempts: 1\n")
                 .sql("report", RECORD, "after: [nightly]\n")
                 .sql("adhoc", RECORD, null)
+                .sql("http-backfilled", RECORD, "schedule:\n  cron: \"0 0 7 * * ?\"\n  timezone: Europe/Paris\n")
                 .sql("backfilled", RECORD, "schedule:\n  cron: \"0 0 6 * * ?\"\n  timezone: Europe/Paris\nconcurrency: 3\n")
                 .file("day-total.yaml", """
                         name: day-total
@@ -283,6 +284,44 @@ class LogicalTimeTest {
                 WHERE started_at < two_back""")).isZero();
         await().atMost(Duration.ofSeconds(20)).until(() -> "done".equals(
                 db.queryString("SELECT state FROM nightshift.backfill WHERE job_name = 'backfilled'")));
+    }
+
+    @Test
+    void backfills_over_http_plan_start_list_and_cancel_and_the_dashboard_shows_their_progress() throws Exception {
+        String range = "\"from\": \"2026-02-01T00:00Z\", \"to\": \"2026-02-05T00:00Z\"";
+        Http.Reply plan = http.post("/api/jobs/http-backfilled/backfill", "{" + range + ", \"dryRun\": true}", TOKEN);
+        assertThat(plan.status()).as(plan.body()).isEqualTo(200);
+        assertThat(plan.json().path("slots")).hasSize(4);
+        assertThat(plan.json().path("slots").get(0).path("action").asText()).isEqualTo("enqueue");
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.backfill WHERE job_name = 'http-backfilled'")).isZero();
+
+        Http.Reply noToken = http.post("/api/jobs/http-backfilled/backfill", "{" + range + "}", null);
+        Http.Reply unscheduled = http.post("/api/jobs/adhoc/backfill", "{" + range + "}", TOKEN);
+        Http.Reply unknown = http.post("/api/jobs/nope/backfill", "{" + range + "}", TOKEN);
+        Http.Reply badMax = http.post("/api/jobs/http-backfilled/backfill", "{" + range + ", \"maxActive\": 0}", TOKEN);
+        assertThat(noToken.status()).isEqualTo(401);
+        assertThat(unscheduled.status()).isEqualTo(400);
+        assertThat(unscheduled.json().path("error").asText()).contains("job adhoc has no schedule");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(badMax.status()).isEqualTo(400);
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.backfill WHERE job_name IN ('http-backfilled', 'adhoc')")).isZero();
+
+        Http.Reply started = http.post("/api/jobs/http-backfilled/backfill", "{" + range + ", \"maxActive\": 1, \"reverse\": true}", TOKEN);
+        assertThat(started.status()).as(started.body()).isEqualTo(201);
+        long id = started.json().path("backfill").path("id").asLong();
+        assertThat(started.header("Location")).isEqualTo("/api/backfills/" + id);
+        assertThat(http.get("/api/backfills/" + id).json().path("slots").asInt()).isEqualTo(4);
+        assertThat(http.get("/api/backfills").json().path("backfills").findValuesAsText("job")).contains("http-backfilled");
+        String page = http.get("/").body();
+        assertThat(page).contains("id=\"backfills\"").contains("data-backfill-id=\"" + id + "\"").contains("<progress max=\"4\"")
+                .contains("data-backfill=\"http-backfilled\"");
+
+        Http.Reply cancelled = http.post("/api/backfills/" + id + "/cancel", "", TOKEN);
+        Http.Reply again = http.post("/api/backfills/" + id + "/cancel", "", TOKEN);
+        assertThat(cancelled.status()).as(cancelled.body()).isEqualTo(200);
+        assertThat(cancelled.json().path("backfill").path("state").asText()).isEqualTo("cancelled");
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(http.post("/api/backfills/999999/cancel", "", TOKEN).status()).isEqualTo(404);
     }
 
     @Test
