@@ -29,8 +29,8 @@ import org.quartz.CronExpression;
 public final class JobCatalog {
     private static final Map<JobKind, Function<ParamsReader, JobParams>> PARAM_READERS = new EnumMap<>(JobKind.class);
     private static final Set<String> TOP_KEYS = Set.of("name", "description", "type", "schedule", "timeout",
-            "max_attempts", "backoff", "concurrency", "after", "params");
-    private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire");
+            "max_attempts", "backoff", "concurrency", "after", "params", "deadline");
+    private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire", "calendar", "pick");
 
     static {
         PARAM_READERS.put(JobKind.SQL, SqlParams::read);
@@ -80,8 +80,9 @@ public final class JobCatalog {
         List<String> problems = new ArrayList<>();
         Map<String, JobDefinition> byName = new LinkedHashMap<>();
         Map<String, Integer> afterLines = new HashMap<>();
+        CalendarFiles calendars = new CalendarFiles(dir, problems);
         for (Path f : files) {
-            DefinitionReader reader = new DefinitionReader(f, problems);
+            DefinitionReader reader = new DefinitionReader(f, problems, calendars);
             JobDefinition d = reader.read();
             if (d == null) {
                 continue;
@@ -153,12 +154,14 @@ public final class JobCatalog {
         private final Path file;
         private final List<String> problems;
         private final int problemsBefore;
+        private final CalendarFiles calendars;
         int nameLine = 1;
         int afterLine = 1;
 
-        DefinitionReader(Path file, List<String> problems) {
+        DefinitionReader(Path file, List<String> problems, CalendarFiles calendars) {
             this.file = file;
             this.problems = problems;
+            this.calendars = calendars;
             this.problemsBefore = problems.size();
         }
 
@@ -216,11 +219,30 @@ public final class JobCatalog {
             int concurrency = integer(map, "concurrency", 1, 1, 1000);
             List<String> after = after(e.get("after"));
             JobParams params = params(kind, e.get("params"), map.line());
+            Deadline deadline = deadline(map, schedule);
             if (problems.size() > problemsBefore || kind == null || params == null) {
                 return null;
             }
             return new JobDefinition(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency,
-                    after, params, file);
+                    after, params, file, deadline);
+        }
+
+        private Deadline deadline(Yaml.MapNode map, Schedule schedule) {
+            String v = text(map, "deadline");
+            if (v == null) {
+                return null;
+            }
+            int line = map.entries().get("deadline").line();
+            if (schedule == null && !map.entries().containsKey("schedule")) {
+                problem(line, "deadline: needs a schedule (it is counted from each slot)");
+                return null;
+            }
+            try {
+                return Deadline.parse(v);
+            } catch (IllegalArgumentException ex) {
+                problem(line, "deadline: " + ex.getMessage());
+                return null;
+            }
         }
 
         private static List<String> sorted(Set<String> s) {
@@ -299,7 +321,7 @@ public final class JobCatalog {
                 return null;
             }
             m.entries().values().stream().filter(x -> !SCHEDULE_KEYS.contains(x.key()))
-                    .forEach(x -> problem(x.line(), "schedule: unknown field '" + x.key() + "' (known: cron, timezone, misfire)"));
+                    .forEach(x -> problem(x.line(), "schedule: unknown field '" + x.key() + "' (known: calendar, cron, misfire, pick, timezone)"));
             String cron = requiredText(m, "cron");
             ZoneId zone = java.time.ZoneOffset.UTC;
             String tz = text(m, "timezone");
@@ -331,7 +353,36 @@ public final class JobCatalog {
                 problem(m.entries().get("cron").line(), "schedule.cron '" + cron + "' is not a Quartz cron expression (seconds minutes hours day-of-month month day-of-week [year], e.g. \"0 */5 * * * ?\"): " + ex.getMessage());
                 return null;
             }
-            return new Schedule(cron, zone, misfire);
+            return new Schedule(cron, zone, misfire, calendar(m), pick(m));
+        }
+
+        private BusinessCalendar calendar(Yaml.MapNode m) {
+            String name = text(m, "calendar");
+            if (name == null) {
+                return null;
+            }
+            BusinessCalendar c = calendars.find(name.trim()).orElse(null);
+            if (c == null) {
+                String why = calendars.missing(name.trim());
+                if (why != null) {
+                    problem(m.entries().get("calendar").line(), why);
+                } else {
+                    problem(m.entries().get("calendar").line(), "schedule.calendar '" + name + "' is invalid (see its file's problems)");
+                }
+            }
+            return c;
+        }
+
+        private Schedule.Pick pick(Yaml.MapNode m) {
+            String p = text(m, "pick");
+            if (p == null) {
+                return null;
+            }
+            Schedule.Pick pick = Schedule.Pick.byYamlName(p.trim());
+            if (pick == null) {
+                problem(m.entries().get("pick").line(), "schedule.pick must be first-in-month or last-in-month, got '" + p + "'");
+            }
+            return pick;
         }
 
         private List<String> after(Yaml.Entry entry) {

@@ -62,7 +62,7 @@ public final class ScheduledEnqueue implements Job {
             """;
 
     /** What one fire did for one job; also the {@code result} label of the fires metric. */
-    enum Result { ENQUEUED, DUPLICATE, PAUSED, REMOVED }
+    enum Result { ENQUEUED, DUPLICATE, PAUSED, REMOVED, EXCLUDED }
 
     /** One job's share of a fire. */
     record Outcome(String job, Result result) {
@@ -111,7 +111,12 @@ public final class ScheduledEnqueue implements Job {
         return Tx.call(pool, c -> {
             List<Outcome> outcomes = new ArrayList<>();
             String firstEnqueued = null;
-            Period period = period(c, schedule, slot);
+            Slots slots = slots(c, schedule);
+            if (slots != null && !slots.keeps(slot)) {
+                // a day the schedule's calendar excludes (or its pick leaves out): Quartz fires on it, nothing runs
+                return jobsOf(c, schedule).stream().map(job -> new Outcome(job, Result.EXCLUDED)).toList();
+            }
+            Period period = slots == null ? Period.instant(slot) : slots.periodEndingAt(slot);
             try (PreparedStatement ps = c.prepareStatement(FIRE)) {
                 ps.setString(1, schedule);                                  // job.schedule_key
                 ps.setString(2, dedupeSlot(slot));                          // dedupe_key's slot
@@ -147,17 +152,30 @@ public final class ScheduledEnqueue implements Job {
     }
 
     /**
-     * The period ending at {@code slot} of the schedule named {@code schedule}, read from one of its
-     * jobs' stored definitions; a lone instant when no job has it any more (the fire adds no run then).
+     * The slots of the schedule named {@code schedule}, read from one of its jobs' stored
+     * definitions; null when no job has it any more (the fire adds no run then).
      */
-    private static Period period(Connection c, String schedule, Instant slot) throws SQLException {
+    private static Slots slots(Connection c, String schedule) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT definition::text FROM nightshift.job WHERE schedule_key = ? ORDER BY removed_at IS NULL DESC, name LIMIT 1")) {
             ps.setString(1, schedule);
             try (ResultSet rs = ps.executeQuery()) {
-                Slots slots = rs.next() ? StoredSchedule.slots(rs.getString(1)) : null;
-                return slots == null ? Period.instant(slot) : slots.periodEndingAt(slot);
+                return rs.next() ? StoredSchedule.slots(rs.getString(1)) : null;
             }
+        }
+    }
+
+    private static List<String> jobsOf(Connection c, String schedule) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT name FROM nightshift.job WHERE schedule_key = ? AND removed_at IS NULL ORDER BY name")) {
+            ps.setString(1, schedule);
+            List<String> jobs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(rs.getString(1));
+                }
+            }
+            return jobs;
         }
     }
 
@@ -177,6 +195,10 @@ public final class ScheduledEnqueue implements Job {
     private static void report(String schedule, Instant slot, List<Outcome> outcomes, boolean recovering) {
         if (outcomes.isEmpty()) {
             log.warn("schedule {}: fired for slot {} but no job has this schedule; run `nightshift sync`", schedule, slot);
+            return;
+        }
+        if (outcomes.stream().anyMatch(o -> o.result() == Result.EXCLUDED)) {
+            log.info("schedule {}: slot {} falls on a day its calendar excludes (or its pick leaves out); no run", schedule, slot);
             return;
         }
         long duplicates = outcomes.stream().filter(o -> o.result() == Result.DUPLICATE).count();
