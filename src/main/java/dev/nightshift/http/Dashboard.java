@@ -4,6 +4,7 @@ import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
 import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.JobListing;
+import dev.nightshift.schedule.Lateness;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -28,8 +29,10 @@ final class Dashboard {
     private final RunQueries runs;
     private final String node;
     private final Backfills backfills;
+    private final Lateness lateness;
 
     Dashboard(DataSource ds, String node, Backfills backfills) {
+        this.lateness = new Lateness(ds, java.time.Clock.systemUTC());
         this.backfills = backfills;
         this.jobs = new JobListing(ds);
         this.runs = new RunQueries(ds);
@@ -53,7 +56,9 @@ final class Dashboard {
     private Response run(Request r) throws Exception {
         long id = Long.parseLong(r.param("id"));
         RunView v = runs.find(id).orElseThrow(() -> new HttpError(404, "no run " + id));
-        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow())));
+        Lateness.Late late = v.scheduledAt() == null ? null : lateness.all().get(v.job());
+        boolean pastDeadline = late != null && late.slots().contains(v.scheduledAt());
+        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow(), pastDeadline ? late.deadline() : null)));
     }
 
     private static Response page(String html) {

@@ -48,6 +48,9 @@ final class OverviewPage {
         for (JobView j : jobs) {
             b.append("<tr data-job=\"").append(esc(j.name())).append("\"><td><div class=\"job-name\">").append(esc(j.name()))
                     .append(j.paused() ? " <span class=\"badge paused\">paused</span>" : "")
+                    .append(j.lateSlots().isEmpty() ? "" : " <span class=\"badge late\" title=\"deadline " + esc(j.deadline())
+                            + "; oldest late slot " + esc(Html.absolute(j.lateSlots().get(0))) + "\">late · " + j.lateSlots().size()
+                            + (j.lateSlots().size() == 1 ? " slot" : " slots") + "</span>")
                     .append(" <span class=\"type\">").append(esc(j.type())).append("</span></div>")
                     .append(j.description() == null ? "" : "<div class=\"muted small\">" + esc(j.description()) + "</div>")
                     .append("</td><td>").append(schedule(j.schedule())).append("</td><td>")

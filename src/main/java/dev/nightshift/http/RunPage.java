@@ -11,11 +11,15 @@ final class RunPage {
     private RunPage() {
     }
 
-    static String render(RunView r, Instant now) {
+    /** @param missedDeadline the job's deadline when this run's slot is past it without a success, else null */
+    static String render(RunView r, Instant now, String missedDeadline) {
         StringBuilder b = new StringBuilder();
         b.append("<nav class=\"crumbs\"><a href=\"/\">Overview</a> › run #").append(r.id()).append("</nav>")
                 .append("<section class=\"run-head\"><h2>Run #").append(r.id()).append(" of <span class=\"job-name\">")
-                .append(esc(r.job())).append("</span> ").append(Html.state(r.state())).append("</h2><div class=\"actions\">");
+                .append(esc(r.job())).append("</span> ").append(Html.state(r.state()))
+                .append(missedDeadline == null ? "" : " <span class=\"badge late\" id=\"run-late\">late: past its deadline ("
+                        + esc(missedDeadline) + ")</span>")
+                .append("</h2><div class=\"actions\">");
         if (r.state().equals("running") || r.state().equals("available")) {
             b.append(Html.action("Cancel", "/api/runs/" + r.id() + "/cancel", "danger", "Cancel run " + r.id() + "?"));
         }
