@@ -11,6 +11,7 @@ import dev.nightshift.queue.RunQueue;
 import dev.nightshift.schedule.AfterChain;
 import dev.nightshift.schedule.BackfillPump;
 import dev.nightshift.schedule.Backfills;
+import dev.nightshift.schedule.FanIn;
 import java.time.Clock;
 import java.time.Duration;
 import dev.nightshift.schedule.QuartzCluster;
@@ -80,6 +81,7 @@ public final class Daemon implements AutoCloseable {
             ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
             prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
+            node.addSuccessHook(new FanIn(catalog, new RunQueue(db.dataSource())));
             pump = new BackfillPump(new Backfills(db.dataSource(), Clock.systemUTC()), metrics);
             node.addSuccessHook(pump);
             node.start();

@@ -51,6 +51,10 @@ final class JobsCommand extends BaseCommand {
             return j.schedule().get("cron") + (j.schedule().containsKey("calendar") ? " except " + j.schedule().get("calendar") : "")
                     + (j.schedule().containsKey("pick") ? " (" + j.schedule().get("pick") + ")" : "");
         }
+        if (!j.afterAll().isEmpty()) {
+            return "after all " + String.join(",", j.afterAll()) + (j.waitingFor() == null || j.waitingFor().missing().isEmpty() ? ""
+                    : " (waits for " + String.join(",", j.waitingFor().missing()) + ")");
+        }
         return j.after().isEmpty() ? "(manual)" : "after " + String.join(",", j.after());
     }
 

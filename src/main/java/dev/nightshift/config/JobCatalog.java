@@ -102,7 +102,7 @@ public final class JobCatalog {
 
     private static void checkAfter(Map<String, JobDefinition> byName, Map<String, Integer> lines, List<String> problems) {
         for (JobDefinition d : byName.values()) {
-            for (String a : d.after()) {
+            for (String a : upstream(d)) {
                 if (!byName.containsKey(a)) {
                     problems.add(d.file() + ":" + lines.get(d.name()) + ": after: unknown job '" + a + "'");
                 }
@@ -117,6 +117,12 @@ public final class JobCatalog {
                 return;
             }
         }
+    }
+
+    private static List<String> upstream(JobDefinition d) {
+        List<String> all = new ArrayList<>(d.after());
+        all.addAll(d.afterAll());
+        return all;
     }
 
     /** Depth-first search over after: edges; 1 = on the current path, 2 = done. */
@@ -139,7 +145,7 @@ public final class JobCatalog {
         }
         state.put(name, 1);
         path.add(name);
-        for (String a : d.after()) {
+        for (String a : upstream(d)) {
             if (cycle(a, byName, state, path)) {
                 return true;
             }
@@ -217,14 +223,15 @@ public final class JobCatalog {
             int maxAttempts = integer(map, "max_attempts", JobDefinition.DEFAULT_MAX_ATTEMPTS, 1, 100);
             Duration backoff = duration(map, "backoff", JobDefinition.DEFAULT_BACKOFF);
             int concurrency = integer(map, "concurrency", 1, 1, 1000);
-            List<String> after = after(e.get("after"));
+            List<String> afterAll = new ArrayList<>();
+            List<String> after = after(e.get("after"), afterAll);
             JobParams params = params(kind, e.get("params"), map.line());
             Deadline deadline = deadline(map, schedule);
             if (problems.size() > problemsBefore || kind == null || params == null) {
                 return null;
             }
             return new JobDefinition(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency,
-                    after, params, file, deadline);
+                    after, params, file, deadline, afterAll);
         }
 
         private Deadline deadline(Yaml.MapNode map, Schedule schedule) {
@@ -385,11 +392,27 @@ public final class JobCatalog {
             return pick;
         }
 
-        private List<String> after(Yaml.Entry entry) {
+        /** {@code after: [a, b]} (each) or {@code after: {all: [a, b]}} (fan-in, into {@code all}). */
+        private List<String> after(Yaml.Entry entry, List<String> all) {
             if (entry == null || entry.value() instanceof Yaml.Scalar s && s.isNull()) {
                 return List.of();
             }
             afterLine = entry.line();
+            if (entry.value() instanceof Yaml.MapNode m) {
+                m.entries().values().stream().filter(x -> !x.key().equals("all"))
+                        .forEach(x -> problem(x.line(), "after: unknown field '" + x.key() + "' (after: [a, b] runs after each; "
+                                + "after: {all: [a, b]} once per period when all succeeded)"));
+                Yaml.Entry listed = m.entries().get("all");
+                if (listed == null) {
+                    problem(entry.line(), "after: a mapping must be {all: [job, ...]}");
+                    return List.of();
+                }
+                all.addAll(after(listed, new ArrayList<>()));
+                if (all.size() < 2) {
+                    problem(listed.line(), "after: all: lists at least two jobs (for one, write after: [job])");
+                }
+                return List.of();
+            }
             List<Yaml.Node> items = entry.value() instanceof Yaml.ListNode l ? l.items() : List.of(entry.value());
             List<String> out = new ArrayList<>();
             for (Yaml.Node n : items) {

@@ -4,6 +4,7 @@ import static dev.nightshift.http.Html.esc;
 import static dev.nightshift.http.Html.when;
 
 import dev.nightshift.queue.RunView;
+import dev.nightshift.schedule.FanIn;
 import dev.nightshift.schedule.JobView;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,7 +54,7 @@ final class OverviewPage {
                             + (j.lateSlots().size() == 1 ? " slot" : " slots") + "</span>")
                     .append(" <span class=\"type\">").append(esc(j.type())).append("</span></div>")
                     .append(j.description() == null ? "" : "<div class=\"muted small\">" + esc(j.description()) + "</div>")
-                    .append("</td><td>").append(schedule(j.schedule())).append("</td><td>")
+                    .append("</td><td>").append(schedule(j)).append("</td><td>")
                     .append(j.paused() && j.schedule() != null ? "<span class=\"muted\">paused</span>" : when(j.nextFireAt(), now))
                     .append("</td><td class=\"last-run\">").append(lastRun(j.lastRun(), now)).append("</td><td>")
                     .append(when(j.lastSuccessAt(), now)).append("</td><td class=\"actions\">")
@@ -67,6 +68,16 @@ final class OverviewPage {
             b.append("<tr><td colspan=\"6\" class=\"empty\">No jobs in the catalog.</td></tr>");
         }
         b.append("</tbody></table></section>");
+    }
+
+    private static String schedule(JobView j) {
+        if (!j.afterAll().isEmpty()) {
+            FanIn.Waiting w = j.waitingFor();
+            return "<span class=\"muted\">after all of</span> " + esc(String.join(", ", j.afterAll()))
+                    + (w == null || w.missing().isEmpty() ? "" : "<div class=\"small waits\">waits for " + esc(String.join(", ", w.missing()))
+                            + " (period ending " + esc(Html.absolute(w.periodEnd())) + ")</div>");
+        }
+        return schedule(j.schedule());
     }
 
     private static String schedule(Map<String, String> s) {

@@ -65,6 +65,9 @@ public final class CatalogSync {
         m.put("backoff_ms", d.backoff().toMillis());
         m.put("concurrency", d.concurrency());
         m.put("after", d.after());
+        if (!d.afterAll().isEmpty()) {
+            m.put("after_all", d.afterAll());
+        }
         if (d.deadline() != null) {
             m.put("deadline", d.deadline().text());
         }

@@ -78,7 +78,8 @@ public final class JobListing {
                 List<JobView> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(view(rs, late.get(rs.getString(1))));
+                        JobView v = view(rs, late.get(rs.getString(1)));
+                        out.add(v.afterAll().isEmpty() ? v : withWaiting(v, FanIn.waiting(c, v.name(), v.afterAll())));
                     }
                 }
                 return out;
@@ -92,6 +93,8 @@ public final class JobListing {
         boolean paused = rs.getBoolean(6);
         List<String> after = new ArrayList<>();
         def.path("after").forEach(n -> after.add(n.asText()));
+        List<String> afterAll = new ArrayList<>();
+        def.path("after_all").forEach(n -> afterAll.add(n.asText()));
         Long lastId = (Long) rs.getObject(8);
         JobView.LastRun last = lastId == null ? null
                 : new JobView.LastRun(lastId, rs.getString(9), instant(rs.getTimestamp(10)), rs.getString(11));
@@ -105,7 +108,13 @@ public final class JobListing {
         }
         return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), schedule, paused, rs.getBoolean(15),
                 rs.getInt(4), rs.getInt(5), after, next, last, instant(rs.getTimestamp(12)), rs.getInt(13), rs.getInt(14),
-                late == null ? null : late.deadline(), late == null ? List.of() : late.slots());
+                late == null ? null : late.deadline(), late == null ? List.of() : late.slots(), afterAll, null);
+    }
+
+    private static JobView withWaiting(JobView v, FanIn.Waiting w) {
+        return new JobView(v.name(), v.type(), v.description(), v.schedule(), v.paused(), v.removed(), v.concurrency(),
+                v.maxAttempts(), v.after(), v.nextFireAt(), v.lastRun(), v.lastSuccessAt(), v.running(), v.waiting(),
+                v.deadline(), v.lateSlots(), v.afterAll(), w);
     }
 
     private static Map<String, String> schedule(JsonNode s) {

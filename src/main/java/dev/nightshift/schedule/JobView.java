@@ -14,6 +14,8 @@ import java.util.Map;
  * @param lastRun    the newest run of the job, whatever its state, or null
  * @param deadline   when each slot must have succeeded ({@code 2h}, {@code 06:00}), or null
  * @param lateSlots  slots past their deadline without a succeeded run, oldest first (empty without a deadline)
+ * @param afterAll   the upstream jobs of a fan-in ({@code after: {all: [...]}}), or empty
+ * @param waitingFor for a fan-in job, the latest period some upstream succeeded for and the upstreams it still waits for; or null
  */
 public record JobView(
         String name,
@@ -31,7 +33,9 @@ public record JobView(
         int running,
         int waiting,
         String deadline,
-        List<Instant> lateSlots) {
+        List<Instant> lateSlots,
+        List<String> afterAll,
+        FanIn.Waiting waitingFor) {
 
     /** The newest run of a job, in brief. */
     public record LastRun(long id, String state, Instant finishedAt, String lastError) {
