@@ -5,6 +5,7 @@ import dev.nightshift.queue.RunView;
 import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.JobListing;
 import dev.nightshift.schedule.Lateness;
+import dev.nightshift.schedule.PeriodGrid;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -30,9 +31,13 @@ final class Dashboard {
     private final String node;
     private final Backfills backfills;
     private final Lateness lateness;
+    private final PeriodGrid grid;
+    /** Slots per job in the period grid. */
+    static final int GRID_SLOTS = 14;
 
     Dashboard(DataSource ds, String node, Backfills backfills) {
         this.lateness = new Lateness(ds, java.time.Clock.systemUTC());
+        this.grid = new PeriodGrid(ds, java.time.Clock.systemUTC());
         this.backfills = backfills;
         this.jobs = new JobListing(ds);
         this.runs = new RunQueries(ds);
@@ -49,6 +54,7 @@ final class Dashboard {
         Instant now = runs.databaseNow();
         String main = OverviewPage.render(jobs.all(), runs.list(null, "running", null, 100), runs.recentFailures(15),
                 runs.list(null, null, null, 25), now)
+                + GridSection.render(grid.rows(GRID_SLOTS, 20))
                 + BackfillSection.render(backfills.list(10), now);
         return page(Html.page("Overview", node, main));
     }

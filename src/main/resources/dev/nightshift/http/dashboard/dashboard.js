@@ -85,7 +85,7 @@
     if (button.dataset.post) {
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
       button.disabled = true;
-      post(button.dataset.post).then(function () { button.disabled = false; });
+      post(button.dataset.post, button.dataset.at ? { at: button.dataset.at } : null).then(function () { button.disabled = false; });
     } else if (button.dataset.trigger) {
       triggerJob = button.dataset.trigger;
       document.getElementById("trigger-job").textContent = triggerJob;
