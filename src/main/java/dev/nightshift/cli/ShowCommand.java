@@ -4,6 +4,7 @@ import dev.nightshift.db.Database;
 import dev.nightshift.queue.Json;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.schedule.FanIn;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,6 +47,9 @@ final class ShowCommand extends BaseCommand {
             line("counts", r.counts());
             line("last error", r.lastError());
             line("sqlstate", r.lastErrorSqlstate());
+            for (String f : FanIn.downstreamOf(db.dataSource(), r.job(), r.id())) {
+                line("fan-in", f);
+            }
         }
         return Main.OK;
     }

@@ -2,6 +2,8 @@ package dev.nightshift.schedule;
 
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
+import dev.nightshift.db.Tx;
+import dev.nightshift.queue.Json;
 import dev.nightshift.queue.ClaimedRun;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.Period;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,6 +115,46 @@ public final class FanIn implements SuccessHook {
             }
             return out;
         }
+    }
+
+    /**
+     * For {@code show}: for each fan-in job downstream of {@code job}, what became of the run's
+     * period: "JOB: run N" once enqueued, else "JOB waits for a, b". Empty when the job has none or
+     * the run has no period.
+     */
+    public static List<String> downstreamOf(DataSource ds, String job, long runId) throws SQLException {
+        return Tx.call(ds, c -> {
+            Period p = periodOf(c, runId);
+            List<String> out = new ArrayList<>();
+            if (p == null) {
+                return out;
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT j.name, j.definition -> 'after_all', f.id
+                    FROM nightshift.job j
+                    LEFT JOIN nightshift.run f ON f.dedupe_key = 'all:' || j.name || ':' || ?
+                    WHERE j.removed_at IS NULL AND jsonb_exists(j.definition -> 'after_all', ?)
+                    ORDER BY j.name
+                    """)) {
+                ps.setString(1, Long.toString(p.end().toEpochMilli()));    // the period's fan-in dedupe key
+                ps.setString(2, job);                                      // the upstream job
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long fanInRun = rs.getLong(3);
+                        if (!rs.wasNull()) {
+                            out.add(rs.getString(1) + ": run " + fanInRun);
+                            continue;
+                        }
+                        List<String> upstream = new ArrayList<>();
+                        Json.MAPPER.readTree(rs.getString(2)).forEach(n -> upstream.add(n.asText()));
+                        out.add(rs.getString(1) + " waits for " + String.join(", ", missing(c, upstream, null, p)));
+                    }
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new SQLException("unreadable after_all in a job definition: " + e.getMessage(), e);
+                }
+            }
+            return out;
+        });
     }
 
     /** What a fan-in job waits for: the upstreams without a success for the latest period one of them has succeeded for. */

@@ -121,6 +121,8 @@ class FanInTest {
 
         assertThat(count("SELECT count(*) FROM nightshift.run WHERE job_name = 'summary' AND scheduled_at = '" + slot + "'")).isZero();
         assertThat(Cli.run(db.env(), "jobs").out()).contains("after all import-a,import-b (waits for import-b)");
+        long upstream = count("SELECT id FROM nightshift.run WHERE job_name = 'import-a' AND scheduled_at = '" + slot + "'");
+        assertThat(Cli.run(db.env(), "show", Long.toString(upstream)).out()).contains("fan-in:       summary waits for import-b");
         assertThat(http.get("/").body()).contains("waits for import-b (period ending 2026-07-01 01:00:00 UTC)");
 
         db.execute("DELETE FROM fail");
@@ -129,6 +131,7 @@ class FanInTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> count("SELECT count(*) FROM nightshift.run WHERE scheduled_at = '" + slot
                 + "' AND job_name = 'summary' AND state = 'succeeded'") == 1);
         assertThat(Cli.run(db.env(), "jobs").out()).doesNotContain("waits for");
+        assertThat(Cli.run(db.env(), "show", Long.toString(upstream)).out()).containsPattern("fan-in: +summary: run \\d+");
     }
 
     @Test
