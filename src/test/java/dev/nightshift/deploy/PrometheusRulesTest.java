@@ -1,7 +1,6 @@
 package dev.nightshift.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.testing.Tools;
@@ -17,7 +16,7 @@ class PrometheusRulesTest {
 
     static Path promtool() {
         Optional<Path> p = Tools.find("promtool");
-        assumeThat(p).as("promtool (run .ci/ops-setup)").isPresent();
+        Tools.require(p.isPresent(), "promtool (run .ci/ops-setup)");
         return p.get();
     }
 

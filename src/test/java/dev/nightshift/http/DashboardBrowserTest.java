@@ -1,7 +1,6 @@
 package dev.nightshift.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
@@ -9,6 +8,7 @@ import dev.nightshift.config.Setting;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
+import dev.nightshift.testing.Tools;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +52,8 @@ class DashboardBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
-                .as("chromium and chromedriver (apt-get install chromium chromium-driver, or .ci/ops-setup)").isTrue();
+        Tools.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "chromium and chromedriver (apt-get install chromium chromium-driver, or .ci/ops-setup)");
         db.execute("CREATE TABLE sales (region text, amount numeric)");
         db.execute("INSERT INTO sales SELECT r, g FROM unnest(ARRAY['emea', 'amer', 'apac']) r, generate_series(1, 40) g");
         JobsDir jobs = new JobsDir(db.tempDir(), "dashboard")

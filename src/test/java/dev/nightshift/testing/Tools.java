@@ -29,6 +29,17 @@ public final class Tools {
         return dirs.map(d -> d.resolve(name)).filter(Files::isExecutable).findFirst();
     }
 
+    /**
+     * Skips the calling test when a tool is missing, except under CI ({@code CI=true}), where
+     * .ci/ops-setup installed it: a missing tool there is a failure, never a silent skip.
+     */
+    public static void require(boolean present, String what) {
+        if (!present && "true".equalsIgnoreCase(System.getenv("CI"))) {
+            throw new AssertionError(what + " is missing, and CI=true: .ci/ops-setup should have installed it");
+        }
+        org.assertj.core.api.Assumptions.assumeThat(present).as(what).isTrue();
+    }
+
     /** What a finished process printed (stdout and stderr merged) and its exit code. */
     public record Result(int exitCode, String output) {
     }
