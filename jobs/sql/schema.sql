@@ -46,6 +46,15 @@ CREATE TABLE IF NOT EXISTS tweet.activity (
 
 CREATE INDEX IF NOT EXISTS activity_message_idx ON tweet.activity (message_id);
 
+-- Likes and retweets per day (UTC), one day rebuilt by each run of the daily-activity job.
+CREATE TABLE IF NOT EXISTS tweet.daily_activity (
+    day            date NOT NULL,
+    action         text NOT NULL,
+    events         integer NOT NULL,
+    rebuilt_by_run bigint NOT NULL,
+    PRIMARY KEY (day, action)
+);
+
 -- Counting likes on every read would scan the activity; the view is the cache, refreshed by
 -- the message-counters job. WITH NO DATA: its first refresh cannot be concurrent, later ones are.
 CREATE MATERIALIZED VIEW IF NOT EXISTS tweet.message_counters AS

@@ -61,4 +61,4 @@ $$;
 
 -- on_arrival: a batch-import run enqueued because a file arrived in the job's source.
 ALTER TABLE run DROP CONSTRAINT run_trigger_check;
-ALTER TABLE run ADD CONSTRAINT run_trigger_check CHECK (trigger IN ('schedule', 'manual', 'after', 'arrival'));
+ALTER TABLE run ADD CONSTRAINT run_trigger_check CHECK (trigger IN ('schedule', 'manual', 'after', 'backfill', 'arrival'));

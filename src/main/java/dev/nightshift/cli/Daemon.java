@@ -10,6 +10,11 @@ import dev.nightshift.jobs.JobTypes;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.schedule.AfterChain;
+import dev.nightshift.schedule.BackfillPump;
+import dev.nightshift.schedule.Backfills;
+import dev.nightshift.schedule.FanIn;
+import java.time.Clock;
+import java.time.Duration;
 import dev.nightshift.schedule.QuartzCluster;
 import dev.nightshift.schedule.ScheduleSync;
 import dev.nightshift.schedule.SchedulerOptions;
@@ -28,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    /** How often each node looks for backfills with room for more runs (a success makes room at once). */
+    static final Duration BACKFILL_PUMP_INTERVAL = Duration.ofSeconds(2);
 
     private final Settings settings;
     private final Database database;
@@ -36,11 +43,12 @@ public final class Daemon implements AutoCloseable {
     private final QuartzCluster quartz;
     private final Operations ops;
     private final ArrivalWatcher arrivals;
+    private final BackfillPump pump;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
     private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops,
-                   ArrivalWatcher arrivals) {
+                   ArrivalWatcher arrivals, BackfillPump pump) {
         this.arrivals = arrivals;
         this.settings = settings;
         this.database = database;
@@ -48,6 +56,7 @@ public final class Daemon implements AutoCloseable {
         this.metrics = metrics;
         this.quartz = quartz;
         this.ops = ops;
+        this.pump = pump;
     }
 
     /** Validates the catalog (throws on problems), then starts; waits for the database if it is down. */
@@ -70,18 +79,26 @@ public final class Daemon implements AutoCloseable {
         Node node = null;
         Operations ops = null;
         ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, Clock.systemUTC());
+        BackfillPump pump = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
             ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
             prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
+            node.addSuccessHook(new FanIn(catalog, new RunQueue(db.dataSource())));
+            pump = new BackfillPump(new Backfills(db.dataSource(), Clock.systemUTC()), metrics);
+            node.addSuccessHook(pump);
             node.start();
             quartz.start();
+            pump.start(BACKFILL_PUMP_INTERVAL);
             arrivals.start();
-            return new Daemon(settings, db, node, metrics, quartz, ops, arrivals);
+            return new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
         } catch (RuntimeException e) {
             arrivals.stop();
+            if (pump != null) {
+                pump.close();
+            }
             if (quartz != null) {
                 quartz.close();
             }
@@ -166,6 +183,7 @@ public final class Daemon implements AutoCloseable {
         }
         try {
             arrivals.stop();
+            pump.close();
             node.stop();
             quartz.close();
             ops.close();

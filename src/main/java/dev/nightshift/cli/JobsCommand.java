@@ -32,12 +32,12 @@ final class JobsCommand extends BaseCommand {
                 out().println(Json.write(jobs));
                 return Main.OK;
             }
-            String format = "%-28s %-25s %-18s %-14s %-19s %-7s %s%n";
-            out().printf(format, "JOB", "TYPE", "SCHEDULE", "TIMEZONE", "NEXT FIRE (UTC)", "PAUSED", "LAST RUN");
+            String format = "%-28s %-25s %-18s %-14s %-19s %-7s %-22s %s%n";
+            out().printf(format, "JOB", "TYPE", "SCHEDULE", "TIMEZONE", "NEXT FIRE (UTC)", "PAUSED", "DEADLINE", "LAST RUN");
             for (JobView j : jobs) {
                 out().printf(format, j.name() + (j.removed() ? " (removed)" : ""), j.type(), schedule(j),
                         j.schedule() == null ? "-" : j.schedule().get("timezone"), time(j.nextFireAt()),
-                        j.paused() ? "yes" : "no", lastRun(j));
+                        j.paused() ? "yes" : "no", deadline(j), lastRun(j));
             }
             if (jobs.isEmpty()) {
                 out().println("(no jobs; run `nightshift sync`)");
@@ -48,9 +48,24 @@ final class JobsCommand extends BaseCommand {
 
     private static String schedule(JobView j) {
         if (j.schedule() != null) {
-            return j.schedule().get("cron");
+            return j.schedule().get("cron") + (j.schedule().containsKey("calendar") ? " except " + j.schedule().get("calendar") : "")
+                    + (j.schedule().containsKey("pick") ? " (" + j.schedule().get("pick") + ")" : "");
+        }
+        if (!j.afterAll().isEmpty()) {
+            return "after all " + String.join(",", j.afterAll()) + (j.waitingFor() == null || j.waitingFor().missing().isEmpty() ? ""
+                    : " (waits for " + String.join(",", j.waitingFor().missing()) + ")");
         }
         return j.after().isEmpty() ? "(manual)" : "after " + String.join(",", j.after());
+    }
+
+    /** The deadline, and when slots are past it: "LATE: 2 slots, oldest 2026-03-01 05:00:00". */
+    private static String deadline(JobView j) {
+        if (j.deadline() == null) {
+            return "-";
+        }
+        return j.lateSlots().isEmpty() ? j.deadline() + " (on time)"
+                : j.deadline() + " LATE: " + j.lateSlots().size() + " slot" + (j.lateSlots().size() == 1 ? "" : "s")
+                        + ", oldest " + time(j.lateSlots().get(0));
     }
 
     private static String time(Instant t) {

@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 ValidateCommand.class,
                 SyncCommand.class,
                 TriggerCommand.class,
+                BackfillCommand.class,
+                BackfillsCommand.class,
                 RunsCommand.class,
                 RejectsCommand.class,
                 ShowCommand.class,

@@ -43,10 +43,11 @@ final class RunsCommand extends BaseCommand {
                 out().println(Json.write(runs));
                 return Main.OK;
             }
-            out().printf("%-8s %-28s %-10s %-9s %-7s %-19s %-9s %s%n", "ID", "JOB", "STATE", "TRIGGER", "ATTEMPT", "CREATED (UTC)", "DURATION", "RESULT");
+            out().printf("%-8s %-28s %-10s %-9s %-7s %-19s %-35s %-9s %s%n", "ID", "JOB", "STATE", "TRIGGER", "ATTEMPT",
+                    "CREATED (UTC)", "PERIOD (LOCAL)", "DURATION", "RESULT");
             for (RunView r : runs) {
-                out().printf("%-8d %-28s %-10s %-9s %-7s %-19s %-9s %s%n", r.id(), r.job(), r.state(), r.trigger(),
-                        r.attempt() + "/" + r.maxAttempts(), TIME.format(r.createdAt()), duration(r), result(r));
+                out().printf("%-8d %-28s %-10s %-9s %-7s %-19s %-35s %-9s %s%n", r.id(), r.job(), r.state(), r.trigger(),
+                        r.attempt() + "/" + r.maxAttempts(), TIME.format(r.createdAt()), r.periodLabel(), duration(r), result(r));
             }
             if (runs.isEmpty()) {
                 out().println("(no runs)");

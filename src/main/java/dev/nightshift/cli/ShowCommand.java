@@ -4,6 +4,7 @@ import dev.nightshift.db.Database;
 import dev.nightshift.queue.Json;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.schedule.FanIn;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,6 +35,7 @@ final class ShowCommand extends BaseCommand {
             line("params", r.params().isEmpty() ? null : r.params());
             line("key", r.dedupeKey());
             line("scheduled at", r.scheduledAt());
+            line("period", r.periodStart() == null ? null : r.periodLabel() + " (" + r.periodZone() + ")");
             line("attempt", r.attempt() + " of " + r.maxAttempts());
             line("run at", r.runAt());
             line("created", r.createdAt());
@@ -45,6 +47,9 @@ final class ShowCommand extends BaseCommand {
             line("counts", r.counts());
             line("last error", r.lastError());
             line("sqlstate", r.lastErrorSqlstate());
+            for (String f : FanIn.downstreamOf(db.dataSource(), r.job(), r.id())) {
+                line("fan-in", f);
+            }
         }
         return Main.OK;
     }

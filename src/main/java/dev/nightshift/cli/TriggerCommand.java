@@ -7,6 +7,10 @@ import dev.nightshift.db.Database;
 import dev.nightshift.jobs.AimedSource;
 import dev.nightshift.db.Tx;
 import dev.nightshift.queue.Json;
+import dev.nightshift.queue.Period;
+import dev.nightshift.schedule.LogicalTime;
+import java.time.Clock;
+import java.time.Instant;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunParams;
 import dev.nightshift.queue.RunQueries;
@@ -34,6 +38,10 @@ final class TriggerCommand extends BaseCommand {
     @Option(names = "--key", paramLabel = "KEY", description = "idempotency key: a second trigger with the same key returns the first run")
     String key;
 
+    @Option(names = "--at", paramLabel = "TIME", description = "the slot the run stands for (ISO-8601 with offset, e.g. "
+            + "2026-03-01T00:00Z); its period is the schedule's period ending there. Default: the schedule's latest slot")
+    String at;
+
     @Option(names = "--wait", description = "wait for the run to finish; exit 0 if it succeeded, 1 if not")
     boolean await;
 
@@ -45,10 +53,12 @@ final class TriggerCommand extends BaseCommand {
         quietLogs();
         validate(params, key);
         checkSource();
+        Instant slot = parseAt(at);
         try (Database db = openMigrated(settings())) {
             RunQueue.Enqueued e;
             try {
-                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, params, key));
+                Period period = period(db, slot);
+                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, params, key, period));
             } catch (RunQueue.UnknownJobException ex) {
                 throw new UsageException("unknown job '" + job + "' (known: " + String.join(", ", knownJobs(db)) + ")");
             }
@@ -109,6 +119,22 @@ final class TriggerCommand extends BaseCommand {
         List<String> problems = RunParams.problems(params, key);
         if (!problems.isEmpty()) {
             throw new UsageException(String.join("; ", problems));
+        }
+    }
+
+    static Instant parseAt(String at) {
+        try {
+            return at == null ? null : LogicalTime.parseAt(at);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + e.getMessage());
+        }
+    }
+
+    private Period period(Database db, Instant slot) throws Exception {
+        try {
+            return Tx.call(db.dataSource(), c -> new LogicalTime(Clock.systemUTC()).ofTrigger(c, job, slot)).orElse(null);
+        } catch (LogicalTime.NotASlotException e) {
+            throw new UsageException("--at " + e.getMessage());
         }
     }
 

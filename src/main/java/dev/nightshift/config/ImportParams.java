@@ -64,6 +64,9 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
         if (source == null && !r.has("source")) {
             r.problem("source", "is required (a file, a directory or a glob such as data/artists-*.csv)");
         }
+        if (source != null) {
+            PeriodTemplate.problems(source.toString()).forEach(p -> r.problem("source", p));
+        }
         String target = r.qualifiedName("target", true);
         List<String> key = r.names("key", true);
         Map<String, String> columns = columns(r);

@@ -34,8 +34,8 @@ public final class JobCatalog {
     private static final String MAX_BACKOFF_WHY = "it doubles with each attempt";
 
     private static final Set<String> TOP_KEYS = Set.of("name", "description", "type", "schedule", "timeout",
-            "max_attempts", "backoff", "concurrency", "after", "params");
-    private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire");
+            "max_attempts", "backoff", "concurrency", "after", "params", "deadline");
+    private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire", "calendar", "pick");
 
     static {
         PARAM_READERS.put(JobKind.SQL, SqlParams::read);
@@ -85,8 +85,9 @@ public final class JobCatalog {
         List<String> problems = new ArrayList<>();
         Map<String, JobDefinition> byName = new LinkedHashMap<>();
         Map<String, Integer> afterLines = new HashMap<>();
+        CalendarFiles calendars = new CalendarFiles(dir, problems);
         for (Path f : files) {
-            DefinitionReader reader = new DefinitionReader(f, problems);
+            DefinitionReader reader = new DefinitionReader(f, problems, calendars);
             JobDefinition d = reader.read();
             if (d == null) {
                 continue;
@@ -106,7 +107,7 @@ public final class JobCatalog {
 
     private static void checkAfter(Map<String, JobDefinition> byName, Map<String, Integer> lines, List<String> problems) {
         for (JobDefinition d : byName.values()) {
-            for (String a : d.after()) {
+            for (String a : upstream(d)) {
                 if (!byName.containsKey(a)) {
                     problems.add(d.file() + ":" + lines.get(d.name()) + ": after: unknown job '" + a + "'");
                 }
@@ -121,6 +122,12 @@ public final class JobCatalog {
                 return;
             }
         }
+    }
+
+    private static List<String> upstream(JobDefinition d) {
+        List<String> all = new ArrayList<>(d.after());
+        all.addAll(d.afterAll());
+        return all;
     }
 
     /** Depth-first search over after: edges; 1 = on the current path, 2 = done. */
@@ -143,7 +150,7 @@ public final class JobCatalog {
         }
         state.put(name, 1);
         path.add(name);
-        for (String a : d.after()) {
+        for (String a : upstream(d)) {
             if (cycle(a, byName, state, path)) {
                 return true;
             }
@@ -158,12 +165,14 @@ public final class JobCatalog {
         private final Path file;
         private final List<String> problems;
         private final int problemsBefore;
+        private final CalendarFiles calendars;
         int nameLine = 1;
         int afterLine = 1;
 
-        DefinitionReader(Path file, List<String> problems) {
+        DefinitionReader(Path file, List<String> problems, CalendarFiles calendars) {
             this.file = file;
             this.problems = problems;
+            this.calendars = calendars;
             this.problemsBefore = problems.size();
         }
 
@@ -218,13 +227,33 @@ public final class JobCatalog {
             int maxAttempts = integer(map, "max_attempts", JobDefinition.DEFAULT_MAX_ATTEMPTS, 1, 100);
             Duration backoff = duration(map, "backoff", JobDefinition.DEFAULT_BACKOFF, MAX_BACKOFF, MAX_BACKOFF_WHY);
             int concurrency = integer(map, "concurrency", 1, 1, 1000);
-            List<String> after = after(e.get("after"));
+            List<String> afterAll = new ArrayList<>();
+            List<String> after = after(e.get("after"), afterAll);
             JobParams params = params(kind, e.get("params"), map.line());
+            Deadline deadline = deadline(map, schedule);
             if (problems.size() > problemsBefore || kind == null || params == null) {
                 return null;
             }
             return new JobDefinition(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency,
-                    after, params, file);
+                    after, params, file, deadline, afterAll);
+        }
+
+        private Deadline deadline(Yaml.MapNode map, Schedule schedule) {
+            String v = text(map, "deadline");
+            if (v == null) {
+                return null;
+            }
+            int line = map.entries().get("deadline").line();
+            if (schedule == null && !map.entries().containsKey("schedule")) {
+                problem(line, "deadline: needs a schedule (it is counted from each slot)");
+                return null;
+            }
+            try {
+                return Deadline.parse(v);
+            } catch (IllegalArgumentException ex) {
+                problem(line, "deadline: " + ex.getMessage());
+                return null;
+            }
         }
 
         private static List<String> sorted(Set<String> s) {
@@ -306,7 +335,7 @@ public final class JobCatalog {
                 return null;
             }
             m.entries().values().stream().filter(x -> !SCHEDULE_KEYS.contains(x.key()))
-                    .forEach(x -> problem(x.line(), "schedule: unknown field '" + x.key() + "' (known: cron, timezone, misfire)"));
+                    .forEach(x -> problem(x.line(), "schedule: unknown field '" + x.key() + "' (known: calendar, cron, misfire, pick, timezone)"));
             String cron = requiredText(m, "cron");
             ZoneId zone = java.time.ZoneOffset.UTC;
             String tz = text(m, "timezone");
@@ -346,14 +375,59 @@ public final class JobCatalog {
                 problem(m.entries().get("cron").line(), "schedule.cron '" + cron + "' never fires (no such date after now, e.g. 30 February)");
                 return null;
             }
-            return new Schedule(cron, zone, misfire);
+            return new Schedule(cron, zone, misfire, calendar(m), pick(m));
         }
 
-        private List<String> after(Yaml.Entry entry) {
+        private BusinessCalendar calendar(Yaml.MapNode m) {
+            String name = text(m, "calendar");
+            if (name == null) {
+                return null;
+            }
+            BusinessCalendar c = calendars.find(name.trim()).orElse(null);
+            if (c == null) {
+                String why = calendars.missing(name.trim());
+                if (why != null) {
+                    problem(m.entries().get("calendar").line(), why);
+                } else {
+                    problem(m.entries().get("calendar").line(), "schedule.calendar '" + name + "' is invalid (see its file's problems)");
+                }
+            }
+            return c;
+        }
+
+        private Schedule.Pick pick(Yaml.MapNode m) {
+            String p = text(m, "pick");
+            if (p == null) {
+                return null;
+            }
+            Schedule.Pick pick = Schedule.Pick.byYamlName(p.trim());
+            if (pick == null) {
+                problem(m.entries().get("pick").line(), "schedule.pick must be first-in-month or last-in-month, got '" + p + "'");
+            }
+            return pick;
+        }
+
+        /** {@code after: [a, b]} (each) or {@code after: {all: [a, b]}} (fan-in, into {@code all}). */
+        private List<String> after(Yaml.Entry entry, List<String> all) {
             if (entry == null || entry.value() instanceof Yaml.Scalar s && s.isNull()) {
                 return List.of();
             }
             afterLine = entry.line();
+            if (entry.value() instanceof Yaml.MapNode m) {
+                m.entries().values().stream().filter(x -> !x.key().equals("all"))
+                        .forEach(x -> problem(x.line(), "after: unknown field '" + x.key() + "' (after: [a, b] runs after each; "
+                                + "after: {all: [a, b]} once per period when all succeeded)"));
+                Yaml.Entry listed = m.entries().get("all");
+                if (listed == null) {
+                    problem(entry.line(), "after: a mapping must be {all: [job, ...]}");
+                    return List.of();
+                }
+                all.addAll(after(listed, new ArrayList<>()));
+                if (all.size() < 2) {
+                    problem(listed.line(), "after: all: lists at least two jobs (for one, write after: [job])");
+                }
+                return List.of();
+            }
             List<Yaml.Node> items = entry.value() instanceof Yaml.ListNode l ? l.items() : List.of(entry.value());
             List<String> out = new ArrayList<>();
             for (Yaml.Node n : items) {

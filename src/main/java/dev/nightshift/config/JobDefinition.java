@@ -12,6 +12,9 @@ import java.util.regex.Pattern;
  *
  * @param schedule null for jobs that run only when triggered or after another job
  * @param timeout  statement_timeout of each attempt; null for none
+ * @param deadline when each slot must have succeeded; null for none (only with a schedule)
+ * @param afterAll {@code after: {all: [...]}}: the jobs that must all have succeeded for a period
+ *                 before this job runs once for it; empty for none
  */
 public record JobDefinition(
         String name,
@@ -24,7 +27,9 @@ public record JobDefinition(
         int concurrency,
         List<String> after,
         JobParams params,
-        Path file) {
+        Path file,
+        Deadline deadline,
+        List<String> afterAll) {
 
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
@@ -41,6 +46,16 @@ public record JobDefinition(
             throw new IllegalArgumentException("max_attempts and concurrency must be at least 1");
         }
         after = List.copyOf(after);
+        afterAll = afterAll == null ? List.of() : List.copyOf(afterAll);
+        if (deadline != null && schedule == null) {
+            throw new IllegalArgumentException("a deadline needs a schedule");
+        }
+    }
+
+    /** A definition without a deadline. */
+    public JobDefinition(String name, String description, JobKind kind, Schedule schedule, Duration timeout, int maxAttempts,
+                         Duration backoff, int concurrency, List<String> after, JobParams params, Path file) {
+        this(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency, after, params, file, null, List.of());
     }
 
     public String type() {

@@ -2,7 +2,10 @@ package dev.nightshift.http;
 
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.JobListing;
+import dev.nightshift.schedule.Lateness;
+import dev.nightshift.schedule.PeriodGrid;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -26,8 +29,16 @@ final class Dashboard {
     private final JobListing jobs;
     private final RunQueries runs;
     private final String node;
+    private final Backfills backfills;
+    private final Lateness lateness;
+    private final PeriodGrid grid;
+    /** Slots per job in the period grid. */
+    static final int GRID_SLOTS = 14;
 
-    Dashboard(DataSource ds, String node) {
+    Dashboard(DataSource ds, String node, Backfills backfills) {
+        this.lateness = new Lateness(ds, java.time.Clock.systemUTC());
+        this.grid = new PeriodGrid(ds, java.time.Clock.systemUTC());
+        this.backfills = backfills;
         this.jobs = new JobListing(ds);
         this.runs = new RunQueries(ds);
         this.node = node;
@@ -40,16 +51,20 @@ final class Dashboard {
     }
 
     private Response overview(Request r) throws Exception {
-        Instant now = Instant.now();
+        Instant now = runs.databaseNow();
         String main = OverviewPage.render(jobs.all(), runs.list(null, "running", null, 100), runs.recentFailures(15),
-                runs.list(null, null, null, 25), now);
+                runs.list(null, null, null, 25), now)
+                + GridSection.render(grid.rows(GRID_SLOTS, 20))
+                + BackfillSection.render(backfills.list(10), now);
         return page(Html.page("Overview", node, main));
     }
 
     private Response run(Request r) throws Exception {
         long id = Long.parseLong(r.param("id"));
         RunView v = runs.find(id).orElseThrow(() -> new HttpError(404, "no run " + id));
-        return page(Html.page("Run " + id, node, RunPage.render(v, Instant.now())));
+        Lateness.Late late = v.scheduledAt() == null ? null : lateness.all().get(v.job());
+        boolean pastDeadline = late != null && late.slots().contains(v.scheduledAt());
+        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow(), pastDeadline ? late.deadline() : null)));
     }
 
     private static Response page(String html) {

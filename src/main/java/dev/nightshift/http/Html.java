@@ -65,7 +65,7 @@ final class Html {
                 %s
                 </body>
                 </html>
-                """.formatted(esc(title), esc(node), main, triggerDialog());
+                """.formatted(esc(title), esc(node), main, triggerDialog() + backfillDialog());
     }
 
     private static String triggerDialog() {
@@ -77,9 +77,38 @@ final class Html {
                     <textarea id="trigger-params" rows="4" spellcheck="false"></textarea>
                     <label for="trigger-key">Idempotency key (optional)</label>
                     <input id="trigger-key" type="text" autocomplete="off">
+                    <label for="trigger-at">Slot (optional; ISO-8601 with offset, e.g. 2026-03-01T00:00Z; default: the latest)</label>
+                    <input id="trigger-at" type="text" autocomplete="off" placeholder="2026-03-01T00:00Z">
                     <div class="dialog-buttons">
                       <button type="button" class="btn" id="trigger-cancel">Close</button>
                       <button type="submit" class="btn primary" id="trigger-submit">Run now</button>
+                    </div>
+                  </form>
+                </dialog>
+                """;
+    }
+
+    private static String backfillDialog() {
+        return """
+                <dialog id="backfill-dialog">
+                  <form method="dialog" id="backfill-form">
+                    <h3>Backfill <span id="backfill-job"></span></h3>
+                    <label for="backfill-from">From (first slot at or after; ISO-8601 with offset)</label>
+                    <input id="backfill-from" type="text" autocomplete="off" placeholder="2026-03-01T00:00Z" required>
+                    <label for="backfill-to">To (slots before; not in the future)</label>
+                    <input id="backfill-to" type="text" autocomplete="off" placeholder="2026-04-01T00:00Z" required>
+                    <label for="backfill-reprocess">Slots that already ran</label>
+                    <select id="backfill-reprocess">
+                      <option value="none">leave them (none)</option>
+                      <option value="failed">re-run the failed ones (failed)</option>
+                      <option value="all">re-run every one (all)</option>
+                    </select>
+                    <label for="backfill-max-active">At most this many runs at once (optional)</label>
+                    <input id="backfill-max-active" type="number" min="1" step="1">
+                    <label class="check"><input id="backfill-reverse" type="checkbox"> newest slot first</label>
+                    <div class="dialog-buttons">
+                      <button type="button" class="btn" id="backfill-close">Close</button>
+                      <button type="submit" class="btn primary" id="backfill-submit">Start backfill</button>
                     </div>
                   </form>
                 </dialog>

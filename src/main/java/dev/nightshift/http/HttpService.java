@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Settings;
 import dev.nightshift.metrics.Metrics;
+import dev.nightshift.schedule.Backfills;
 import dev.nightshift.worker.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,9 +61,11 @@ public final class HttpService implements AutoCloseable {
         Readiness readiness = new Readiness(node, schedulerStarted);
         Router router = new Router(new Auth(settings.adminToken()));
         new Probes(readiness, metrics).routes(router);
-        new JobsApi(ds, catalog).routes(router);
+        new JobsApi(ds, catalog, java.time.Clock.systemUTC()).routes(router);
         new RunsApi(ds).routes(router);
-        new Dashboard(ds, settings.nodeName()).routes(router);
+        Backfills backfills = new Backfills(ds, java.time.Clock.systemUTC());
+        new BackfillsApi(backfills).routes(router);
+        new Dashboard(ds, settings.nodeName(), backfills).routes(router);
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(64), r -> {

@@ -6,7 +6,13 @@ import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.jobs.AimedSource;
 import dev.nightshift.queue.Json;
+import dev.nightshift.db.Tx;
 import dev.nightshift.queue.NewRun;
+import dev.nightshift.queue.Period;
+import dev.nightshift.schedule.LogicalTime;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
 import dev.nightshift.queue.RunParams;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunQueue;
@@ -25,16 +31,20 @@ import javax.sql.DataSource;
  */
 final class JobsApi {
     private static final String JOB = "/api/jobs/(?<name>[^/]+)";
-    private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key");
+    private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key", "at");
 
     private final JobListing listing;
     private final JobControl control;
     private final RunQueue queue;
     private final RunQueries runs;
     private final JobCatalog catalog;
+    private final DataSource ds;
+    private final LogicalTime logicalTime;
 
-    JobsApi(DataSource ds, JobCatalog catalog) {
+    JobsApi(DataSource ds, JobCatalog catalog, Clock clock) {
         this.catalog = catalog;
+        this.ds = ds;
+        this.logicalTime = new LogicalTime(clock);
         this.listing = new JobListing(ds);
         this.control = new JobControl(ds);
         this.queue = new RunQueue(ds);
@@ -65,7 +75,8 @@ final class JobsApi {
         checkSource(name, t.params().get(AimedSource.PARAM));
         RunQueue.Enqueued e;
         try {
-            e = queue.enqueue(NewRun.manual(name, t.params(), t.key()));
+            Period period = period(name, t.at());
+            e = queue.enqueue(NewRun.manual(name, t.params(), t.key(), period));
         } catch (RunQueue.UnknownJobException ex) {
             throw unknownJob(name);
         }
@@ -91,13 +102,21 @@ final class JobsApi {
         }
     }
 
-    private record Trigger(Map<String, String> params, String key) {
+    private Period period(String job, Instant at) throws SQLException {
+        try {
+            return Tx.call(ds, c -> logicalTime.ofTrigger(c, job, at)).orElse(null);
+        } catch (LogicalTime.NotASlotException e) {
+            throw new HttpError(400, "at: " + e.getMessage());
+        }
+    }
+
+    private record Trigger(Map<String, String> params, String key, Instant at) {
     }
 
     /** An empty body is a trigger without parameters; otherwise {"params": {...}, "key": "..."}. */
     static Trigger parseTrigger(String body) {
         if (body.isBlank()) {
-            return new Trigger(Map.of(), null);
+            return new Trigger(Map.of(), null, null);
         }
         JsonNode root;
         try {
@@ -108,19 +127,29 @@ final class JobsApi {
                     + at.getColumnNr() + ")") + "; expected {\"params\": {\"name\": \"value\"}, \"key\": \"...\"}");
         }
         if (root == null || !root.isObject()) {
-            throw new HttpError(400, "body must be a JSON object: {\"params\": {\"name\": \"value\"}, \"key\": \"...\"}");
+            throw new HttpError(400, "body must be a JSON object: {\"params\": {\"name\": \"value\"}, \"key\": \"...\", \"at\": \"...\"}");
         }
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!TRIGGER_FIELDS.contains(f)) {
-                throw new HttpError(400, "unknown field '" + f + "'; expected params and key");
+                throw new HttpError(400, "unknown field '" + f + "'; expected params, key and at");
             }
         }
         JsonNode key = root.path("key");
         if (!key.isMissingNode() && !key.isNull() && !key.isTextual()) {
             throw new HttpError(400, "key must be a string");
         }
-        return new Trigger(params(root.path("params")), key.isTextual() ? key.asText() : null);
+        JsonNode at = root.path("at");
+        if (!at.isMissingNode() && !at.isNull() && !at.isTextual()) {
+            throw new HttpError(400, "at must be a string such as \"2026-03-01T00:00Z\"");
+        }
+        Instant slot;
+        try {
+            slot = at.isTextual() ? LogicalTime.parseAt(at.asText()) : null;
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(400, e.getMessage());
+        }
+        return new Trigger(params(root.path("params")), key.isTextual() ? key.asText() : null, slot);
     }
 
     private static Map<String, String> params(JsonNode node) {

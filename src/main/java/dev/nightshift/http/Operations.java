@@ -5,6 +5,9 @@ import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
 import dev.nightshift.metrics.DatabaseGauges;
 import dev.nightshift.metrics.Metrics;
+import dev.nightshift.schedule.DeadlineWatch;
+import dev.nightshift.schedule.Lateness;
+import java.time.Clock;
 import dev.nightshift.worker.Node;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -21,10 +24,12 @@ public final class Operations implements AutoCloseable {
 
     private final HttpService http;
     private final DatabaseGauges gauges;
+    private final DeadlineWatch deadlines;
 
-    private Operations(HttpService http, DatabaseGauges gauges) {
+    private Operations(HttpService http, DatabaseGauges gauges, DeadlineWatch deadlines) {
         this.http = http;
         this.gauges = gauges;
+        this.deadlines = deadlines;
     }
 
     /** @param schedulerStarted whether this node's scheduler runs, for /readyz */
@@ -35,10 +40,13 @@ public final class Operations implements AutoCloseable {
         metrics.registerJobs(catalog.all());
         DatabaseGauges gauges = new DatabaseGauges(db.dataSource(), metrics);
         gauges.start(GAUGE_REFRESH);
+        DeadlineWatch deadlines = new DeadlineWatch(new Lateness(db.dataSource(), Clock.systemUTC()), metrics);
+        deadlines.start(GAUGE_REFRESH);
         try {
-            return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, catalog, schedulerStarted), gauges);
+            return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, catalog, schedulerStarted), gauges, deadlines);
         } catch (RuntimeException e) {
             gauges.close();
+            deadlines.close();
             throw e;
         }
     }
@@ -50,11 +58,13 @@ public final class Operations implements AutoCloseable {
     /** Reads the database gauges now instead of at the next tick (tests, and a scrape right after start). */
     public void refreshGauges() throws java.sql.SQLException {
         gauges.refresh();
+        deadlines.refresh();
     }
 
     @Override
     public void close() {
         http.close();
         gauges.close();
+        deadlines.close();
     }
 }

@@ -4,6 +4,7 @@ import static dev.nightshift.http.Html.esc;
 import static dev.nightshift.http.Html.when;
 
 import dev.nightshift.queue.RunView;
+import dev.nightshift.schedule.FanIn;
 import dev.nightshift.schedule.JobView;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,13 +49,17 @@ final class OverviewPage {
         for (JobView j : jobs) {
             b.append("<tr data-job=\"").append(esc(j.name())).append("\"><td><div class=\"job-name\">").append(esc(j.name()))
                     .append(j.paused() ? " <span class=\"badge paused\">paused</span>" : "")
+                    .append(j.lateSlots().isEmpty() ? "" : " <span class=\"badge late\" title=\"deadline " + esc(j.deadline())
+                            + "; oldest late slot " + esc(Html.absolute(j.lateSlots().get(0))) + "\">late · " + j.lateSlots().size()
+                            + (j.lateSlots().size() == 1 ? " slot" : " slots") + "</span>")
                     .append(" <span class=\"type\">").append(esc(j.type())).append("</span></div>")
                     .append(j.description() == null ? "" : "<div class=\"muted small\">" + esc(j.description()) + "</div>")
-                    .append("</td><td>").append(schedule(j.schedule())).append("</td><td>")
+                    .append("</td><td>").append(schedule(j)).append("</td><td>")
                     .append(j.paused() && j.schedule() != null ? "<span class=\"muted\">paused</span>" : when(j.nextFireAt(), now))
                     .append("</td><td class=\"last-run\">").append(lastRun(j.lastRun(), now)).append("</td><td>")
                     .append(when(j.lastSuccessAt(), now)).append("</td><td class=\"actions\">")
                     .append("<button type=\"button\" class=\"btn primary\" data-trigger=\"").append(esc(j.name())).append("\">Trigger</button>")
+                    .append(j.schedule() == null ? "" : "<button type=\"button\" class=\"btn\" data-backfill=\"" + esc(j.name()) + "\">Backfill</button>")
                     .append(j.paused() ? Html.action("Resume", "/api/jobs/" + j.name() + "/resume", "", null)
                             : Html.action("Pause", "/api/jobs/" + j.name() + "/pause", "", "Pause the schedule of " + j.name() + "?"))
                     .append("</td></tr>");
@@ -63,6 +68,16 @@ final class OverviewPage {
             b.append("<tr><td colspan=\"6\" class=\"empty\">No jobs in the catalog.</td></tr>");
         }
         b.append("</tbody></table></section>");
+    }
+
+    private static String schedule(JobView j) {
+        if (!j.afterAll().isEmpty()) {
+            FanIn.Waiting w = j.waitingFor();
+            return "<span class=\"muted\">after all of</span> " + esc(String.join(", ", j.afterAll()))
+                    + (w == null || w.missing().isEmpty() ? "" : "<div class=\"small waits\">waits for " + esc(String.join(", ", w.missing()))
+                            + " (period ending " + esc(Html.absolute(w.periodEnd())) + ")</div>");
+        }
+        return schedule(j.schedule());
     }
 
     private static String schedule(Map<String, String> s) {
@@ -84,12 +99,15 @@ final class OverviewPage {
         b.append("<section><h2>Running now</h2><table class=\"grid\" id=\"running\"><thead><tr><th>Run</th><th>Job</th>"
                 + "<th>Node</th><th>Attempt</th><th>Started</th><th>Elapsed</th><th class=\"actions\"></th></tr></thead><tbody>");
         for (RunView r : running) {
+            // now and started_at both come from the database's clock; the page ticks on from this
+            // value with the browser's monotonic clock, never comparing the two hosts' clocks
             Instant started = r.startedAt() == null ? now : r.startedAt();
+            Duration elapsed = started.isAfter(now) ? Duration.ZERO : Duration.between(started, now);
             b.append("<tr><td><a href=\"/runs/").append(r.id()).append("\">#").append(r.id()).append("</a></td><td>")
                     .append(esc(r.job())).append("</td><td>").append(esc(r.node())).append("</td><td>").append(r.attempt())
                     .append('/').append(r.maxAttempts()).append("</td><td>").append(when(r.startedAt(), now))
-                    .append("</td><td><span class=\"elapsed\" data-since=\"").append(started.toEpochMilli()).append("\">")
-                    .append(esc(Html.span(Duration.between(started, now)))).append("</span></td><td class=\"actions\">")
+                    .append("</td><td><span class=\"elapsed\" data-elapsed-ms=\"").append(elapsed.toMillis()).append("\">")
+                    .append(esc(Html.span(elapsed))).append("</span></td><td class=\"actions\">")
                     .append(Html.action("Cancel", "/api/runs/" + r.id() + "/cancel", "danger", "Cancel run " + r.id() + "?"))
                     .append("</td></tr>");
         }
@@ -129,16 +147,17 @@ final class OverviewPage {
 
     private static void recent(StringBuilder b, List<RunView> recent, Instant now) {
         b.append("<section><h2>Recent runs</h2><table class=\"grid\" id=\"recent\"><thead><tr><th>Run</th><th>Job</th>"
-                + "<th>State</th><th>Trigger</th><th>Created</th><th>Duration</th><th>Result</th></tr></thead><tbody>");
+                + "<th>State</th><th>Trigger</th><th>Period</th><th>Created</th><th>Duration</th><th>Result</th></tr></thead><tbody>");
         for (RunView r : recent) {
             b.append("<tr><td><a href=\"/runs/").append(r.id()).append("\">#").append(r.id()).append("</a></td><td>")
                     .append(esc(r.job())).append("</td><td>").append(Html.state(r.state())).append("</td><td>")
-                    .append(esc(r.trigger())).append("</td><td>").append(when(r.createdAt(), now)).append("</td><td>")
+                    .append(esc(r.trigger())).append("</td><td class=\"small period\">").append(esc(r.periodLabel()))
+                    .append("</td><td>").append(when(r.createdAt(), now)).append("</td><td>")
                     .append(esc(duration(r, now))).append("</td><td class=\"small\">")
                     .append(r.state().equals("succeeded") ? counts(r.counts()) : error(r)).append("</td></tr>");
         }
         if (recent.isEmpty()) {
-            b.append("<tr><td colspan=\"7\" class=\"empty\">No runs yet: trigger a job above.</td></tr>");
+            b.append("<tr><td colspan=\"8\" class=\"empty\">No runs yet: trigger a job above.</td></tr>");
         }
         b.append("</tbody></table></section>");
     }

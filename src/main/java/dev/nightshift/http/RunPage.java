@@ -11,11 +11,15 @@ final class RunPage {
     private RunPage() {
     }
 
-    static String render(RunView r, Instant now) {
+    /** @param missedDeadline the job's deadline when this run's slot is past it without a success, else null */
+    static String render(RunView r, Instant now, String missedDeadline) {
         StringBuilder b = new StringBuilder();
         b.append("<nav class=\"crumbs\"><a href=\"/\">Overview</a> › run #").append(r.id()).append("</nav>")
                 .append("<section class=\"run-head\"><h2>Run #").append(r.id()).append(" of <span class=\"job-name\">")
-                .append(esc(r.job())).append("</span> ").append(Html.state(r.state())).append("</h2><div class=\"actions\">");
+                .append(esc(r.job())).append("</span> ").append(Html.state(r.state()))
+                .append(missedDeadline == null ? "" : " <span class=\"badge late\" id=\"run-late\">late: past its deadline ("
+                        + esc(missedDeadline) + ")</span>")
+                .append("</h2><div class=\"actions\">");
         if (r.state().equals("running") || r.state().equals("available")) {
             b.append(Html.action("Cancel", "/api/runs/" + r.id() + "/cancel", "danger", "Cancel run " + r.id() + "?"));
         }
@@ -29,6 +33,8 @@ final class RunPage {
         field(b, "Created", Html.when(r.createdAt(), now) + " <span class=\"muted small\">" + esc(Html.absolute(r.createdAt())) + "</span>");
         field(b, "Due", Html.when(r.runAt(), now));
         field(b, "Scheduled for", r.scheduledAt() == null ? "<span class=\"muted\">–</span>" : esc(Html.absolute(r.scheduledAt())));
+        field(b, "Period", r.periodStart() == null ? "<span class=\"muted\">–</span>"
+                : "<span id=\"run-period\">" + esc(r.periodLabel()) + "</span> <span class=\"muted small\">" + esc(r.periodZone()) + "</span>");
         field(b, "Started", Html.when(r.startedAt(), now));
         field(b, "Finished", Html.when(r.finishedAt(), now));
         field(b, "Duration", esc(OverviewPage.duration(r, now)));

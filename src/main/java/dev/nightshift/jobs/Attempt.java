@@ -10,9 +10,11 @@ import java.util.Map;
  * What a job type sees of the attempt it executes. Used by one worker thread only.
  *
  * <p>The connection carries the run's session settings: {@code nightshift.run_id},
- * {@code nightshift.job_name}, {@code nightshift.attempt} and each trigger parameter as
- * {@code nightshift.param.<name>}, readable in SQL with {@code current_setting(...)}, and the job's
- * timeout as {@code statement_timeout}.
+ * {@code nightshift.job_name}, {@code nightshift.attempt}, each trigger parameter as
+ * {@code nightshift.param.<name>}, and the run's logical time as {@code nightshift.scheduled_at},
+ * {@code nightshift.period_start} and {@code nightshift.period_end} (ISO-8601 with offset, empty
+ * without a period), readable in SQL with {@code current_setting(...)}, and the job's timeout as
+ * {@code statement_timeout}.
  */
 public interface Attempt {
     long runId();

@@ -29,9 +29,10 @@ final class BatchImport implements JobType {
         ImportParams p = (ImportParams) attempt.definition().params();
         String aimed = attempt.params().get(AimedSource.PARAM);
         String arrived = attempt.params().get(ArrivalWatcher.PARAM);
+        Path source = Path.of(LogicalTimes.expand(attempt.connection(), p.source().toString()));
         List<Path> files = aimed != null ? List.of(aimedFile(attempt, aimed))
                 : arrived != null ? arrivedFile(attempt, p, arrived)
-                : p.arrival() != null ? Sources.importable(p) : Sources.files(p.source());
+                : p.arrival() != null ? Sources.importable(p) : Sources.files(source);
         Map<String, Long> totals = FileImport.counts(0, 0, 0, 0, 0, 0);
         totals.put("files", 0L);
         totals.put("skipped_files", 0L);
@@ -42,7 +43,7 @@ final class BatchImport implements JobType {
             importFile(attempt, p, files.get(i), i == files.size() - 1, aimed != null, totals);
         }
         if (files.isEmpty()) {
-            log.info("import {}: no file in {}", attempt.definition().name(), p.source());
+            log.info("import {}: no file in {}", attempt.definition().name(), source);
         }
         return totals;
     }

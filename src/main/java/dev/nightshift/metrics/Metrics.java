@@ -27,7 +27,7 @@ import java.util.Set;
 public final class Metrics implements AutoCloseable {
     /** How an attempt can end; every one is pre-registered per job so that increase() sees the first. */
     static final List<String> OUTCOMES = List.of("succeeded", "failed", "dead", "cancelled", "aborted");
-    static final List<String> TRIGGERS = List.of("schedule", "manual", "after");
+    static final List<String> TRIGGERS = List.of("schedule", "manual", "after", "backfill");
     /** The counts of a run that are row operations; other count names are not exported (bounded labels). */
     static final Set<String> ROW_OPERATIONS = Set.of("read", "inserted", "updated", "unchanged", "deleted", "rejected");
 
@@ -40,6 +40,8 @@ public final class Metrics implements AutoCloseable {
 
     /** Gauges read these holders; the map keeps them strongly reachable (Micrometer holds gauges weakly). */
     private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> lastRefresh = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per job with a deadline: {slots past their deadline without a success, seconds the oldest is past it}. */
+    private final java.util.Map<String, double[]> late = new java.util.concurrent.ConcurrentHashMap<>();
     private final MeterRegistry registry;
     private final Counter rescued;
     private JvmGcMetrics gc;
@@ -103,6 +105,9 @@ public final class Metrics implements AutoCloseable {
                 }
             }
             misfires(d.name());
+            if (d.deadline() != null) {
+                lateGauges(d.name());
+            }
             Duration interval = d.schedule() == null ? null : ExpectedInterval.of(d.schedule());
             if (interval != null) {
                 double seconds = interval.toSeconds();
@@ -127,6 +132,29 @@ public final class Metrics implements AutoCloseable {
                 .description("Schedule slots the scheduler missed (node down, all workers busy)")
                 .tags("job_name", job)
                 .register(registry);
+    }
+
+    private double[] lateGauges(String job) {
+        return late.computeIfAbsent(job, j -> {
+            double[] v = new double[2];
+            Gauge.builder("nightshift.job.late.slots", v, x -> x[0])
+                    .description("Slots of the job past their deadline without a succeeded run (waiting, running, retrying, dead or never fired)")
+                    .tags("job_name", j)
+                    .register(registry);
+            Gauge.builder("nightshift.job.late", v, x -> x[1])
+                    .description("How far past its deadline the job's oldest late slot is")
+                    .baseUnit("seconds")
+                    .tags("job_name", j)
+                    .register(registry);
+            return v;
+        });
+    }
+
+    /** The job's late slots now, read from the database (see the schedule package's Lateness). */
+    public void late(String job, int slots, Duration overdue) {
+        double[] v = lateGauges(job);
+        v[0] = slots;
+        v[1] = overdue.toMillis() / 1000.0;
     }
 
     /** The scheduler missed a slot of {@code job}. */

@@ -10,7 +10,7 @@ import java.util.UUID;
  *
  * @param dedupeKey   unique across all runs: a second enqueue with the same key returns the first run
  * @param runAt       earliest start; null for now
- * @param scheduledAt the Quartz fire time of a scheduled run; null otherwise
+ * @param period      the run's slot and period, or null (then an {@code after:} run inherits its parent's)
  */
 public record NewRun(
         String jobName,
@@ -18,7 +18,7 @@ public record NewRun(
         Map<String, String> params,
         String dedupeKey,
         Instant runAt,
-        Instant scheduledAt,
+        Period period,
         Long parentRunId) {
 
     private static final String REQUEST_KEY = "request:";
@@ -49,9 +49,14 @@ public record NewRun(
      * own namespace: it can never equal a caller's key).
      */
     public static NewRun manual(String job, Map<String, String> params, String idempotencyKey) {
+        return manual(job, params, idempotencyKey, null);
+    }
+
+    /** A manual run standing for {@code period}'s slot (null: none). */
+    public static NewRun manual(String job, Map<String, String> params, String idempotencyKey, Period period) {
         return new NewRun(job, Trigger.MANUAL, params,
                 idempotencyKey == null ? REQUEST_KEY + job + ":" + UUID.randomUUID() : "manual:" + job + ":" + idempotencyKey,
-                null, null, null);
+                null, period, null);
     }
 
     /** Whether the dedupe key was made for this request rather than given by the caller. */

@@ -18,7 +18,7 @@ public final class RunQueries {
     private static final String COLUMNS = """
             id, job_name, state, trigger, params::text, dedupe_key, scheduled_at, parent_run_id, attempt, max_attempts,
             run_at, created_at, started_at, finished_at, node, backend_pid, cancel_requested, counts::text,
-            last_error, last_error_sqlstate""";
+            last_error, last_error_sqlstate, period_start, period_end, period_zone""";
 
     private final DataSource ds;
 
@@ -81,6 +81,19 @@ public final class RunQueries {
         });
     }
 
+    /**
+     * The database's clock: the one that stamps {@code started_at} and {@code finished_at}, so
+     * that an elapsed time computed against it is never negative (another host's clock may lag).
+     */
+    public Instant databaseNow() throws SQLException {
+        return Tx.call(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getTimestamp(1).toInstant();
+            }
+        });
+    }
+
     public Optional<RunView> find(long id) throws SQLException {
         return Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM nightshift.run WHERE id = ?")) {
@@ -101,6 +114,9 @@ public final class RunQueries {
                 Json.stringMap(rs.getString(5)),
                 rs.getString(6),
                 instant(rs.getTimestamp(7)),
+                instant(rs.getTimestamp(21)),
+                instant(rs.getTimestamp(22)),
+                rs.getString(23),
                 (Long) rs.getObject(8),
                 rs.getInt(9),
                 rs.getInt(10),

@@ -61,22 +61,39 @@ public final class RunQueue {
      * not old at birth.
      */
     public Enqueued enqueue(Connection c, NewRun run) throws SQLException {
+        // An after: run without a period of its own inherits its parent's.
         String insert = """
-                INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at, parent_run_id)
-                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, clock_timestamp()), ?, ?
+                INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at,
+                                            period_start, period_end, period_zone, parent_run_id)
+                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, clock_timestamp()),
+                       CASE WHEN ? THEN ? ELSE p.scheduled_at END,
+                       CASE WHEN ? THEN ? ELSE p.period_start END,
+                       CASE WHEN ? THEN ? ELSE p.period_end END,
+                       CASE WHEN ? THEN ? ELSE p.period_zone END, ?
                 FROM nightshift.job j
+                LEFT JOIN nightshift.run p ON p.id = ?
                 WHERE j.name = ? AND j.removed_at IS NULL
                 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
                 RETURNING id
                 """;
+        Period period = run.period();
+        boolean own = period != null;
         try (PreparedStatement ps = c.prepareStatement(insert)) {
-            ps.setString(1, run.trigger().dbName());            // trigger
-            ps.setString(2, Json.write(run.params()));          // params
-            ps.setString(3, run.dedupeKey());                   // dedupe_key
-            ps.setTimestamp(4, ts(run.runAt()));                // run_at
-            ps.setTimestamp(5, ts(run.scheduledAt()));          // scheduled_at
-            ps.setObject(6, run.parentRunId());                 // parent_run_id
-            ps.setString(7, run.jobName());                     // job.name
+            ps.setString(1, run.trigger().dbName());                            // trigger
+            ps.setString(2, Json.write(run.params()));                          // params
+            ps.setString(3, run.dedupeKey());                                   // dedupe_key
+            ps.setTimestamp(4, ts(run.runAt()));                                // run_at
+            ps.setBoolean(5, own);
+            ps.setTimestamp(6, own ? ts(period.slot()) : null);                 // scheduled_at
+            ps.setBoolean(7, own);
+            ps.setTimestamp(8, own ? ts(period.start()) : null);                // period_start
+            ps.setBoolean(9, own);
+            ps.setTimestamp(10, own ? ts(period.end()) : null);                 // period_end
+            ps.setBoolean(11, own);
+            ps.setString(12, own ? period.zone().getId() : null);               // period_zone
+            ps.setObject(13, run.parentRunId(), java.sql.Types.BIGINT);         // parent_run_id
+            ps.setObject(14, run.parentRunId(), java.sql.Types.BIGINT);         // the parent, for its period
+            ps.setString(15, run.jobName());                                    // job.name
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     long id = rs.getLong(1);

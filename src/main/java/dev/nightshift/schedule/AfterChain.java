@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * {@code after:} chaining. Inside the transaction that marks a run succeeded, enqueues one run of
  * each job listing the run's job in {@code after:}. Committing with the completion means a
  * dependent is never lost; its dedupe key {@code after:<parent run>:<job>} means it is never
- * doubled. Paused and removed dependents get nothing. Thread-safe.
+ * doubled. A dependent inherits its parent's slot and period. Paused and removed dependents get nothing. Thread-safe.
  */
 public final class AfterChain implements SuccessHook {
     private static final Logger log = LoggerFactory.getLogger(AfterChain.class);

@@ -59,15 +59,18 @@ public final class CatalogSync {
         m.put("name", d.name());
         m.put("type", d.type());
         m.put("description", d.description());
-        m.put("schedule", d.schedule() == null ? null : Map.of(
-                "cron", d.schedule().cron(),
-                "timezone", d.schedule().timezone().getId(),
-                "misfire", d.schedule().misfire().yamlName()));
+        m.put("schedule", d.schedule() == null ? null : StoredSchedule.json(d.schedule()));
         m.put("timeout_ms", d.timeout() == null ? null : d.timeout().toMillis());
         m.put("max_attempts", d.maxAttempts());
         m.put("backoff_ms", d.backoff().toMillis());
         m.put("concurrency", d.concurrency());
         m.put("after", d.after());
+        if (!d.afterAll().isEmpty()) {
+            m.put("after_all", d.afterAll());
+        }
+        if (d.deadline() != null) {
+            m.put("deadline", d.deadline().text());
+        }
         m.put("params", d.params());
         m.put("file", d.file().toString());
         return Json.write(m);

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.text.ParseException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -66,6 +67,7 @@ public final class JobListing {
     }
 
     private List<JobView> query(String name, boolean includeRemoved) throws SQLException {
+        Map<String, Lateness.Late> late = new Lateness(ds, Clock.systemUTC()).all();
         return Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement(SQL)) {
                 ps.setString(1, QuartzCluster.NAME);     // sched_name
@@ -76,7 +78,8 @@ public final class JobListing {
                 List<JobView> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(view(rs));
+                        JobView v = view(rs, late.get(rs.getString(1)));
+                        out.add(v.afterAll().isEmpty() ? v : withWaiting(v, FanIn.waiting(c, v.name(), v.afterAll())));
                     }
                 }
                 return out;
@@ -84,20 +87,34 @@ public final class JobListing {
         });
     }
 
-    private static JobView view(ResultSet rs) throws SQLException {
+    private static JobView view(ResultSet rs, Lateness.Late late) throws SQLException {
         JsonNode def = readTree(rs.getString(7));
         Map<String, String> schedule = schedule(def.path("schedule"));
         boolean paused = rs.getBoolean(6);
         List<String> after = new ArrayList<>();
         def.path("after").forEach(n -> after.add(n.asText()));
+        List<String> afterAll = new ArrayList<>();
+        def.path("after_all").forEach(n -> afterAll.add(n.asText()));
         Long lastId = (Long) rs.getObject(8);
         JobView.LastRun last = lastId == null ? null
                 : new JobView.LastRun(lastId, rs.getString(9), instant(rs.getTimestamp(10)), rs.getString(11));
         long quartzNext = rs.getLong(16);
         Instant next = !rs.wasNull() ? Instant.ofEpochMilli(quartzNext)
                 : schedule == null ? null : nextFire(schedule, Instant.now());
+        Slots slots = schedule == null ? null : StoredSchedule.slots(rs.getString(7));
+        if (slots != null && next != null && !slots.keeps(next)) {
+            // Quartz fires on days the calendar excludes too (those fires add no run): the next slot is later
+            next = slots.next(next);
+        }
         return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), schedule, paused, rs.getBoolean(15),
-                rs.getInt(4), rs.getInt(5), after, next, last, instant(rs.getTimestamp(12)), rs.getInt(13), rs.getInt(14));
+                rs.getInt(4), rs.getInt(5), after, next, last, instant(rs.getTimestamp(12)), rs.getInt(13), rs.getInt(14),
+                late == null ? null : late.deadline(), late == null ? List.of() : late.slots(), afterAll, null);
+    }
+
+    private static JobView withWaiting(JobView v, FanIn.Waiting w) {
+        return new JobView(v.name(), v.type(), v.description(), v.schedule(), v.paused(), v.removed(), v.concurrency(),
+                v.maxAttempts(), v.after(), v.nextFireAt(), v.lastRun(), v.lastSuccessAt(), v.running(), v.waiting(),
+                v.deadline(), v.lateSlots(), v.afterAll(), w);
     }
 
     private static Map<String, String> schedule(JsonNode s) {
@@ -109,6 +126,12 @@ public final class JobListing {
         String zone = s.path("timezone").asText("UTC");
         m.put("timezone", "Z".equals(zone) ? "UTC" : zone);
         m.put("misfire", s.path("misfire").asText("fire-once"));
+        if (s.path("calendar").hasNonNull("name")) {
+            m.put("calendar", s.path("calendar").path("name").asText());
+        }
+        if (s.hasNonNull("pick")) {
+            m.put("pick", s.get("pick").asText());
+        }
         return m;
     }
 

@@ -3,6 +3,7 @@ package dev.nightshift.schedule;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.db.Tx;
 import dev.nightshift.metrics.Metrics;
+import dev.nightshift.queue.Period;
 import dev.nightshift.queue.RunQueue;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -28,11 +29,12 @@ import org.slf4j.LoggerFactory;
  * schedule (the jobs whose {@code schedule_key} is the trigger's name), inserted by one statement,
  * and one NOTIFY; it does nothing else. Each run's dedupe key is its job and the slot, so a second
  * fire of the same slot (Quartz re-firing after recovering a crashed node) finds the runs and adds
- * nothing. Paused and removed jobs get no run. A fire that cannot reach the database keeps trying
- * (Quartz has already moved the trigger to its next slot, so giving up would lose this one): until
- * it succeeds, or, for a schedule with {@code misfire: skip}, until the slot is later than the
- * misfire threshold, when it counts a misfire and adds nothing, as Quartz would have. One instance
- * per fire.
+ * nothing. Each run carries the slot's period, from the schedule's previous slot (the jobs of a
+ * schedule share its cron, zone and calendar, so they share the period). Paused and removed jobs
+ * get no run. A fire that cannot reach the database keeps trying (Quartz has already moved the
+ * trigger to its next slot, so giving up would lose this one): until it succeeds, or, for a
+ * schedule with {@code misfire: skip}, until the slot is later than the misfire threshold, when
+ * it counts a misfire and adds nothing, as Quartz would have. One instance per fire.
  */
 public final class ScheduledEnqueue implements InterruptableJob {
     private static final Logger log = LoggerFactory.getLogger(ScheduledEnqueue.class);
@@ -49,8 +51,9 @@ public final class ScheduledEnqueue implements InterruptableJob {
                 FROM nightshift.job
                 WHERE schedule_key = ?
             ), inserted AS (
-                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at)
-                SELECT name, 'schedule', 'schedule:' || name || ':' || ?, max_attempts, now(), ?
+                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at,
+                                            period_start, period_end, period_zone)
+                SELECT name, 'schedule', 'schedule:' || name || ':' || ?, max_attempts, now(), ?, ?, ?, ?
                 FROM jobs
                 WHERE NOT paused AND NOT removed
                 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
@@ -64,7 +67,7 @@ public final class ScheduledEnqueue implements InterruptableJob {
             """;
 
     /** What one fire did for one job; also the {@code result} label of the fires metric. */
-    enum Result { ENQUEUED, DUPLICATE, PAUSED, REMOVED }
+    enum Result { ENQUEUED, DUPLICATE, PAUSED, REMOVED, EXCLUDED }
 
     /** One job's share of a fire. */
     record Outcome(String job, Result result) {
@@ -176,10 +179,19 @@ public final class ScheduledEnqueue implements InterruptableJob {
         return Tx.call(pool, c -> {
             List<Outcome> outcomes = new ArrayList<>();
             String firstEnqueued = null;
+            Slots slots = slots(c, schedule);
+            if (slots != null && !slots.keeps(slot)) {
+                // a day the schedule's calendar excludes (or its pick leaves out): Quartz fires on it, nothing runs
+                return jobsOf(c, schedule).stream().map(job -> new Outcome(job, Result.EXCLUDED)).toList();
+            }
+            Period period = slots == null ? Period.instant(slot) : slots.periodEndingAt(slot);
             try (PreparedStatement ps = c.prepareStatement(FIRE)) {
                 ps.setString(1, schedule);                                  // job.schedule_key
-                ps.setString(2, Long.toString(slot.toEpochMilli()));        // dedupe_key's slot
+                ps.setString(2, dedupeSlot(slot));                          // dedupe_key's slot
                 ps.setTimestamp(3, Timestamp.from(slot));                   // scheduled_at
+                ps.setTimestamp(4, Timestamp.from(period.start()));         // period_start
+                ps.setTimestamp(5, Timestamp.from(period.end()));           // period_end
+                ps.setString(6, period.zone().getId());                     // period_zone
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         Outcome o = new Outcome(rs.getString(1), Result.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)));
@@ -198,6 +210,43 @@ public final class ScheduledEnqueue implements InterruptableJob {
         });
     }
 
+    /** The dedupe key of the run of {@code job} for {@code slot}: the scheduler's, and a backfill's of that slot. */
+    public static String dedupeKey(String job, Instant slot) {
+        return "schedule:" + job + ":" + dedupeSlot(slot);
+    }
+
+    private static String dedupeSlot(Instant slot) {
+        return Long.toString(slot.toEpochMilli());
+    }
+
+    /**
+     * The slots of the schedule named {@code schedule}, read from one of its jobs' stored
+     * definitions; null when no job has it any more (the fire adds no run then).
+     */
+    private static Slots slots(Connection c, String schedule) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT definition::text FROM nightshift.job WHERE schedule_key = ? ORDER BY removed_at IS NULL DESC, name LIMIT 1")) {
+            ps.setString(1, schedule);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? StoredSchedule.slots(rs.getString(1)) : null;
+            }
+        }
+    }
+
+    private static List<String> jobsOf(Connection c, String schedule) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT name FROM nightshift.job WHERE schedule_key = ? AND removed_at IS NULL ORDER BY name")) {
+            ps.setString(1, schedule);
+            List<String> jobs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(rs.getString(1));
+                }
+            }
+            return jobs;
+        }
+    }
+
     /** Each job's fire outcome and the fire's lag, per job as the meters have always been. */
     private void meter(JobExecutionContext context, List<Outcome> outcomes) {
         // A recovery fire's scheduled time is the recovery's own, not the slot's: no lag to tell.
@@ -214,6 +263,10 @@ public final class ScheduledEnqueue implements InterruptableJob {
     private static void report(String schedule, Instant slot, List<Outcome> outcomes, boolean recovering) {
         if (outcomes.isEmpty()) {
             log.warn("schedule {}: fired for slot {} but no job has this schedule; run `nightshift sync`", schedule, slot);
+            return;
+        }
+        if (outcomes.stream().anyMatch(o -> o.result() == Result.EXCLUDED)) {
+            log.info("schedule {}: slot {} falls on a day its calendar excludes (or its pick leaves out); no run", schedule, slot);
             return;
         }
         long duplicates = outcomes.stream().filter(o -> o.result() == Result.DUPLICATE).count();

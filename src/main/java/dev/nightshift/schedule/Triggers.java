@@ -29,7 +29,7 @@ public final class Triggers {
 
     /**
      * The schedule's key: its cron fields joined by {@code _} (cut to 60 characters) for people,
-     * then 12 hex digits of a SHA-256 of {@code cron|zone|misfire}, e.g. {@code 0_*_*_*_*_?-3fa2c9d81b07}.
+     * then 12 hex digits of a SHA-256 of {@code cron|zone|misfire[|calendar][|pick]}, e.g. {@code 0_*_*_*_*_?-3fa2c9d81b07}.
      * Stable across versions and nodes; a job name can never look like one (no {@code _}).
      */
     public static String key(Schedule s) {
@@ -38,7 +38,10 @@ public final class Triggers {
             readable = readable.substring(0, PREFIX_CHARS);
         }
         // the zone as Quartz stores it: the default (Z) and "UTC" are one schedule
-        String identity = s.cron() + "|" + TimeZone.getTimeZone(s.timezone()).getID() + "|" + s.misfire().yamlName();
+        String identity = s.cron() + "|" + TimeZone.getTimeZone(s.timezone()).getID() + "|" + s.misfire().yamlName()
+                // only when set, so that the keys of schedules without them stay as they were
+                + (s.calendar() == null ? "" : "|calendar " + s.calendar().fingerprint())
+                + (s.pick() == null ? "" : "|pick " + s.pick().yamlName());
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
             return readable + "-" + HexFormat.of().formatHex(hash, 0, 6);

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.Runs;
 import dev.nightshift.testing.TestDatabase;
 import java.nio.file.Path;
@@ -29,10 +30,10 @@ class ExampleCatalogTest {
     @Test
     void every_example_job_succeeds_on_a_clean_database_in_dependency_order() throws Exception {
         assertThat(JobCatalog.load(JOBS).all()).extracting(d -> d.name()).containsExactlyInAnyOrder(
-                "schema", "artists-import", "nationality-summary", "tweet-activity", "message-counters");
+                "schema", "artists-import", "nationality-summary", "tweet-activity", "message-counters", "daily-activity");
         db.closeAfterAll(Daemon.start(db.settings(JOBS)));
 
-        assertThat(succeeded("schema").counts()).containsEntry("statements", 12L);
+        assertThat(succeeded("schema").counts()).containsEntry("statements", 13L);
         succeeded("artists-import");
         succeeded("artists-import");
         assertThat(totals("artists-import")).containsAllEntriesOf(Map.of("files", 3L, "read", 32L,
@@ -58,6 +59,20 @@ class ExampleCatalogTest {
         assertThat(concurrently.get(concurrently.size() - 1)).isEqualTo(1);
         assertThat(db.queryLong("SELECT sum(likes + retweets) FROM tweet.message_counters"))
                 .isEqualTo(db.queryLong("SELECT count(*) FROM tweet.activity"));
+
+        // the daily summary rebuilds the day of its period: without --at, the latest slot's (today, UTC)
+        Cli.Result today = Cli.run(db.env(), "trigger", "daily-activity", "--wait");
+        assertThat(today.exitCode()).as(today.out() + today.err()).isZero();
+        long run = db.queryLong("SELECT max(id) FROM nightshift.run WHERE job_name = 'daily-activity' AND state = 'succeeded'");
+        String day = "(SELECT (period_start AT TIME ZONE 'UTC')::date FROM nightshift.run WHERE id = " + run + ")";
+        assertThat(db.queryLong("SELECT count(*) FROM tweet.daily_activity WHERE day <> " + day)).isZero();
+        assertThat(db.queryLong("SELECT coalesce(sum(events), 0) FROM tweet.daily_activity WHERE rebuilt_by_run = " + run))
+                .isEqualTo(db.queryLong("SELECT count(*) FROM tweet.activity a, nightshift.run r WHERE r.id = " + run
+                        + " AND a.at >= " + day + "::timestamp AT TIME ZONE 'UTC' AND a.at < r.period_end"));
+        // a day long past, named by the slot that closes it: rebuilt, and empty
+        Cli.Result past = Cli.run(db.env(), "trigger", "daily-activity", "--at", "2026-03-02T00:00:20Z", "--wait");
+        assertThat(past.exitCode()).as(past.out() + past.err()).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM tweet.daily_activity WHERE day = '2026-03-01'")).isZero();
     }
 
     private static RunView succeeded(String job) throws Exception {

@@ -51,7 +51,7 @@ class PrometheusRulesTest {
                 }
             });
         }
-        assertThat(alerts).containsExactlyInAnyOrder("NightshiftJobFailed", "NightshiftRunsDead", "NightshiftJobLate",
+        assertThat(alerts).containsExactlyInAnyOrder("NightshiftJobFailed", "NightshiftRunsDead", "NightshiftJobLate", "NightshiftSlotPastDeadline",
                 "NightshiftQueueLagHigh", "NightshiftRunsRescued", "NightshiftNoWorkerUp", "NightshiftPoolStarved", "NightshiftHeapHigh");
         assertThat(firing).isEqualTo(alerts);
     }

@@ -1,7 +1,5 @@
 package dev.nightshift.http;
 
-import dev.nightshift.testing.Tools;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,11 +8,17 @@ import dev.nightshift.config.Setting;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
+import dev.nightshift.testing.Tools;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import dev.nightshift.schedule.Slots;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +61,8 @@ class DashboardBrowserTest {
                         "description: daily sales by region <script>alert('xss')</script>\n")
                 .sql("nightly-refresh", "SELECT count(*) FROM sales", "schedule:\n  cron: \"0 30 2 * * ?\"\n  timezone: Europe/Paris\n")
                 .sql("ledger-import", "SELECT 1 / 0", "description: imports the ledger file\nmax_attempts: 1\n")
-                .sql("long-rebuild", "SELECT pg_sleep(60)", "max_attempts: 1\n");
+                .sql("long-rebuild", "SELECT pg_sleep(60)", "max_attempts: 1\n")
+                .sql("hourly-summary", "SELECT pg_sleep(0.2)", "schedule:\n  cron: \"0 0 * * * ?\"\ndeadline: 30m\n");
         daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.ADMIN_TOKEN, TOKEN))));
         http = new Http(daemon.httpPort());
         base = "http://127.0.0.1:" + daemon.httpPort();
@@ -65,6 +70,38 @@ class DashboardBrowserTest {
         http.post("/api/jobs/long-rebuild/trigger", null, TOKEN);
         await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/api/runs/" + failed).json().path("state").asText().equals("dead"));
         browser = chromium();
+    }
+
+    @Test
+    void the_period_grid_colours_each_slot_opens_its_run_and_charts_the_runs_against_the_deadline() throws Exception {
+        // synced a day ago: its slots since then count against the deadline
+        db.execute("UPDATE nightshift.job SET created_at = now() - interval '1 day' WHERE name = 'hourly-summary'");
+        Instant latest = Slots.of("0 0 * * * ?", ZoneOffset.UTC).latestAtOrBefore(Instant.now());
+        Instant previous = latest.minus(Duration.ofHours(1));
+        for (Instant slot : List.of(previous, latest)) {
+            long id = http.post("/api/jobs/hourly-summary/trigger", "{\"at\": \"" + slot + "\"}", TOKEN).json().path("run").path("id").asLong();
+            await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/api/runs/" + id).json().path("state").asText().equals("succeeded"));
+        }
+        browser.get(base + "/");
+        WebElement row = browser.findElement(By.cssSelector("#periods tr[data-grid-job='hourly-summary']"));
+        List<WebElement> cells = row.findElements(By.cssSelector(".cell"));
+        assertThat(cells).hasSize(14);
+        assertThat(cells.get(13).getAttribute("data-state")).isEqualTo("succeeded");
+        assertThat(cells.get(12).getAttribute("data-state")).isEqualTo("succeeded");
+        assertThat(cells.get(11).getAttribute("data-state")).as("two hours ago, never run, past its 30m deadline").isEqualTo("late");
+        assertThat(row.findElements(By.cssSelector("svg.chart circle"))).hasSize(2);
+        assertThat(row.findElements(By.cssSelector("svg.chart line.deadline"))).hasSize(1);
+        // Running now: the elapsed time of a run that started moments ago is never negative
+        assertThat(browser.findElement(By.cssSelector("#running .elapsed")).getText()).doesNotStartWith("-");
+        screenshot("dashboard-grid.png");
+
+        cells.get(13).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().contains("/runs/"));
+        assertThat(browser.findElement(By.id("run-period")).getText()).isEqualTo(
+                DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC).format(previous) + " → "
+                        + DateTimeFormatter.ofPattern(previous.atZone(ZoneOffset.UTC).toLocalDate().equals(latest.atZone(ZoneOffset.UTC).toLocalDate())
+                        ? "HH:mm" : "yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC).format(latest));
+        browser.navigate().back();
     }
 
     static WebDriver chromium() {

@@ -39,7 +39,7 @@ class MetricsEndpointTest {
     static void start() {
         jobs = new JobsDir(db.tempDir(), "metrics")
                 .sql("ok", "SELECT 1", null)
-                .sql("daily", "SELECT 1", "schedule:\n  cron: \"0 0 3 * * ?\"\n")
+                .sql("daily", "SELECT 1", "schedule:\n  cron: \"0 0 3 * * ?\"\ndeadline: 2h\n")
                 .sql("weekdays", "SELECT 1", "schedule:\n  cron: \"0 0 3 ? * MON-FRI\"\n  timezone: Europe/Paris\n")
                 .sql("blocker", "SELECT pg_sleep(30)", "max_attempts: 1\n");
         daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.ADMIN_TOKEN, TOKEN))));

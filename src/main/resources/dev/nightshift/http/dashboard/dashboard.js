@@ -8,7 +8,9 @@
   var tokenInput = document.getElementById("token");
   var tokenState = document.getElementById("token-state");
   var dialog = document.getElementById("trigger-dialog");
+  var backfillDialog = document.getElementById("backfill-dialog");
   var triggerJob = null;
+  var backfillJob = null;
 
   function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
 
@@ -38,6 +40,7 @@
   function describe(status, body) {
     if (body && body.error) { return body.error; }
     if (body && body.message) { return body.message; }
+    if (body && body.backfill) { return "backfill #" + body.backfill.id + " of " + body.backfill.job + ": " + body.backfill.slots + " slots"; }
     if (body && body.run) { return "run #" + body.run.id + (body.created === false ? " already existed for this key" : " enqueued"); }
     if (body && body.name) { return "job " + body.name + (body.paused ? " paused" : " resumed"); }
     return "HTTP " + status;
@@ -82,14 +85,35 @@
     if (button.dataset.post) {
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
       button.disabled = true;
-      post(button.dataset.post).then(function () { button.disabled = false; });
+      post(button.dataset.post, button.dataset.at ? { at: button.dataset.at } : null).then(function () { button.disabled = false; });
     } else if (button.dataset.trigger) {
       triggerJob = button.dataset.trigger;
       document.getElementById("trigger-job").textContent = triggerJob;
       document.getElementById("trigger-params").value = "";
       document.getElementById("trigger-key").value = "";
+      document.getElementById("trigger-at").value = "";
       dialog.showModal();
+    } else if (button.dataset.backfill) {
+      backfillJob = button.dataset.backfill;
+      document.getElementById("backfill-job").textContent = backfillJob;
+      backfillDialog.showModal();
     }
+  });
+
+  document.getElementById("backfill-close").addEventListener("click", function () { backfillDialog.close(); });
+  document.getElementById("backfill-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var payload = {
+      from: document.getElementById("backfill-from").value.trim(),
+      to: document.getElementById("backfill-to").value.trim(),
+      reprocess: document.getElementById("backfill-reprocess").value,
+      reverse: document.getElementById("backfill-reverse").checked
+    };
+    var max = document.getElementById("backfill-max-active").value.trim();
+    if (max) { payload.maxActive = Number(max); }
+    post("/api/jobs/" + encodeURIComponent(backfillJob) + "/backfill", payload).then(function (ok) {
+      if (ok) { backfillDialog.close(); }
+    });
   });
 
   document.getElementById("trigger-cancel").addEventListener("click", function () { dialog.close(); });
@@ -98,6 +122,8 @@
     var payload = { params: parseParams(document.getElementById("trigger-params").value) };
     var key = document.getElementById("trigger-key").value.trim();
     if (key) { payload.key = key; }
+    var at = document.getElementById("trigger-at").value.trim();
+    if (at) { payload.at = at; }
     post("/api/jobs/" + encodeURIComponent(triggerJob) + "/trigger", payload).then(function (ok) {
       if (ok) { dialog.close(); }
     });
@@ -110,9 +136,14 @@
     return s + "s";
   }
 
+  // The server renders each elapsed time from the database's clock; the page counts on from
+  // when it first saw the value, with the browser's monotonic clock (never Date.now() against a
+  // server time: two hosts' clocks differ, and a run that just started showed a negative time).
   function tick() {
-    document.querySelectorAll(".elapsed[data-since]").forEach(function (el) {
-      el.textContent = span(Date.now() - Number(el.dataset.since));
+    var t = performance.now();
+    document.querySelectorAll(".elapsed[data-elapsed-ms]").forEach(function (el) {
+      if (!el.dataset.seenAt) { el.dataset.seenAt = String(t); }
+      el.textContent = span(Math.max(0, Number(el.dataset.elapsedMs) + t - Number(el.dataset.seenAt)));
     });
   }
 
@@ -128,6 +159,6 @@
 
   setInterval(tick, 1000);
   setInterval(function () {
-    if (!document.hidden && !dialog.open) { refresh(); }
+    if (!document.hidden && !dialog.open && !backfillDialog.open) { refresh(); }
   }, REFRESH_MS);
 })();

@@ -1,0 +1,122 @@
+package dev.nightshift.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nightshift.config.Deadline;
+import dev.nightshift.db.Tx;
+import dev.nightshift.queue.Json;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * Which slots of jobs with a deadline are late: their deadline has passed and no run of that slot
+ * has succeeded, whatever the slot's run is doing (waiting, running, retrying, dead) or when it has
+ * none at all (the fire was missed). Slots are enumerated from the schedule, not from the runs, so
+ * a slot that never fired is late too. Looks back {@link #WINDOW} (and not before the job was first
+ * synced); paused jobs have no late slots. Thread-safe.
+ */
+public final class Lateness {
+    /** How far back slots are looked at: a slot late for longer is left to the operator. */
+    public static final Duration WINDOW = Duration.ofDays(7);
+    private static final int MAX_SLOTS = 1_000;
+
+    private final DataSource ds;
+    private final Clock clock;
+
+    public Lateness(DataSource ds, Clock clock) {
+        this.ds = ds;
+        this.clock = clock;
+    }
+
+    /**
+     * The late slots of one job, oldest first.
+     *
+     * @param overdue how long ago the oldest late slot's deadline passed; zero when none is late
+     */
+    public record Late(String job, String deadline, List<Instant> slots, Duration overdue) {
+        public boolean any() {
+            return !slots.isEmpty();
+        }
+    }
+
+    /** Every current job with a deadline, by name (paused ones with nothing late). */
+    public Map<String, Late> all() throws SQLException {
+        return Tx.call(ds, c -> {
+            Map<String, Late> out = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT name, definition::text, paused, created_at FROM nightshift.job
+                    WHERE removed_at IS NULL AND definition -> 'deadline' IS NOT NULL
+                    ORDER BY name
+                    """); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), late(c, rs.getString(1), rs.getString(2), rs.getBoolean(3),
+                            rs.getTimestamp(4).toInstant()));
+                }
+            }
+            return out;
+        });
+    }
+
+    private Late late(Connection c, String job, String definition, boolean paused, Instant created) throws SQLException {
+        JsonNode def = readTree(definition);
+        Deadline deadline = Deadline.parse(def.path("deadline").asText());
+        Slots slots = StoredSchedule.slots(definition);
+        Instant now = clock.instant();
+        if (slots == null || paused) {
+            return new Late(job, deadline.text(), List.of(), Duration.ZERO);
+        }
+        Instant from = created.isAfter(now.minus(WINDOW)) ? created : now.minus(WINDOW);
+        List<Instant> due = new ArrayList<>();
+        for (Instant s : slots.between(from, now, MAX_SLOTS)) {
+            if (!deadline.of(s, slots.zone()).isAfter(now)) {
+                due.add(s);
+            }
+        }
+        if (due.isEmpty()) {
+            return new Late(job, deadline.text(), List.of(), Duration.ZERO);
+        }
+        Set<Instant> succeeded = succeeded(c, job, due.get(0), due.get(due.size() - 1));
+        List<Instant> late = due.stream().filter(s -> !succeeded.contains(s)).toList();
+        Duration overdue = late.isEmpty() ? Duration.ZERO : Duration.between(deadline.of(late.get(0), slots.zone()), now);
+        return new Late(job, deadline.text(), late, overdue);
+    }
+
+    /** The slots in [first, last] with a succeeded run, whatever made it (scheduler, backfill, trigger --at). */
+    private static Set<Instant> succeeded(Connection c, String job, Instant first, Instant last) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT scheduled_at FROM nightshift.run
+                WHERE job_name = ? AND state = 'succeeded' AND scheduled_at BETWEEN ? AND ?
+                """)) {
+            ps.setString(1, job);
+            ps.setTimestamp(2, Timestamp.from(first));
+            ps.setTimestamp(3, Timestamp.from(last));
+            Set<Instant> out = new HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getTimestamp(1).toInstant());
+                }
+            }
+            return out;
+        }
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Json.MAPPER.createObjectNode();
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.nightshift.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nightshift.config.Deadline;
+import dev.nightshift.db.Tx;
+import dev.nightshift.queue.Json;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/**
+ * The dashboard's grid: for each scheduled job, its most recent slots, each with the state of its
+ * run (or none), late when past the deadline without a success; and the job's recent runs' times
+ * from slot to finish, for its chart. Read-only; thread-safe.
+ */
+public final class PeriodGrid {
+    private final DataSource ds;
+    private final Clock clock;
+
+    public PeriodGrid(DataSource ds, Clock clock) {
+        this.ds = ds;
+        this.clock = clock;
+    }
+
+    /**
+     * One slot of a job.
+     *
+     * @param state succeeded, running, waiting, retrying, dead, cancelled, skipped (succeeded without work), or none
+     */
+    public record Cell(Instant slot, Instant periodStart, Long runId, String state, boolean late) {
+    }
+
+    /** One finished run: how long after its slot (or its start, without one) it finished. */
+    public record Point(long runId, Duration took, String state) {
+    }
+
+    /** @param deadlineOffset the deadline as a time after the latest slot, or null */
+    public record Row(String job, String deadline, List<Cell> cells, List<Point> points, Duration deadlineOffset) {
+    }
+
+    public List<Row> rows(int slots, int points) throws SQLException {
+        Map<String, Lateness.Late> late = new Lateness(ds, clock).all();
+        return Tx.call(ds, c -> {
+            List<Row> rows = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT name, definition::text FROM nightshift.job
+                    WHERE removed_at IS NULL AND schedule_key IS NOT NULL ORDER BY name
+                    """); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Slots s = StoredSchedule.slots(rs.getString(2));
+                    if (s != null) {
+                        rows.add(row(c, rs.getString(1), rs.getString(2), s, late.get(rs.getString(1)), slots, points));
+                    }
+                }
+            }
+            return rows;
+        });
+    }
+
+    private Row row(Connection c, String job, String definition, Slots s, Lateness.Late late, int slots, int points)
+            throws SQLException {
+        List<Instant> recent = new ArrayList<>();
+        for (Instant t = s.latestAtOrBefore(clock.instant()); t != null && recent.size() < slots; t = s.previous(t)) {
+            recent.add(t);
+        }
+        Collections.reverse(recent);
+        Map<Instant, Cell> byRun = runs(c, job, recent);
+        List<Cell> cells = new ArrayList<>();
+        for (Instant t : recent) {
+            boolean isLate = late != null && late.slots().contains(t);
+            Cell run = byRun.get(t);
+            Instant start = s.previous(t);
+            cells.add(run == null ? new Cell(t, start, null, "none", isLate) : new Cell(t, start, run.runId(), run.state(), isLate));
+        }
+        JsonNode def = readTree(definition);
+        String deadline = def.hasNonNull("deadline") ? def.get("deadline").asText() : null;
+        Duration offset = deadline == null || recent.isEmpty() ? null
+                : Duration.between(recent.get(recent.size() - 1), Deadline.parse(deadline).of(recent.get(recent.size() - 1), s.zone()));
+        return new Row(job, deadline, cells, points(c, job, points), offset);
+    }
+
+    /** The newest run of each slot, by slot. */
+    private static Map<Instant, Cell> runs(Connection c, String job, List<Instant> slots) throws SQLException {
+        Map<Instant, Cell> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT DISTINCT ON (scheduled_at) scheduled_at, id, state, attempt, coalesce((counts ->> 'skipped')::bigint, 0)
+                FROM nightshift.run
+                WHERE job_name = ? AND scheduled_at = ANY (?)
+                ORDER BY scheduled_at, id DESC
+                """)) {
+            ps.setString(1, job);
+            ps.setArray(2, c.createArrayOf("timestamptz", slots.stream().map(Timestamp::from).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String state = rs.getString(3);
+                    String shown = switch (state) {
+                        case "available" -> rs.getInt(4) > 0 ? "retrying" : "waiting";
+                        case "succeeded" -> rs.getLong(5) > 0 ? "skipped" : "succeeded";
+                        default -> state;
+                    };
+                    Instant slot = rs.getTimestamp(1).toInstant();
+                    out.put(slot, new Cell(slot, null, rs.getLong(2), shown, false));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<Point> points(Connection c, String job, int limit) throws SQLException {
+        List<Point> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT id, extract(epoch FROM finished_at - coalesce(scheduled_at, started_at)) * 1000, state FROM nightshift.run
+                WHERE job_name = ? AND state IN ('succeeded', 'dead') AND finished_at IS NOT NULL AND started_at IS NOT NULL
+                ORDER BY id DESC
+                LIMIT ?
+                """)) {
+            ps.setString(1, job);
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Point(rs.getLong(1), Duration.ofMillis(Math.max(0, (long) rs.getDouble(2))), rs.getString(3)));
+                }
+            }
+        }
+        Collections.reverse(out);
+        return out;
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Json.MAPPER.createObjectNode();
+        }
+    }
+}
