@@ -254,11 +254,21 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
             }
         }
 
-        /** nightshift's embedded server, shared by the test JVMs of this build. */
+        /**
+         * nightshift's embedded server, shared by the test JVMs of this build: one per version of
+         * the binaries, since a data directory made by one major version cannot be started by another
+         * (.ci/pg-versions runs the tests on several).
+         */
         private static final class Embedded {
+            static String bundleVersion() {
+                String jar = String.valueOf(Embedded.class.getClassLoader().getResource("postgres-linux-x86_64.txz"));
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("linux-amd64-([0-9.]+)\\.jar").matcher(jar);
+                return m.find() ? m.group(1) : "bundled";
+            }
+
             static Server start() {
                 var server = dev.nightshift.db.EmbeddedServer.acquire(
-                        Path.of(System.getProperty("java.io.tmpdir"), "nightshift-test-postgres"));
+                        Path.of(System.getProperty("java.io.tmpdir"), "nightshift-test-postgres-" + bundleVersion()));
                 Runtime.getRuntime().addShutdownHook(new Thread(server::release));
                 return new Server(server.jdbcUrl("postgres"), "postgres", null);
             }
