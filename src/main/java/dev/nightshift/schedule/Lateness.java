@@ -1,9 +1,7 @@
 package dev.nightshift.schedule;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.config.Deadline;
 import dev.nightshift.db.Tx;
-import dev.nightshift.queue.Json;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -56,22 +54,21 @@ public final class Lateness {
         return Tx.call(ds, c -> {
             Map<String, Late> out = new LinkedHashMap<>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT name, definition::text, paused, created_at FROM nightshift.job
+                    SELECT name, definition::text, paused, created_at, definition ->> 'deadline' FROM nightshift.job
                     WHERE removed_at IS NULL AND definition -> 'deadline' IS NOT NULL
                     ORDER BY name
                     """); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.put(rs.getString(1), late(c, rs.getString(1), rs.getString(2), rs.getBoolean(3),
-                            rs.getTimestamp(4).toInstant()));
+                            rs.getTimestamp(4).toInstant(), Deadline.parse(rs.getString(5))));
                 }
             }
             return out;
         });
     }
 
-    private Late late(Connection c, String job, String definition, boolean paused, Instant created) throws SQLException {
-        JsonNode def = readTree(definition);
-        Deadline deadline = Deadline.parse(def.path("deadline").asText());
+    private Late late(Connection c, String job, String definition, boolean paused, Instant created, Deadline deadline)
+            throws SQLException {
         Slots slots = StoredSchedule.slots(definition);
         Instant now = clock.instant();
         if (slots == null || paused) {
@@ -112,11 +109,4 @@ public final class Lateness {
         }
     }
 
-    private static JsonNode readTree(String json) {
-        try {
-            return Json.MAPPER.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return Json.MAPPER.createObjectNode();
-        }
-    }
 }

@@ -1,9 +1,7 @@
 package dev.nightshift.schedule;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.config.Deadline;
 import dev.nightshift.db.Tx;
-import dev.nightshift.queue.Json;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -60,7 +58,7 @@ public final class PeriodGrid {
                 while (rs.next()) {
                     Slots s = StoredSchedule.slots(rs.getString(2));
                     if (s != null) {
-                        rows.add(row(c, rs.getString(1), rs.getString(2), s, late.get(rs.getString(1)), slots, points));
+                        rows.add(row(c, rs.getString(1), s, late.get(rs.getString(1)), slots, points));
                     }
                 }
             }
@@ -68,7 +66,7 @@ public final class PeriodGrid {
         });
     }
 
-    private Row row(Connection c, String job, String definition, Slots s, Lateness.Late late, int slots, int points)
+    private Row row(Connection c, String job, Slots s, Lateness.Late late, int slots, int points)
             throws SQLException {
         List<Instant> recent = new ArrayList<>();
         for (Instant t = s.latestAtOrBefore(clock.instant()); t != null && recent.size() < slots; t = s.previous(t)) {
@@ -83,8 +81,8 @@ public final class PeriodGrid {
             Instant start = s.previous(t);
             cells.add(run == null ? new Cell(t, start, null, "none", isLate) : new Cell(t, start, run.runId(), run.state(), isLate));
         }
-        JsonNode def = readTree(definition);
-        String deadline = def.hasNonNull("deadline") ? def.get("deadline").asText() : null;
+        // every job with a deadline has its lateness, paused ones too
+        String deadline = late == null ? null : late.deadline();
         Duration offset = deadline == null || recent.isEmpty() ? null
                 : Duration.between(recent.get(recent.size() - 1), Deadline.parse(deadline).of(recent.get(recent.size() - 1), s.zone()));
         return new Row(job, deadline, cells, points(c, job, points), offset);
@@ -137,11 +135,4 @@ public final class PeriodGrid {
         return out;
     }
 
-    private static JsonNode readTree(String json) {
-        try {
-            return Json.MAPPER.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return Json.MAPPER.createObjectNode();
-        }
-    }
 }

@@ -284,17 +284,8 @@ public final class ScheduledEnqueue implements InterruptableJob {
 
     /** The current jobs of a schedule, for counting a failed fire or a misfire; empty when they cannot be read. */
     static List<String> jobsOf(DataSource pool, String schedule) {
-        try (Connection c = pool.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT name FROM nightshift.job WHERE schedule_key = ? AND removed_at IS NULL ORDER BY name")) {
-            ps.setString(1, schedule);
-            List<String> jobs = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    jobs.add(rs.getString(1));
-                }
-            }
-            return jobs;
+        try (Connection c = pool.getConnection()) {
+            return jobsOf(c, schedule);
         } catch (SQLException | RuntimeException e) {
             log.warn("schedule {}: cannot read its jobs: {}", schedule, e.getMessage());
             return List.of();
