@@ -12,10 +12,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** trigger, runs, show, cancel, retry as an operator uses them, without a daemon running. */
+@Tag("database")
 class OperatorCommandsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("process")
 class GrafanaDashboardTest {
     static final Path FILE = Manifests.DEPLOY.resolve("grafana/nightshift.json");
 

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Pause and resume through the CLI while several nodes fire two jobs of one shared schedule (one
  * trigger); the {@code jobs} listing.
  */
+@Tag("database")
 class PauseTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
