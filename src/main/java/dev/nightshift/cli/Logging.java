@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Switches the daemon's log to one JSON object per line when {@code log_format} is json. It is
  * done here, once the settings are known, because the format may come from a flag or the
- * --config file, which logback.xml cannot see. Text stays as logback.xml sets it.
+ * --config file, which the logging configuration cannot see. Text stays as {@link LogDefaults} sets it.
  */
 final class Logging {
     private static final String IGNORE = "[ignore]";
