@@ -45,7 +45,7 @@ final class JobsApi {
         this.catalog = catalog;
         this.ds = ds;
         this.logicalTime = new LogicalTime(clock);
-        this.listing = new JobListing(ds);
+        this.listing = new JobListing(ds, clock);
         this.control = new JobControl(ds);
         this.queue = new RunQueue(ds);
         this.runs = new RunQueries(ds);
