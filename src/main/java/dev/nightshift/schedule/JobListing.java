@@ -159,6 +159,7 @@ public final class JobListing {
         try {
             return Json.MAPPER.readTree(json == null ? "{}" : json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // the definition column is written by sync from a parsed definition; a listing shows an unreadable one as empty rather than failing
             return Json.MAPPER.createObjectNode();
         }
     }

@@ -112,6 +112,7 @@ public final class QuartzCluster implements AutoCloseable {
         try {
             return scheduler.isStarted() && !scheduler.isShutdown() && !scheduler.isInStandbyMode();
         } catch (SchedulerException e) {
+            // a scheduler that cannot say it is started is not: readiness reports it
             return false;
         }
     }
