@@ -6,7 +6,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import dev.nightshift.config.Settings;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.io.OutputStream;
 import java.util.Map;
 import net.logstash.logback.encoder.LogstashEncoder;

@@ -7,7 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.util.ContextInitializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.config.Settings;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.JobsDir;

@@ -3,7 +3,7 @@ package dev.nightshift.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.queue.Maintenance;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.JobsDir;

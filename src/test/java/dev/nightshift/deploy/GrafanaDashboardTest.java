@@ -3,7 +3,7 @@ package dev.nightshift.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.testing.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;

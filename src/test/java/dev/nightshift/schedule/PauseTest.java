@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.Setting;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;

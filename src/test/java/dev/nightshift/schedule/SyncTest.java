@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.metrics.Metrics;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.Cli;
