@@ -31,16 +31,37 @@ abstract class BaseCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
+    /** The root level before {@link #quietLogs}, to restore in a JVM that goes on (tests); null when not quieted. */
+    private static Level quietedFrom;
+    private static boolean quieted;
+
     /** Short commands print results, not the pool's and Flyway's INFO lines. */
-    static void quietLogs() {
-        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    static synchronized void quietLogs() {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        if (!quieted) {
+            quietedFrom = root.getLevel();
+            quieted = true;
+        }
+        root.setLevel(Level.WARN);
+    }
+
+    /**
+     * Gives the root logger back the level {@link #quietLogs} found. A command that did not quiet
+     * the logs leaves logging untouched, so that {@code --version} never starts it.
+     */
+    static synchronized void restoreLogs() {
+        if (quieted) {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(quietedFrom);
+            quieted = false;
+            quietedFrom = null;
+        }
     }
 
     /** Opens the database with a small pool and applies pending migrations. */
     static Database openMigrated(Settings s) {
         Database db = Database.open(s, 3);
         try {
-            db.migrate();
+            db.migrateIfBehind();
             return db;
         } catch (RuntimeException e) {
             db.close();

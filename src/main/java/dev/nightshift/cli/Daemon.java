@@ -19,7 +19,6 @@ import dev.nightshift.schedule.QuartzCluster;
 import dev.nightshift.schedule.ScheduleSync;
 import dev.nightshift.schedule.SchedulerOptions;
 import dev.nightshift.worker.Node;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -75,19 +74,21 @@ public final class Daemon implements AutoCloseable {
         // Quartz's fire threads, its scheduler thread, misfire handler and cluster manager use the pool too.
         Database db = Database.open(settings, settings.workers() + 6 + scheduling.threads() + 3);
         Metrics metrics = Metrics.prometheus(Version.current());
+        // The one clock of this process's time-based decisions: tests of those decisions step their own.
+        Clock clock = Clock.systemUTC();
         QuartzCluster quartz = null;
         Node node = null;
         Operations ops = null;
-        ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, Clock.systemUTC());
+        ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, clock);
         BackfillPump pump = null;
         try {
-            quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics);
-            node = new Node(settings, db, catalog, JobTypes.standard(), metrics);
+            quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics, clock);
+            node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
             ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
             prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
             node.addSuccessHook(new FanIn(catalog, new RunQueue(db.dataSource())));
-            pump = new BackfillPump(new Backfills(db.dataSource(), Clock.systemUTC()), metrics);
+            pump = new BackfillPump(new Backfills(db.dataSource(), clock), metrics);
             node.addSuccessHook(pump);
             node.start();
             quartz.start();

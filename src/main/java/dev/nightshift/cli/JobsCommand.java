@@ -1,7 +1,7 @@
 package dev.nightshift.cli;
 
 import dev.nightshift.db.Database;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.schedule.JobListing;
 import dev.nightshift.schedule.JobView;
 import java.time.Instant;

@@ -6,7 +6,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import dev.nightshift.config.Settings;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.io.OutputStream;
 import java.util.Map;
 import net.logstash.logback.encoder.LogstashEncoder;
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Switches the daemon's log to one JSON object per line when {@code log_format} is json. It is
  * done here, once the settings are known, because the format may come from a flag or the
- * --config file, which logback.xml cannot see. Text stays as logback.xml sets it.
+ * --config file, which the logging configuration cannot see. Text stays as {@link LogDefaults} sets it.
  */
 final class Logging {
     private static final String IGNORE = "[ignore]";

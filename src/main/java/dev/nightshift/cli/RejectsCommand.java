@@ -2,7 +2,7 @@ package dev.nightshift.cli;
 
 import dev.nightshift.db.Database;
 import dev.nightshift.db.Tx;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;

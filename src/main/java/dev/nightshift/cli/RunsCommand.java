@@ -1,7 +1,7 @@
 package dev.nightshift.cli;
 
 import dev.nightshift.db.Database;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
 import java.time.Duration;

@@ -6,7 +6,7 @@ import dev.nightshift.config.JobDefinition;
 import dev.nightshift.db.Database;
 import dev.nightshift.jobs.AimedSource;
 import dev.nightshift.db.Tx;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.queue.Period;
 import dev.nightshift.schedule.LogicalTime;
 import java.time.Clock;

@@ -195,6 +195,7 @@ public final class SettingsLoader {
         try {
             host = InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {
+            // no resolvable host name (containers, bare hosts): the pid still makes the name unique on this host
             host = "localhost";
         }
         host = host.replaceAll("[^A-Za-z0-9.-]", "-");

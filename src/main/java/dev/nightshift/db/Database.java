@@ -93,6 +93,16 @@ public final class Database implements AutoCloseable {
                 .migrate();
     }
 
+    /**
+     * As {@link #migrate}, but first asks {@link SchemaVersion} whether there is anything to do,
+     * in one query: the short commands' path, which then loads no Flyway at all.
+     */
+    public void migrateIfBehind() {
+        if (!SchemaVersion.upToDate(pool)) {
+            migrate();
+        }
+    }
+
     /** A connection outside the pool, for a LISTEN session that must live as long as the node. */
     public Connection openDedicated() throws SQLException {
         Properties p = new Properties();

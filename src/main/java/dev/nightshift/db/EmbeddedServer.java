@@ -204,6 +204,7 @@ public final class EmbeddedServer {
             s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
             return true;
         } catch (IOException e) {
+            // refused or timed out: nothing serves on that port, which is the answer asked for
             return false;
         }
     }
@@ -214,6 +215,7 @@ public final class EmbeddedServer {
             s.bind(new InetSocketAddress("127.0.0.1", port));
             return true;
         } catch (IOException e) {
+            // the port is taken (or not bindable): the answer asked for, the caller tries another
             return false;
         }
     }

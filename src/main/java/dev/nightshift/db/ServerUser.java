@@ -86,6 +86,7 @@ final class ServerUser {
                     return false;
                 }
             } catch (IOException e) {
+                // an ancestor we cannot inspect is one the server user cannot be trusted to traverse: place the data elsewhere
                 return false;
             }
         }
@@ -107,8 +108,10 @@ final class ServerUser {
             p.getInputStream().readAllBytes();
             return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {
+            // no `id` command to ask: treat the user as absent and fall back to the next candidate
             return false;
         } catch (InterruptedException e) {
+            // stopping: keep the interrupt for the caller and answer conservatively
             Thread.currentThread().interrupt();
             return false;
         }

@@ -69,6 +69,7 @@ public final class Tx {
                 c.rollback();
             }
         } catch (SQLException r) {
+            // the connection is broken anyway (the server rolls back on its own); the failure travels with the original error
             cause.addSuppressed(r);
         }
     }
@@ -83,6 +84,7 @@ public final class Tx {
         try {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
+            // the retry pause is cut short; the interrupt stays set so that the caller stops retrying
             Thread.currentThread().interrupt();
         }
     }

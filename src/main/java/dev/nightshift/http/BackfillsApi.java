@@ -2,7 +2,7 @@ package dev.nightshift.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.schedule.BackfillView;
 import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.LogicalTime;

@@ -35,11 +35,11 @@ final class Dashboard {
     /** Slots per job in the period grid. */
     static final int GRID_SLOTS = 14;
 
-    Dashboard(DataSource ds, String node, Backfills backfills) {
-        this.lateness = new Lateness(ds, java.time.Clock.systemUTC());
-        this.grid = new PeriodGrid(ds, java.time.Clock.systemUTC());
+    Dashboard(DataSource ds, String node, Backfills backfills, java.time.Clock clock) {
+        this.lateness = new Lateness(ds, clock);
+        this.grid = new PeriodGrid(ds, clock);
         this.backfills = backfills;
-        this.jobs = new JobListing(ds);
+        this.jobs = new JobListing(ds, clock);
         this.runs = new RunQueries(ds);
         this.node = node;
     }

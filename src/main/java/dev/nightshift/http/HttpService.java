@@ -61,11 +61,12 @@ public final class HttpService implements AutoCloseable {
         Readiness readiness = new Readiness(node, schedulerStarted);
         Router router = new Router(new Auth(settings.adminToken()));
         new Probes(readiness, metrics).routes(router);
-        new JobsApi(ds, catalog, java.time.Clock.systemUTC()).routes(router);
+        java.time.Clock clock = node.clock();
+        new JobsApi(ds, catalog, clock).routes(router);
         new RunsApi(ds).routes(router);
-        Backfills backfills = new Backfills(ds, java.time.Clock.systemUTC());
+        Backfills backfills = new Backfills(ds, clock);
         new BackfillsApi(backfills).routes(router);
-        new Dashboard(ds, settings.nodeName(), backfills).routes(router);
+        new Dashboard(ds, settings.nodeName(), backfills, clock).routes(router);
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(64), r -> {

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.jobs.AimedSource;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.db.Tx;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.Period;
@@ -45,7 +45,7 @@ final class JobsApi {
         this.catalog = catalog;
         this.ds = ds;
         this.logicalTime = new LogicalTime(clock);
-        this.listing = new JobListing(ds);
+        this.listing = new JobListing(ds, clock);
         this.control = new JobControl(ds);
         this.queue = new RunQueue(ds);
         this.runs = new RunQueries(ds);

@@ -7,7 +7,6 @@ import dev.nightshift.metrics.DatabaseGauges;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.schedule.DeadlineWatch;
 import dev.nightshift.schedule.Lateness;
-import java.time.Clock;
 import dev.nightshift.worker.Node;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -40,7 +39,7 @@ public final class Operations implements AutoCloseable {
         metrics.registerJobs(catalog.all());
         DatabaseGauges gauges = new DatabaseGauges(db.dataSource(), metrics);
         gauges.start(GAUGE_REFRESH);
-        DeadlineWatch deadlines = new DeadlineWatch(new Lateness(db.dataSource(), Clock.systemUTC()), metrics);
+        DeadlineWatch deadlines = new DeadlineWatch(new Lateness(db.dataSource(), node.clock()), metrics);
         deadlines.start(GAUGE_REFRESH);
         try {
             return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, catalog, schedulerStarted), gauges, deadlines);

@@ -1,6 +1,6 @@
 package dev.nightshift.http;
 
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;

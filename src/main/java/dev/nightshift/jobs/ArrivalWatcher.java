@@ -92,6 +92,7 @@ public final class ArrivalWatcher {
             try {
                 t.join(5_000);
             } catch (InterruptedException e) {
+                // closing while interrupted: stop waiting for the thread, keep the interrupt for the caller
                 Thread.currentThread().interrupt();
             }
         }

@@ -151,6 +151,7 @@ final class BatchImport implements JobType {
             Merge.exec(c, "SELECT set_config('temp_buffers', '256MB', false) WHERE current_setting('temp_buffers') <> '256MB'");
             Merge.exec(c, "RELEASE SAVEPOINT nightshift_temp_buffers");
         } catch (SQLException e) {
+            // temp_buffers can no longer change once the session used temporary tables: the import runs with the current value
             Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_temp_buffers");
         }
     }

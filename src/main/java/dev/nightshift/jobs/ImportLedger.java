@@ -1,6 +1,6 @@
 package dev.nightshift.jobs;
 
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -57,6 +57,7 @@ final class Sources {
         try {
             return Files.getLastModifiedTime(marker).compareTo(Files.getLastModifiedTime(file)) >= 0;
         } catch (IOException e) {
+            // no marker (or one we cannot read): the file is not ready yet, the next look will tell
             return false;
         }
     }

@@ -121,6 +121,7 @@ public final class DatabaseGauges implements AutoCloseable {
                     read.read(c);
                     c.releaseSavepoint(before);
                 } catch (SQLException e) {
+                    // only this read's gauges keep their last values; the failures are thrown together below, and the metrics loop logs and counts them
                     c.rollback(before);
                     failures.add(e);
                 }

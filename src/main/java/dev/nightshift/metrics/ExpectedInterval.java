@@ -3,6 +3,7 @@ package dev.nightshift.metrics;
 import dev.nightshift.config.Schedule;
 import java.text.ParseException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Date;
 import java.util.TimeZone;
 import org.quartz.CronExpression;
@@ -18,16 +19,17 @@ final class ExpectedInterval {
     private ExpectedInterval() {
     }
 
-    /** Null when the expression has fewer than two future slots (e.g. a single date). */
-    static Duration of(Schedule schedule) {
+    /** Looking at the slots after {@code from}; null when there are fewer than two (e.g. a single date). */
+    static Duration of(Schedule schedule, Instant from) {
         CronExpression cron;
         try {
             cron = new CronExpression(schedule.cron());
         } catch (ParseException e) {
+            // validated definitions always parse; a cron Quartz refuses simply gets no interval gauge
             return null;
         }
         cron.setTimeZone(TimeZone.getTimeZone(schedule.timezone()));
-        Date previous = cron.getNextValidTimeAfter(new Date());
+        Date previous = cron.getNextValidTimeAfter(Date.from(from));
         long longest = -1;
         for (int i = 0; i < SLOTS && previous != null; i++) {
             Date next = cron.getNextValidTimeAfter(previous);

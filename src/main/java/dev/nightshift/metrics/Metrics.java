@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,11 +44,18 @@ public final class Metrics implements AutoCloseable {
     /** Per job with a deadline: {slots past their deadline without a success, seconds the oldest is past it}. */
     private final java.util.Map<String, double[]> late = new java.util.concurrent.ConcurrentHashMap<>();
     private final MeterRegistry registry;
+    private final Clock clock;
     private final Counter rescued;
     private JvmGcMetrics gc;
 
     public Metrics(MeterRegistry registry) {
+        this(registry, Clock.systemUTC());
+    }
+
+    /** {@code clock}: from when the expected intervals of schedules are looked at. */
+    public Metrics(MeterRegistry registry, Clock clock) {
         this.registry = registry;
+        this.clock = clock;
         this.rescued = Counter.builder("nightshift.rescued.runs")
                 .description("Runs whose owner's database session ended, put back to available or dead")
                 .register(registry);
@@ -108,7 +116,7 @@ public final class Metrics implements AutoCloseable {
             if (d.deadline() != null) {
                 lateGauges(d.name());
             }
-            Duration interval = d.schedule() == null ? null : ExpectedInterval.of(d.schedule());
+            Duration interval = d.schedule() == null ? null : ExpectedInterval.of(d.schedule(), clock.instant());
             if (interval != null) {
                 double seconds = interval.toSeconds();
                 Gauge.builder("nightshift.job.expected.interval", () -> seconds)

@@ -1,5 +1,6 @@
 package dev.nightshift.queue;
 
+import dev.nightshift.json.Json;
 import dev.nightshift.db.Tx;
 import java.sql.Array;
 import java.sql.Connection;

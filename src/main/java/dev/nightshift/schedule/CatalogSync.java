@@ -3,7 +3,7 @@ package dev.nightshift.schedule;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.db.Tx;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;

@@ -1,6 +1,7 @@
 package dev.nightshift.schedule;
 
 import dev.nightshift.metrics.Metrics;
+import java.time.Clock;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.quartz.Job;
@@ -14,8 +15,10 @@ final class EnqueueJobFactory implements JobFactory {
     private final DataSource pool;
     private final Metrics metrics;
     private final Duration misfireThreshold;
+    private final Clock clock;
 
-    EnqueueJobFactory(DataSource pool, Metrics metrics, Duration misfireThreshold) {
+    EnqueueJobFactory(DataSource pool, Metrics metrics, Duration misfireThreshold, Clock clock) {
+        this.clock = clock;
         this.pool = pool;
         this.metrics = metrics;
         this.misfireThreshold = misfireThreshold;
@@ -28,6 +31,6 @@ final class EnqueueJobFactory implements JobFactory {
             throw new SchedulerException("unexpected Quartz job class " + type.getName() + " for "
                     + bundle.getJobDetail().getKey() + "; run `nightshift sync` to rewrite the triggers");
         }
-        return new ScheduledEnqueue(pool, metrics, misfireThreshold);
+        return new ScheduledEnqueue(pool, metrics, misfireThreshold, clock);
     }
 }

@@ -2,7 +2,7 @@ package dev.nightshift.schedule;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.db.Tx;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -47,9 +47,16 @@ public final class JobListing {
             """;
 
     private final DataSource ds;
+    private final Clock clock;
 
     public JobListing(DataSource ds) {
+        this(ds, Clock.systemUTC());
+    }
+
+    /** @param clock from when next fire times and lateness are reckoned */
+    public JobListing(DataSource ds, Clock clock) {
         this.ds = ds;
+        this.clock = clock;
     }
 
     /** Every job of the catalog, by name. */
@@ -67,7 +74,7 @@ public final class JobListing {
     }
 
     private List<JobView> query(String name, boolean includeRemoved) throws SQLException {
-        Map<String, Lateness.Late> late = new Lateness(ds, Clock.systemUTC()).all();
+        Map<String, Lateness.Late> late = new Lateness(ds, clock).all();
         return Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement(SQL)) {
                 ps.setString(1, QuartzCluster.NAME);     // sched_name
@@ -87,7 +94,7 @@ public final class JobListing {
         });
     }
 
-    private static JobView view(ResultSet rs, Lateness.Late late) throws SQLException {
+    private JobView view(ResultSet rs, Lateness.Late late) throws SQLException {
         JsonNode def = readTree(rs.getString(7));
         Map<String, String> schedule = schedule(def.path("schedule"));
         boolean paused = rs.getBoolean(6);
@@ -100,7 +107,7 @@ public final class JobListing {
                 : new JobView.LastRun(lastId, rs.getString(9), instant(rs.getTimestamp(10)), rs.getString(11));
         long quartzNext = rs.getLong(16);
         Instant next = !rs.wasNull() ? Instant.ofEpochMilli(quartzNext)
-                : schedule == null ? null : nextFire(schedule, Instant.now());
+                : schedule == null ? null : nextFire(schedule, clock.instant());
         Slots slots = schedule == null ? null : StoredSchedule.slots(rs.getString(7));
         if (slots != null && next != null && !slots.keeps(next)) {
             // Quartz fires on days the calendar excludes too (those fires add no run): the next slot is later
@@ -152,6 +159,7 @@ public final class JobListing {
         try {
             return Json.MAPPER.readTree(json == null ? "{}" : json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // the definition column is written by sync from a parsed definition; a listing shows an unreadable one as empty rather than failing
             return Json.MAPPER.createObjectNode();
         }
     }

@@ -1,6 +1,7 @@
 package dev.nightshift.schedule;
 
 import dev.nightshift.metrics.Metrics;
+import java.time.Clock;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
@@ -39,6 +40,11 @@ public final class QuartzCluster implements AutoCloseable {
     }
 
     public static QuartzCluster create(DataSource pool, String nodeName, SchedulerOptions options, Metrics metrics) {
+        return create(pool, nodeName, options, metrics, Clock.systemUTC());
+    }
+
+    /** @param clock what a fire reads to tell whether its slot is past the misfire threshold */
+    public static QuartzCluster create(DataSource pool, String nodeName, SchedulerOptions options, Metrics metrics, Clock clock) {
         String dataSource = "nightshift-" + DATA_SOURCES.incrementAndGet();
         DBConnectionManager.getInstance().addConnectionProvider(dataSource, new PoolConnectionProvider(pool));
         try {
@@ -50,7 +56,7 @@ public final class QuartzCluster implements AutoCloseable {
                 s = f.getScheduler();
                 SchedulerRepository.getInstance().remove(NAME);
             }
-            s.setJobFactory(new EnqueueJobFactory(pool, metrics, options.misfireThreshold()));
+            s.setJobFactory(new EnqueueJobFactory(pool, metrics, options.misfireThreshold(), clock));
             SchedulerMetrics listener = new SchedulerMetrics(pool, metrics);
             s.getListenerManager().addTriggerListener(listener, GroupMatcher.anyTriggerGroup());
             return new QuartzCluster(s, listener);
@@ -106,6 +112,7 @@ public final class QuartzCluster implements AutoCloseable {
         try {
             return scheduler.isStarted() && !scheduler.isShutdown() && !scheduler.isInStandbyMode();
         } catch (SchedulerException e) {
+            // a scheduler that cannot say it is started is not: readiness reports it
             return false;
         }
     }

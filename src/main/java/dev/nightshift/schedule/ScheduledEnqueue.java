@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -79,10 +80,17 @@ public final class ScheduledEnqueue implements InterruptableJob {
     private final DataSource pool;
     private final Metrics metrics;
     private final Duration misfireThreshold;
+    private final Clock clock;
     private volatile boolean interrupted;
     private volatile Thread firing;
 
     ScheduledEnqueue(DataSource pool, Metrics metrics, Duration misfireThreshold) {
+        this(pool, metrics, misfireThreshold, Clock.systemUTC());
+    }
+
+    /** @param clock what tells whether a fire held up by an outage is past the misfire threshold */
+    ScheduledEnqueue(DataSource pool, Metrics metrics, Duration misfireThreshold, Clock clock) {
+        this.clock = clock;
         this.pool = pool;
         this.metrics = metrics;
         this.misfireThreshold = misfireThreshold;
@@ -97,7 +105,7 @@ public final class ScheduledEnqueue implements InterruptableJob {
         Instant failingSince = null;
         for (int attempt = 1; ; attempt++) {
             // Only a fire held up here: one Quartz started late (a recovery fire) is not ours to drop.
-            boolean late = failingSince != null && Instant.now().isAfter(slot.plus(misfireThreshold));
+            boolean late = failingSince != null && clock.instant().isAfter(slot.plus(misfireThreshold));
             try {
                 if (late && skipWhenLate) {
                     misfired(schedule, slot, failingSince);
@@ -106,7 +114,7 @@ public final class ScheduledEnqueue implements InterruptableJob {
                 List<Outcome> outcomes = enqueue(schedule, slot);
                 if (failingSince != null) {
                     log.warn("schedule {}: slot {} enqueued after {} s of database errors", schedule, slot,
-                            Duration.between(failingSince, Instant.now()).toSeconds());
+                            Duration.between(failingSince, clock.instant()).toSeconds());
                 }
                 meter(context, outcomes);
                 report(schedule, slot, outcomes, context.isRecovering());
@@ -117,7 +125,7 @@ public final class ScheduledEnqueue implements InterruptableJob {
                     throw failed(schedule, slot, e, interrupted ? "the node is stopping" : "not a transient error");
                 }
                 if (failingSince == null) {
-                    failingSince = Instant.now();
+                    failingSince = clock.instant();
                     log.warn("schedule {}: cannot enqueue slot {} ({}); trying again until the database answers", schedule, slot,
                             e.getMessage());
                 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.config.BusinessCalendar;
 import dev.nightshift.config.Schedule;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.time.LocalDate;
 import java.time.MonthDay;
 import java.time.ZoneId;

@@ -12,6 +12,7 @@ import dev.nightshift.queue.Listener;
 import dev.nightshift.queue.Maintenance;
 import dev.nightshift.queue.RunQueue;
 import java.sql.Connection;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -61,12 +62,19 @@ public final class Node {
     private volatile boolean stopping;
     private volatile boolean started;
     private volatile boolean databaseOk;
+    private final Clock clock;
     private volatile Instant lastPrune = Instant.EPOCH;
     private Thread claimer;
     private Thread listenerThread;
     private Thread maintainer;
 
     public Node(Settings settings, Database database, JobCatalog catalog, JobTypes types, Metrics metrics) {
+        this(settings, database, catalog, types, metrics, Clock.systemUTC());
+    }
+
+    /** @param clock what the node's time-based decisions (pruning, hand-offs) and its HTTP pages read */
+    public Node(Settings settings, Database database, JobCatalog catalog, JobTypes types, Metrics metrics, Clock clock) {
+        this.clock = clock;
         this.settings = settings;
         this.database = database;
         this.catalog = catalog;
@@ -226,7 +234,7 @@ public final class Node {
             CountDownLatch locked = new CountDownLatch(1);
             idle.acquire();
             workers.execute(new WorkerTask(this, runs.get(0), locked));
-            handoffs.add(new Handoff(runs, locked, Instant.now()));
+            handoffs.add(new Handoff(runs, locked, clock.instant()));
             claimed++;
         }
         return claimed;
@@ -240,7 +248,7 @@ public final class Node {
         List<ClaimedRun> done = new ArrayList<>();
         for (var it = handoffs.iterator(); it.hasNext(); ) {
             Handoff h = it.next();
-            if (all || h.locked().getCount() == 0 || h.at().plus(HANDOFF_LIMIT).isBefore(Instant.now())) {
+            if (all || h.locked().getCount() == 0 || h.at().plus(HANDOFF_LIMIT).isBefore(clock.instant())) {
                 done.addAll(h.runs());
                 it.remove();
             }
@@ -272,8 +280,8 @@ public final class Node {
                 if (!rescued.isEmpty()) {
                     metrics.rescued(rescued.size());
                 }
-                if (Instant.now().isAfter(lastPrune.plus(PRUNE_EVERY))) {
-                    lastPrune = Instant.now();
+                if (clock.instant().isAfter(lastPrune.plus(PRUNE_EVERY))) {
+                    lastPrune = clock.instant();
                     maintenance.prune(settings.retention());
                 }
             } catch (Throwable t) {
@@ -376,6 +384,11 @@ public final class Node {
 
     Metrics metrics() {
         return metrics;
+    }
+
+    /** The clock of this node's time-based decisions, for the parts of the node's process that decide by time too. */
+    public Clock clock() {
+        return clock;
     }
 
     RunQueue queue() {

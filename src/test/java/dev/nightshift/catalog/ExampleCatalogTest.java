@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Runs that the schedules or {@code after:} add on their own while the test runs are allowed for:
  * the counts are summed over all runs of a job.
  */
+@Tag("database")
 class ExampleCatalogTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -7,10 +7,12 @@ import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Guarantee 6 at the command line: every bad input gets a clear message, exit 2, and nothing is written. */
+@Tag("database")
 class BadInputTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

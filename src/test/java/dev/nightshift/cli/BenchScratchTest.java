@@ -6,10 +6,12 @@ import static org.awaitility.Awaitility.await;
 import dev.nightshift.testing.NodeProcess;
 import dev.nightshift.testing.TestDatabase;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Benchmarks work in a scratch database of their own and leave nothing behind, even when stopped. */
+@Tag("process")
 class BenchScratchTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

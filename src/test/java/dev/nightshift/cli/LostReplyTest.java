@@ -9,6 +9,7 @@ import dev.nightshift.testing.TestDatabase;
 import java.net.URI;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A trigger whose COMMIT reaches the server but whose reply is lost: the client's retry must not
  * create a second run (every trigger carries an idempotency key, generated when none is given).
  */
+@Tag("database")
 class LostReplyTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -3,7 +3,7 @@ package dev.nightshift.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.queue.Maintenance;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.JobsDir;
@@ -12,10 +12,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** trigger, runs, show, cancel, retry as an operator uses them, without a daemon running. */
+@Tag("database")
 class OperatorCommandsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

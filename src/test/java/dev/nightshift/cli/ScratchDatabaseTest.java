@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.nightshift.config.Settings;
 import dev.nightshift.testing.TestDatabase;
 import java.sql.SQLException;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * deterministic by standing in for the JVM's hook registration (a real SIGTERM is tried in
  * {@link BenchScratchTest}).
  */
+@Tag("database")
 class ScratchDatabaseTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,7 @@ import org.slf4j.LoggerFactory;
  * the log, not in what the CLI prints, not in the API's answers, the dashboard, the metrics, nor in
  * error messages, also when the password is written into the JDBC URL.
  */
+@Tag("database")
 class SecretsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

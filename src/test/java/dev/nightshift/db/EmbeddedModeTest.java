@@ -17,9 +17,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Without NIGHTSHIFT_DB_URL every command uses the embedded PostgreSQL under NIGHTSHIFT_HOME. */
+@Tag("process")
 class EmbeddedModeTest {
     private static Path home;
 

@@ -3,7 +3,7 @@ package dev.nightshift.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.testing.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("process")
 class GrafanaDashboardTest {
     static final Path FILE = Manifests.DEPLOY.resolve("grafana/nightshift.json");
 

@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("process")
 class SystemdUnitTest {
     static final Path DIR = Manifests.DEPLOY.resolve("systemd");
     static final Path UNIT = DIR.resolve("nightshift.service");

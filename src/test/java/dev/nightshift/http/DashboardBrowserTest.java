@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
@@ -38,6 +39,7 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * chromium or chromedriver is not installed (.ci/ops-setup installs both). Screenshots go to
  * target/ for review.
  */
+@Tag("process")
 class DashboardBrowserTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -11,10 +11,12 @@ import dev.nightshift.testing.TestDatabase;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The dashboard's pages over plain HTTP (the browser test covers the script). */
+@Tag("database")
 class DashboardPagesTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -13,9 +13,11 @@ import dev.nightshift.testing.TestDatabase;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+@Tag("database")
 class HttpApiTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

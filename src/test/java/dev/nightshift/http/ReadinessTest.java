@@ -13,10 +13,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** /readyz while draining and before the scheduler runs; OutageTest covers an unreachable database. */
+@Tag("database")
 class ReadinessTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -19,10 +19,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code trigger JOB --param source=PATH}: one file instead of the configured source, and only from where the job may read. */
+@Tag("database")
 class AimedImportTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

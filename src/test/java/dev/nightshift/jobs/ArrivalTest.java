@@ -19,10 +19,12 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** on_arrival: a file that arrives complete in the source is imported once, by one run, whichever node noticed it. */
+@Tag("database")
 class ArrivalTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -11,10 +11,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Files as partners send them: byte order marks, invisible characters in headers, renamed columns, huge lines. */
+@Tag("database")
 class PartnerFilesTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -10,10 +10,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** skip_if_unchanged: a run whose sources did not change succeeds at once; any change, or any doubt, refreshes. */
+@Tag("database")
 class SkipIfUnchangedTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -8,10 +8,12 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.nightshift.testing.TestDatabase;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The database gauges stay cheap however long the history of runs grows. */
+@Tag("database")
 class DatabaseGaugesTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
 import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Runs left by older versions keep their guarantees after the upgrade to slot rows (V8). The
  * upgrade test runs first: it starts from the schema of V7.
  */
+@Tag("database")
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class QueueMigrationTest {
     @RegisterExtension

@@ -6,10 +6,12 @@ import dev.nightshift.testing.TestDatabase;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The claim and rescue statements on their own, with no node running. */
+@Tag("database")
 class QueueStatementsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.quartz.JobDetail;
@@ -32,6 +33,7 @@ import org.quartz.spi.TriggerFiredBundle;
  * Backfills without a worker (each run's fate is set by hand, so every count is exact), then one
  * with a daemon running it. Each test uses its own job, so their runs never mix.
  */
+@Tag("database")
 class BackfillTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

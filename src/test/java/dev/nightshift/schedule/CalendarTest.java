@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.quartz.JobDetail;
@@ -26,6 +27,7 @@ import org.quartz.spi.OperableTrigger;
 import org.quartz.spi.TriggerFiredBundle;
 
 /** Business calendars: the days they exclude are no slots, for the scheduler, periods, backfills and {@code jobs}. */
+@Tag("database")
 class CalendarTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

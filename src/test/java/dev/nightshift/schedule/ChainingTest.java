@@ -17,10 +17,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code after:} chaining: dependents enqueued with the parent's success, never on failure, never twice. */
+@Tag("database")
 class ChainingTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Guarantee 1 on a live cluster: three Quartz nodes, two every-second jobs sharing one schedule
  * (one trigger), one run of each job per slot.
  */
+@Tag("process")
 class ClusterFiringTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

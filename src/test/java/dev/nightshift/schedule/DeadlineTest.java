@@ -19,6 +19,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Date;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.quartz.JobDetail;
@@ -31,6 +32,7 @@ import org.quartz.spi.TriggerFiredBundle;
  * Deadlines: a slot is late from its deadline on, while its run waits, runs or is dead, or when it
  * never fired, until a run of that slot succeeds. The clock is stepped; a daemon does the running.
  */
+@Tag("database")
 class DeadlineTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

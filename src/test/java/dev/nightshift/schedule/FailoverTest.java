@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A scheduler node killed with SIGKILL in a JVM of its own: the others take over the trigger of
  * the schedule its two jobs share.
  */
+@Tag("process")
 class FailoverTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

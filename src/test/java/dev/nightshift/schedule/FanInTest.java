@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.quartz.JobDetail;
@@ -30,6 +31,7 @@ import org.quartz.spi.TriggerFiredBundle;
  * also when the upstreams finish at the same instant on different nodes; a failed upstream keeps it
  * waiting (and says so) until a retry succeeds.
  */
+@Tag("database")
 class FanInTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * moved the trigger on and before the slot's runs are inserted. The fire must keep trying, so the
  * slot still gets its run. Uses a PostgreSQL server of its own, which it stops.
  */
+@Tag("process")
 class FireOutageTest {
     private static Path home;
     private static EmbeddedServer server;

@@ -21,6 +21,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.quartz.JobDetail;
@@ -34,6 +35,7 @@ import org.quartz.spi.TriggerFiredBundle;
  * {@code --at} (CLI and HTTP), {@code after:} dependents, and what the job's SQL, a summary's query
  * and a batch import's source template see of them.
  */
+@Tag("database")
 class LogicalTimeTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The misfire policies after the whole cluster was down: fire-once catches up once, skip does not;
  * a misfire of a shared schedule's trigger counts for each of its jobs.
  */
+@Tag("database")
 class MisfireTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

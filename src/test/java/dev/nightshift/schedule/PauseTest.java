@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.Setting;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Pause and resume through the CLI while several nodes fire two jobs of one shared schedule (one
  * trigger); the {@code jobs} listing.
  */
+@Tag("database")
 class PauseTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

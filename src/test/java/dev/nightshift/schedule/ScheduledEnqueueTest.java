@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.PGConnection;
@@ -34,6 +35,7 @@ import org.quartz.spi.OperableTrigger;
 import org.quartz.spi.TriggerFiredBundle;
 
 /** The Quartz job alone, given fires of a shared schedule as Quartz builds them: normal, repeated, recovering. */
+@Tag("database")
 class ScheduledEnqueueTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -9,10 +9,12 @@ import dev.nightshift.testing.TestDatabase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Map;
 import java.util.Properties;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The node's scheduler settings reach its Quartz instance. */
+@Tag("database")
 class SchedulerOptionsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

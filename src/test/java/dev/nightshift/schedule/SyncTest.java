@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.metrics.Metrics;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.Cli;
@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.quartz.CronScheduleBuilder;
@@ -28,6 +29,7 @@ import org.quartz.TriggerBuilder;
  * The catalog → job rows and Quartz triggers sync: one trigger per distinct schedule, jobs moving
  * between triggers, removals, the upgrade from per-job triggers, and nodes syncing at once.
  */
+@Tag("database")
 class SyncTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

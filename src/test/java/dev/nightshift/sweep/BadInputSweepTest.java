@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * row more or less). The CSV side is {@code jobs.BadCsvSweepTest}. The table of these cases is in
  * {@code src/site/markdown/bad-input.md}.
  */
+@Tag("database")
 class BadInputSweepTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

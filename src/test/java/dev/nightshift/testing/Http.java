@@ -1,7 +1,7 @@
 package dev.nightshift.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nightshift.queue.Json;
+import dev.nightshift.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

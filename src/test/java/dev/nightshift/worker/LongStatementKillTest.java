@@ -13,6 +13,7 @@ import dev.nightshift.testing.TestDatabase;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * statement, on a pooled session that has already served a chain of runs (and the reset that
  * ends one), has its run redone elsewhere within seconds, not when the statement ends.
  */
+@Tag("process")
 class LongStatementKillTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

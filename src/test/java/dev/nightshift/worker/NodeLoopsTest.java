@@ -12,10 +12,12 @@ import dev.nightshift.testing.TestDatabase;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The node's loops run until the node stops, whatever happens to their threads meanwhile. */
+@Tag("database")
 class NodeLoopsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

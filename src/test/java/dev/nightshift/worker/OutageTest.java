@@ -24,12 +24,14 @@ import java.util.EnumMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Guarantee 8: PostgreSQL stopped for 10 s under a running daemon. Uses a PostgreSQL server of
  * its own (the embedded one, in a private home) so that stopping it disturbs no other test.
  */
+@Tag("process")
 class OutageTest {
     private static Path home;
     private static EmbeddedServer server;

@@ -16,10 +16,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Real worker JVMs killed with -9 or stopped with SIGTERM (guarantees 2, 3 and 7). */
+@Tag("process")
 class ProcessFailureTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -20,10 +20,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Guarantees 2-5 of DESIGN.md, tried with several nodes in one JVM on one database. */
+@Tag("database")
 class WorkerGuaranteesTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();

@@ -1,4 +1,4 @@
-package dev.nightshift.queue;
+package dev.nightshift.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
