@@ -35,6 +35,16 @@ public final class Daemon implements AutoCloseable {
     /** How often each node looks for backfills with room for more runs (a success makes room at once). */
     static final Duration BACKFILL_PUMP_INTERVAL = Duration.ofSeconds(2);
 
+    /** The node's own loops, each with a connection of its own while it works: claimer, listener, maintenance. */
+    private static final int NODE_LOOP_CONNECTIONS = 3;
+    /**
+     * Shared by the short reads that borrow a connection for a moment and wait their turn for one:
+     * HTTP requests, the database gauges, the arrival watcher, the backfill pump, the deadline watch.
+     */
+    private static final int SHORT_READ_CONNECTIONS = 3;
+    /** Quartz's own threads besides its fire threads: the scheduler thread, the misfire handler, the cluster manager. */
+    private static final int QUARTZ_OWN_CONNECTIONS = 3;
+
     private final Settings settings;
     private final Database database;
     private final Node node;
@@ -63,6 +73,12 @@ public final class Daemon implements AutoCloseable {
         return start(settings, SchedulerOptions.of(settings));
     }
 
+    /** One connection per worker and per Quartz fire thread, plus the named shares above. */
+    static int poolSize(Settings settings, SchedulerOptions scheduling) {
+        return settings.workers() + NODE_LOOP_CONNECTIONS + SHORT_READ_CONNECTIONS
+                + scheduling.threads() + QUARTZ_OWN_CONNECTIONS;
+    }
+
     /**
      * As {@link #start(Settings)}, with the scheduler's intervals given (tests, benchmark). The
      * HTTP port opens first, so /livez answers (and /readyz says why not ready) while the daemon
@@ -71,8 +87,7 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(Settings settings, SchedulerOptions scheduling) {
         JobCatalog catalog = JobCatalog.load(settings.jobsDir());
         log.info("nightshift {} starting with {}", Version.current(), settings.describe());
-        // Quartz's fire threads, its scheduler thread, misfire handler and cluster manager use the pool too.
-        Database db = Database.open(settings, settings.workers() + 6 + scheduling.threads() + 3);
+        Database db = Database.open(settings, poolSize(settings, scheduling));
         Metrics metrics = Metrics.prometheus(Version.current());
         // The one clock of this process's time-based decisions: tests of those decisions step their own.
         Clock clock = Clock.systemUTC();
