@@ -16,8 +16,8 @@ import java.time.Instant;
 import dev.nightshift.queue.RunParams;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunQueue;
-import dev.nightshift.schedule.JobControl;
 import dev.nightshift.schedule.JobListing;
+import dev.nightshift.schedule.Pauses;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +34,7 @@ final class JobsApi {
     private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key", "at");
 
     private final JobListing listing;
-    private final JobControl control;
+    private final Pauses pauses;
     private final RunQueue queue;
     private final RunQueries runs;
     private final JobCatalog catalog;
@@ -46,7 +46,7 @@ final class JobsApi {
         this.ds = ds;
         this.logicalTime = new LogicalTime(clock);
         this.listing = new JobListing(ds, clock);
-        this.control = new JobControl(ds);
+        this.pauses = new Pauses(ds);
         this.queue = new RunQueue(ds);
         this.runs = new RunQueries(ds);
     }
@@ -171,7 +171,7 @@ final class JobsApi {
 
     private Response pause(Request r, boolean paused) throws Exception {
         String name = r.param("name");
-        if (!control.setPaused(name, paused)) {
+        if (!pauses.set(List.of(name), paused).unknown().isEmpty()) {
             throw unknownJob(name);
         }
         return Response.json(200, listing.find(name).orElseThrow(() -> unknownJob(name)));

@@ -10,9 +10,10 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * Pause and resume of jobs. The state is {@code nightshift.job.paused}, read by every node at
- * each fire and each chaining, so it holds across nodes and restarts; Quartz triggers keep
- * firing and the fires of a paused job add nothing. Shared by the CLI and the HTTP API. Thread-safe.
+ * Pause and resume of jobs, the one place that writes them. The state is {@code nightshift.job.paused},
+ * read by every node at each fire and each chaining, so it holds across nodes and restarts; Quartz
+ * triggers keep firing and the fires of a paused job add nothing, while manual triggers still run
+ * a paused job. Shared by the CLI and the HTTP API. Thread-safe.
  */
 public final class Pauses {
     private final DataSource ds;
