@@ -1,6 +1,6 @@
 -- The queue's claim and completion, and the triggers that keep job slots in line: defined here and
 -- nowhere else (a repeatable migration: Flyway applies it again whenever this file changes). The
--- tables are those of V1, V5 and V8; architecture.md says why the claim has this shape and what it
+-- tables are those of V1, V5, V8 and V17; architecture.md says why the claim has this shape and what it
 -- was measured against.
 --
 -- No SET clauses on these functions (each costs a settings save and restore per call), so every
@@ -8,7 +8,7 @@
 
 -- Claims one due run for p_node, in one statement: the job whose oldest due run waits longest
 -- first, the run in a free slot of its job, so no job ever runs more than its concurrency across
--- all nodes. Never waits for a lock: slots and runs another claimer has locked are skipped. No row
+-- all nodes (a job without a limit, concurrency 0, takes no slot). Never waits for a lock: slots and runs another claimer has locked are skipped. No row
 -- means none is due, or every candidate is locked by other claimers (RunQueue.claim repeats it for
 -- as many runs as the caller has idle workers, handing each over as it comes).
 -- The claimed run's lock (run_lock_key) is taken, shared, in the claim itself, so no rescuer can
@@ -16,7 +16,7 @@
 -- (it had just put that run back to available): the caller must then take the lock itself and
 -- check the run is still its own (RunQueue.start) before working on it.
 -- p_for_session: the calling session will do the work: its backend pid is recorded and the run's
--- settings are set for the session (see use_run_settings).
+-- settings, its logical time included, are set for the session (see use_run_settings).
 -- p_async: the claim is a transaction of its own, whose loss in a crash is harmless (the run stays
 -- available), so it need not wait for the WAL flush.
 --
