@@ -100,7 +100,8 @@ final class BenchQueueCommand implements Callable<Integer> {
                 createScratchTables(db);
                 List<JobDefinition> noops = new ArrayList<>();
                 for (int j = 1; j <= jobs; j++) {
-                    noops.add(noop(j));
+                    noops.add(noop(LIMITED, j, 1000));
+                    noops.add(noop(UNLIMITED, j, JobDefinition.UNLIMITED));
                 }
                 JobCatalog catalog = JobCatalog.of(noops);
                 new CatalogSync(db.dataSource()).sync(catalog);
@@ -113,6 +114,8 @@ final class BenchQueueCommand implements Callable<Integer> {
                             workers, rounds, serverVersion(db), history == 0 ? "" : String.format(", %,d finished runs of history", history));
                     out.printf("  baseline: single-row UPDATE + COMMIT on %d connections; floor: a minimal SKIP LOCKED queue, "
                             + "claim and completion (two single-row updates) + COMMIT per run on %d connections%n", workers, workers);
+                    out.printf("  drain: no-op runs of jobs of concurrency 1000 (each run takes a slot row); "
+                            + "without a limit: the same of jobs with concurrency: unlimited (no slot rows)%n");
                     // Baseline, floor and drain alternate, so that a change in the machine's load
                     // between them shows as a spread of the rounds, not as a skewed ratio.
                     List<Round> done = new ArrayList<>();
@@ -120,11 +123,13 @@ final class BenchQueueCommand implements Callable<Integer> {
                     for (int r = 1; r <= rounds; r++) {
                         double baseline = baseline(db, perRound);
                         double floor = floor(db, perRound);
-                        Drain drain = drain(db, perRound);
-                        Round round = new Round(baseline, floor, drain);
+                        Drain drain = drain(db, perRound, LIMITED);
+                        Drain unlimited = drain(db, perRound, UNLIMITED);
+                        Round round = new Round(baseline, floor, drain, unlimited);
                         done.add(round);
-                        out.printf("  round %d: baseline %,.0f ops/s, floor %,.0f runs/s (%.2f), drain %,.0f runs/s, ratio %.2f%n",
-                                r, baseline, floor, floor / baseline, drain.rate, round.ratio());
+                        out.printf("  round %d: baseline %,.0f ops/s, floor %,.0f runs/s (%.2f), drain %,.0f runs/s, ratio %.2f; "
+                                        + "without a limit %,.0f runs/s%n",
+                                r, baseline, floor, floor / baseline, drain.rate, round.ratio(), unlimited.rate);
                     }
                     List<Round> byRatio = done.stream().sorted(java.util.Comparator.comparingDouble(Round::ratio)).toList();
                     Round median = byRatio.get(byRatio.size() / 2);
@@ -136,6 +141,8 @@ final class BenchQueueCommand implements Callable<Integer> {
                             medianOf(done.stream().mapToDouble(x -> x.floor / x.baseline)));
                     out.printf("  ratio nightshift/floor (median of %d rounds):      %.2f%n", rounds,
                             medianOf(done.stream().mapToDouble(x -> x.drain.rate / x.floor)));
+                    out.printf("  the same without a concurrency limit:              %.2f%n",
+                            medianOf(done.stream().mapToDouble(x -> x.unlimited.rate / x.floor)));
                     out.printf("  enqueue->start, idle queue (%d samples):          p50 %.2f ms, p99 %.2f ms%n", samples, idle.p50, idle.p99);
                     out.printf("  enqueue->start, backlog of %d (median round):     p50 %.0f ms, p99 %.0f ms%n", perRound,
                             median.drain.p50, median.drain.p99);
@@ -153,9 +160,13 @@ final class BenchQueueCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    private static JobDefinition noop(int n) {
-        return new JobDefinition("bench-noop-" + n, "no-op run for bench queue", JobKind.SQL, null, null, 1,
-                Duration.ofSeconds(1), 1000, List.of(), new SqlParams("SELECT 1", null, true), Path.of("(bench)"));
+    /** The names of the bench's jobs of concurrency 1000, and of those without a limit. */
+    private static final String LIMITED = "bench-noop-";
+    private static final String UNLIMITED = "bench-free-";
+
+    private static JobDefinition noop(String prefix, int n, int concurrency) {
+        return new JobDefinition(prefix + n, "no-op run for bench queue", JobKind.SQL, null, null, 1,
+                Duration.ofSeconds(1), concurrency, List.of(), new SqlParams("SELECT 1", null, true), Path.of("(bench)"));
     }
 
     private static void awaitReady(Node node) throws InterruptedException {
@@ -164,7 +175,7 @@ final class BenchQueueCommand implements Callable<Integer> {
         }
     }
 
-    private record Round(double baseline, double floor, Drain drain) {
+    private record Round(double baseline, double floor, Drain drain, Drain unlimited) {
         double ratio() {
             return drain.rate / baseline;
         }
@@ -279,8 +290,11 @@ final class BenchQueueCommand implements Callable<Integer> {
     private record Drain(double enqueueRate, double rate, double p50, double p99) {
     }
 
-    /** Enqueues {@code n} runs in one transaction and waits until the node has run them all. */
-    private Drain drain(Database db, int n) throws Exception {
+    /**
+     * Enqueues {@code n} runs of the jobs named {@code prefix}N in one transaction and waits until
+     * the node has run them all.
+     */
+    private Drain drain(Database db, int n, String prefix) throws Exception {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
         }
@@ -289,7 +303,7 @@ final class BenchQueueCommand implements Callable<Integer> {
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);
             for (int i = 0; i < n; i++) {
-                queue.enqueue(c, NewRun.manual("bench-noop-" + (1 + i % jobs), Map.of(), null));
+                queue.enqueue(c, NewRun.manual(prefix + (1 + i % jobs), Map.of(), null));
             }
             c.commit();
         }
@@ -344,7 +358,7 @@ final class BenchQueueCommand implements Callable<Integer> {
             st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
             c.setAutoCommit(false);
             for (int i = 0; i < backlog; i++) {
-                queue.enqueue(c, NewRun.manual("bench-noop-" + (1 + i % jobs), Map.of(), null));
+                queue.enqueue(c, NewRun.manual(LIMITED + (1 + i % jobs), Map.of(), null));
             }
             c.commit();
             c.setAutoCommit(true);
@@ -378,7 +392,7 @@ final class BenchQueueCommand implements Callable<Integer> {
         }
         RunQueue queue = new RunQueue(db.dataSource());
         for (int i = 0; i < samples; i++) {
-            long id = queue.enqueue(NewRun.manual("bench-noop-1", Map.of(), null)).id();
+            long id = queue.enqueue(NewRun.manual(LIMITED + 1, Map.of(), null)).id();
             while (count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
                 Thread.sleep(2);
             }

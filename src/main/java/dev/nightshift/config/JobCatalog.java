@@ -226,7 +226,8 @@ public final class JobCatalog {
             Duration timeout = duration(map, "timeout", null, MAX_TIMEOUT, MAX_TIMEOUT_WHY);
             int maxAttempts = integer(map, "max_attempts", JobDefinition.DEFAULT_MAX_ATTEMPTS, 1, 100);
             Duration backoff = duration(map, "backoff", JobDefinition.DEFAULT_BACKOFF, MAX_BACKOFF, MAX_BACKOFF_WHY);
-            int concurrency = integer(map, "concurrency", 1, 1, 1000);
+            int concurrency = "unlimited".equals(text(map, "concurrency"))
+                    ? JobDefinition.UNLIMITED : integer(map, "concurrency", 1, 1, 1000);
             List<String> afterAll = new ArrayList<>();
             List<String> after = after(e.get("after"), afterAll);
             JobParams params = params(kind, e.get("params"), map.line());

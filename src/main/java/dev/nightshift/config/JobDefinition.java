@@ -34,6 +34,8 @@ public record JobDefinition(
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
     public static final Duration DEFAULT_BACKOFF = Duration.ofSeconds(30);
+    /** {@code concurrency: unlimited}: no per-job limit, so claims take no slot row (stored as 0). */
+    public static final int UNLIMITED = 0;
 
     public JobDefinition {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -42,8 +44,8 @@ public record JobDefinition(
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(backoff, "backoff");
         Objects.requireNonNull(params, "params");
-        if (maxAttempts < 1 || concurrency < 1) {
-            throw new IllegalArgumentException("max_attempts and concurrency must be at least 1");
+        if (maxAttempts < 1 || (concurrency < 1 && concurrency != UNLIMITED)) {
+            throw new IllegalArgumentException("max_attempts and concurrency must be at least 1 (concurrency may be UNLIMITED)");
         }
         after = List.copyOf(after);
         afterAll = afterAll == null ? List.of() : List.copyOf(afterAll);

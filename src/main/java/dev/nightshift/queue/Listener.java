@@ -95,6 +95,10 @@ public final class Listener implements Runnable {
                     break;
                 }
                 onError.run();
+                // The claimer may be in the long wait it takes while this connection is up: wake it, so
+                // that it polls meanwhile and meets the outage on its own connection now, not after
+                // the database is back (when its dead connection would turn a ready node not-ready).
+                wake.run();
                 if (!failing) {
                     log.warn("listener connection failed, polling continues meanwhile: {}", e.getMessage());
                 }

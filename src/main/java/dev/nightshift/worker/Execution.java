@@ -130,9 +130,8 @@ final class Execution implements Attempt {
     /** Work and completion in one transaction. Null when the run was not completed (lost or cancelled). */
     private Map<String, Long> inTransaction(Connection c, JobType type) throws Exception {
         c.setAutoCommit(false);
-        if (sessionReady()) {
-            logicalTime(c);
-        } else {
+        // A run claimed on this session by the previous run's completion has its settings already.
+        if (!sessionReady()) {
             session(c, true);
         }
         return complete(c, type.execute(this));
@@ -190,34 +189,16 @@ final class Execution implements Attempt {
 
     /**
      * The run's logical time as settings, read from its row: {@code nightshift.scheduled_at},
-     * {@code .period_start}, {@code .period_end}, ISO-8601 in the period's zone with its offset
-     * (e.g. {@code 2026-03-29T00:00:00+01:00}), empty for a run without a period. The claim does
-     * not set them, so each attempt does, in the statement that opens its transaction.
+     * {@code .period_start}, {@code .period_end}, written by {@code nightshift.logical_time_text}
+     * (R__queue.sql), which the claim uses too.
      */
     static final String PERIOD_SETTINGS = """
-            SELECT set_config('nightshift.' || t.name,
-                              coalesce(to_char(t.at AT TIME ZONE z.zone, 'YYYY-MM-DD"T"HH24:MI:SS')
-                                       || CASE WHEN o.secs = 0 THEN 'Z'
-                                               ELSE CASE WHEN o.secs < 0 THEN '-' ELSE '+' END
-                                                    || to_char(abs(o.secs) / 3600, 'FM00') || ':'
-                                                    || to_char(abs(o.secs) % 3600 / 60, 'FM00') END, ''),
-                              ?)
+            SELECT set_config('nightshift.' || t.name, nightshift.logical_time_text(t.at, r.period_zone), ?)
             FROM nightshift.run r
-            CROSS JOIN LATERAL (SELECT coalesce(r.period_zone, 'UTC') AS zone) z
             CROSS JOIN LATERAL (VALUES ('scheduled_at', r.scheduled_at), ('period_start', r.period_start),
                                        ('period_end', r.period_end)) AS t(name, at)
-            CROSS JOIN LATERAL (SELECT extract(epoch FROM (t.at AT TIME ZONE z.zone) - (t.at AT TIME ZONE 'UTC'))::integer
-                                       AS secs) o
             WHERE r.id = ?
             """;
-
-    private void logicalTime(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(PERIOD_SETTINGS)) {
-            ps.setBoolean(1, true);         // local to the job's transaction
-            ps.setLong(2, run.id());        // run id
-            ps.execute();
-        }
-    }
 
     /** statement_timeout, the run's identity and logical time as session settings readable from SQL. */
     private void session(Connection c, boolean local) throws SQLException {

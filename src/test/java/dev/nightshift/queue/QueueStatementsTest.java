@@ -188,6 +188,86 @@ class QueueStatementsTest {
     }
 
     @Test
+    void a_job_without_a_concurrency_limit_runs_any_number_of_runs_at_once_and_takes_no_slot_rows() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('no-limit', 'sql', 0)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        for (int i = 0; i < 6; i++) {
+            queue.enqueue(NewRun.manual("no-limit", Map.of(), null));
+        }
+        try (Connection a = db.dataSource().getConnection(); Connection b = db.dataSource().getConnection()) {
+            assertThat(queue.claim(a, "free", 3, false)).hasSize(3);
+            assertThat(queue.claim(b, "free", 5, false)).hasSize(3);
+            assertThat(db.rows("SELECT count(*) || ' ' || count(slot) FROM nightshift.run WHERE job_name = 'no-limit' AND state = 'running'"))
+                    .containsExactly("6 0");
+            assertThat(db.queryLong("SELECT count(*) FROM nightshift.job_slot WHERE job_name = 'no-limit'")).isZero();
+            db.execute("UPDATE nightshift.run SET state = 'succeeded', finished_at = now() WHERE job_name = 'no-limit'");
+            assertThat(db.queryLong("SELECT count(*) FROM nightshift.job_slot WHERE job_name = 'no-limit'")).isZero();
+            for (Connection c : List.of(a, b)) {
+                unlockAll(c);
+            }
+        }
+    }
+
+    @Test
+    void a_job_given_a_limit_counts_the_runs_it_started_without_one_until_they_end() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type, concurrency) VALUES ('gets-a-limit', 'sql', 0)");
+        RunQueue queue = new RunQueue(db.dataSource());
+        for (int i = 0; i < 6; i++) {
+            queue.enqueue(NewRun.manual("gets-a-limit", Map.of(), null));
+        }
+        try (Connection c = db.dataSource().getConnection()) {
+            List<ClaimedRun> started = queue.claim(c, "limits", 3, false);
+            assertThat(started).hasSize(3);
+            db.execute("UPDATE nightshift.job SET concurrency = 2 WHERE name = 'gets-a-limit'");
+            // three running, a limit of two: nothing more starts
+            assertThat(queue.claim(c, "limits", 1, false)).isEmpty();
+            assertThat(db.rows("SELECT slot FROM nightshift.run WHERE job_name = 'gets-a-limit' AND state = 'running' ORDER BY slot"))
+                    .containsExactly("0", "1", "2");
+            endSlot("gets-a-limit", 0);
+            assertThat(queue.claim(c, "limits", 1, false)).isEmpty();
+            // one running, in slot 2, past the limit: it holds the job back until it ends, as when a
+            // limit is lowered
+            endSlot("gets-a-limit", 1);
+            assertThat(queue.claim(c, "limits", 1, false)).isEmpty();
+            endSlot("gets-a-limit", 2);
+            assertThat(queue.claim(c, "limits", 3, false)).hasSize(2);
+            assertThat(db.rows("SELECT slot FROM nightshift.run WHERE job_name = 'gets-a-limit' AND state = 'running' ORDER BY slot"))
+                    .containsExactly("0", "1");
+            unlockAll(c);
+        }
+    }
+
+    private static void endSlot(String job, int slot) throws Exception {
+        db.execute("UPDATE nightshift.run SET state = 'succeeded', finished_at = now() WHERE state = 'running' AND job_name = '"
+                + job + "' AND slot = " + slot);
+    }
+
+    @Test
+    void a_claim_for_the_session_sets_the_runs_logical_time_as_the_worker_would() throws Exception {
+        db.execute("INSERT INTO nightshift.job (name, type) VALUES ('periodic', 'sql')");
+        db.execute("""
+                INSERT INTO nightshift.run (job_name, trigger, max_attempts, scheduled_at, period_start, period_end, period_zone)
+                VALUES ('periodic', 'schedule', 3, '2026-03-29T00:00:00+01', '2026-03-28T00:00:00+01', '2026-03-29T00:00:00+01',
+                        'Europe/Paris')""");
+        RunQueue queue = new RunQueue(db.dataSource());
+        try (Connection c = db.dataSource().getConnection()) {
+            assertThat(queue.claim(c, "periods", 1, true)).hasSize(1);
+            assertThat(setting(c, "nightshift.scheduled_at")).isEqualTo("2026-03-29T00:00:00+01:00");
+            assertThat(setting(c, "nightshift.period_start")).isEqualTo("2026-03-28T00:00:00+01:00");
+            assertThat(setting(c, "nightshift.period_end")).isEqualTo("2026-03-29T00:00:00+01:00");
+            queue.enqueue(NewRun.manual("periodic", Map.of(), null));
+            db.execute("UPDATE nightshift.run SET state = 'succeeded', finished_at = now() WHERE node = 'periods'");
+            assertThat(queue.claim(c, "periods", 1, true)).hasSize(1);
+            // a run without a period clears the previous run's
+            assertThat(setting(c, "nightshift.period_start")).isEmpty();
+            try (var st = c.createStatement()) {
+                st.execute("SELECT pg_advisory_unlock_all()");
+                st.execute("RESET ALL");
+            }
+        }
+    }
+
+    @Test
     void a_completion_claims_the_next_run_in_its_transaction_with_its_settings_and_a_failed_commit_undoes_the_claim() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type, concurrency, definition) VALUES ('chain', 'sql', 1, '{\"timeout_ms\": 4000}')");
         db.execute("CREATE TABLE deferred_check (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED)");
