@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /** What every subcommand shares: the settings flags, the parent's environment, output streams. */
-abstract class BaseCommand implements Callable<Integer> {
+public abstract class BaseCommand implements Callable<Integer> {
     @CommandLine.Mixin
     CommonOptions options;
 
@@ -36,7 +36,7 @@ abstract class BaseCommand implements Callable<Integer> {
     private static boolean quieted;
 
     /** Short commands print results, not the pool's and Flyway's INFO lines. */
-    static synchronized void quietLogs() {
+    public static synchronized void quietLogs() {
         ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         if (!quieted) {
             quietedFrom = root.getLevel();
@@ -58,7 +58,7 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     /** Opens the database with a small pool and applies pending migrations. */
-    static Database openMigrated(Settings s) {
+    public static Database openMigrated(Settings s) {
         Database db = Database.open(s, 3);
         try {
             db.migrateIfBehind();

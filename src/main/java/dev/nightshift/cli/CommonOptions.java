@@ -9,7 +9,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The settings flags every command accepts; each overrides its environment variable and the --config file. */
-final class CommonOptions {
+public final class CommonOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings (keys as in the README's configuration table)")
     Path config;
 
@@ -59,7 +59,7 @@ final class CommonOptions {
             description = "how late a fire may be and still count as on time (default 60s)")
     String misfireThreshold;
 
-    Settings settings(Map<String, String> env) {
+    public Settings settings(Map<String, String> env) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.DB_URL, dbUrl);
         flags.put(Setting.DB_USER, dbUser);

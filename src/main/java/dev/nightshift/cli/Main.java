@@ -35,6 +35,11 @@ public final class Main implements Runnable {
         this.env = env;
     }
 
+    /** The environment the command line was started with (settings read it). */
+    public Map<String, String> env() {
+        return env;
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
@@ -45,18 +50,22 @@ public final class Main implements Runnable {
         System.exit(code);
     }
 
-    /** The subcommands in the order of the usage message: name and class name (not the class, so that nothing loads). */
+    /**
+     * The subcommands in the order of the usage message: name and class name (not the class, so
+     * that nothing loads), simple for this package's commands, qualified for the others.
+     */
     static final Map<String, String> SUBCOMMANDS = subcommands(
             "run", "RunCommand", "migrate", "MigrateCommand", "validate", "ValidateCommand", "sync", "SyncCommand",
             "trigger", "TriggerCommand", "backfill", "BackfillCommand", "backfills", "BackfillsCommand",
             "runs", "RunsCommand", "rejects", "RejectsCommand", "show", "ShowCommand", "cancel", "CancelCommand",
             "retry", "RetryCommand", "jobs", "JobsCommand", "pause", "PauseCommand", "resume", "ResumeCommand",
-            "bench", "BenchCommand");
+            "bench", "dev.nightshift.bench.BenchCommand");
 
     private static Map<String, String> subcommands(String... nameThenClass) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < nameThenClass.length; i += 2) {
-            m.put(nameThenClass[i], Main.class.getPackageName() + "." + nameThenClass[i + 1]);
+            String cls = nameThenClass[i + 1];
+            m.put(nameThenClass[i], cls.contains(".") ? cls : Main.class.getPackageName() + "." + cls);
         }
         return m;
     }

@@ -1,8 +1,8 @@
 package dev.nightshift.cli;
 
 /** A bad argument found after parsing (unknown job, malformed --param): exit code 2. */
-final class UsageException extends RuntimeException {
-    UsageException(String message) {
+public final class UsageException extends RuntimeException {
+    public UsageException(String message) {
         super(message);
     }
 }

@@ -1,5 +1,10 @@
-package dev.nightshift.cli;
+package dev.nightshift.bench;
 
+import dev.nightshift.cli.BaseCommand;
+import dev.nightshift.cli.CommonOptions;
+import dev.nightshift.cli.Daemon;
+import dev.nightshift.cli.Main;
+import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.Setting;
 import dev.nightshift.config.Settings;
 import dev.nightshift.schedule.SchedulerOptions;
@@ -13,12 +18,12 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code nightshift bench schedule}: many jobs firing every minute on several scheduler nodes (in
@@ -67,7 +72,7 @@ final class BenchScheduleCommand implements Callable<Integer> {
             throw new UsageException("--jobs 1..100000, --nodes 1..16, --minutes 1..120, --schedules 1..min(jobs, " + MAX_SCHEDULES + ")");
         }
         PrintWriter out = spec.commandLine().getOut();
-        Settings base = options.settings(bench.main.env);
+        Settings base = options.settings(bench.main.env());
         try (ScratchDatabase scratch = new ScratchDatabase(base, "schedule")) {
             Path dir = writeJobs();
             Settings s = scratch.settings(base, Map.of(Setting.JOBS_DIR, dir.toString(), Setting.WORKERS, "2",

@@ -1,5 +1,10 @@
-package dev.nightshift.cli;
+package dev.nightshift.bench;
 
+import dev.nightshift.cli.BaseCommand;
+import dev.nightshift.cli.CommonOptions;
+import dev.nightshift.cli.Daemon;
+import dev.nightshift.cli.Main;
+import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.Setting;
 import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
@@ -37,7 +42,7 @@ final class BenchIdleCommand implements Callable<Integer> {
         if (seconds < 5 || seconds > 3600) {
             throw new UsageException("--seconds must be between 5 and 3600");
         }
-        Settings base = options.settings(bench.main.env);
+        Settings base = options.settings(bench.main.env());
         var out = spec.commandLine().getOut();
         Path jobs = Files.createTempDirectory("nightshift-bench-idle");
         try (ScratchDatabase scratch = new ScratchDatabase(base, "idle");

@@ -1,5 +1,6 @@
-package dev.nightshift.cli;
+package dev.nightshift.bench;
 
+import dev.nightshift.cli.Daemon;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

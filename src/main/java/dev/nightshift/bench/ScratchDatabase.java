@@ -1,4 +1,4 @@
-package dev.nightshift.cli;
+package dev.nightshift.bench;
 
 import dev.nightshift.config.Setting;
 import dev.nightshift.config.Settings;

@@ -1,5 +1,9 @@
-package dev.nightshift.cli;
+package dev.nightshift.bench;
 
+import dev.nightshift.cli.BaseCommand;
+import dev.nightshift.cli.CommonOptions;
+import dev.nightshift.cli.Main;
+import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.CsvFormat;
 import dev.nightshift.config.ImportParams;
 import dev.nightshift.config.JobDefinition;
@@ -24,9 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.postgresql.PGConnection;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code nightshift bench import}: writes an artists-like CSV file of 9 columns, then measures in one
@@ -77,7 +81,7 @@ final class BenchImportCommand implements Callable<Integer> {
         write(base, false);
         write(changed, true);
         out.printf("file size %,d bytes; heap limit %,d MB%n", Files.size(base), Runtime.getRuntime().maxMemory() >> 20);
-        Settings settings = options.settings(bench.main.env);
+        Settings settings = options.settings(bench.main.env());
         try (ScratchDatabase scratch = new ScratchDatabase(settings, "import");
              Database db = BaseCommand.openMigrated(scratch.settings(settings, Map.of()))) {
             run(db, base, changed, out);

@@ -1,5 +1,9 @@
-package dev.nightshift.cli;
+package dev.nightshift.bench;
 
+import dev.nightshift.cli.BaseCommand;
+import dev.nightshift.cli.CommonOptions;
+import dev.nightshift.cli.Main;
+import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.config.JobKind;
@@ -72,7 +76,7 @@ final class BenchQueueCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BaseCommand.quietLogs();
-        Settings base = options.settings(bench.main.env);
+        Settings base = options.settings(bench.main.env());
         workers = base.workers();
         if (runs < 100 || runs > 10_000_000) {
             throw new UsageException("--runs must be between 100 and 10000000");

@@ -1,4 +1,4 @@
-package dev.nightshift.cli;
+package dev.nightshift.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
