@@ -3,6 +3,9 @@ package dev.nightshift.jobs;
 import dev.nightshift.config.CsvFormat;
 import dev.nightshift.config.Identifiers;
 import dev.nightshift.config.ImportParams;
+import dev.nightshift.csv.ByteOrderMark;
+import dev.nightshift.csv.CsvReader;
+import dev.nightshift.csv.CsvSyntax;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -68,7 +71,12 @@ final class FileImport {
         if (Files.size(file) == 0) {
             throw new JobFailedException(name + ": the file is empty (no header, no rows)");
         }
-        ByteOrderMark.requireNotUtf16(file, p.format());
+        String utf16 = ByteOrderMark.utf16Mark(file, p.format());
+        if (utf16 != null) {
+            throw new JobFailedException(file.getFileName() + ": the file starts with a UTF-16 byte order mark (" + utf16
+                    + ") but the job declares format.encoding " + p.format().charset().name()
+                    + "; PostgreSQL cannot read UTF-16: save the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)");
+        }
         header = Header.read(file, p, target);
         if (header.ignoresFields()) {
             log.info("{}: header(s) {} not loaded: an earlier name in columns: fills the same column", name,

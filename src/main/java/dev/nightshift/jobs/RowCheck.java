@@ -2,6 +2,7 @@ package dev.nightshift.jobs;
 
 import dev.nightshift.config.Identifiers;
 import dev.nightshift.config.ImportParams;
+import dev.nightshift.csv.CsvReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

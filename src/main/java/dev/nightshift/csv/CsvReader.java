@@ -1,4 +1,4 @@
-package dev.nightshift.jobs;
+package dev.nightshift.csv;
 
 import dev.nightshift.config.CsvFormat;
 import java.io.ByteArrayOutputStream;
@@ -19,9 +19,9 @@ import java.util.List;
  * skip}. Works on bytes, so a record with bytes invalid in the encoding is reported, not guessed.
  * Memory holds one record at a time. Not thread-safe.
  */
-final class CsvReader implements AutoCloseable {
+public final class CsvReader implements AutoCloseable {
     /** One record: the physical line it starts on, its fields (null when undecodable), its raw text. */
-    record Record(long line, List<String> fields, String raw, String problem) {
+    public record Record(long line, List<String> fields, String raw, String problem) {
     }
 
     private final InputStream in;
@@ -33,7 +33,7 @@ final class CsvReader implements AutoCloseable {
     private long line = 1;
 
     /** Reads {@code in} from its start; a UTF-8 byte order mark there is skipped. */
-    CsvReader(InputStream in, CsvFormat format) throws IOException {
+    public CsvReader(InputStream in, CsvFormat format) throws IOException {
         this.in = ByteOrderMark.skipUtf8(in, format);
         this.format = format;
         this.strict = format.charset().newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -53,7 +53,7 @@ final class CsvReader implements AutoCloseable {
     }
 
     /** The next record, or null at the end of the input. */
-    Record next() throws IOException {
+    public Record next() throws IOException {
         long start = line;
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
         ByteArrayOutputStream field = new ByteArrayOutputStream();
@@ -116,11 +116,11 @@ final class CsvReader implements AutoCloseable {
             c = read();
         }
         line++;
-        fields.add(field.toByteArray());
-        quotedFlags.add(quoted);
         if (inQuotes) {
             problem = "field " + (fields.size() + 1) + ": " + CsvSyntax.UNTERMINATED + " (the quote opens on line " + quoteLine + ")";
         }
+        fields.add(field.toByteArray());
+        quotedFlags.add(quoted);
         return record(start, raw.toByteArray(), fields, quotedFlags, problem);
     }
 

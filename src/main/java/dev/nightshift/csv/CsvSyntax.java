@@ -1,4 +1,4 @@
-package dev.nightshift.jobs;
+package dev.nightshift.csv;
 
 import dev.nightshift.config.CsvFormat;
 import java.io.FilterInputStream;
@@ -15,9 +15,9 @@ import java.io.InputStream;
  * reports the end of the file). Works on bytes: the quote and the delimiter are ASCII, and no byte
  * of a multi-byte UTF-8 or Latin character equals one. Not thread-safe.
  */
-final class CsvSyntax extends FilterInputStream {
+public final class CsvSyntax extends FilterInputStream {
     /** A quoting error: the physical line (1 = the first line of the file) and the field of the record (1-based). */
-    static final class Error extends IOException {
+    public static final class Error extends IOException {
         final long line;
 
         Error(long line, int field, String problem) {
@@ -40,7 +40,7 @@ final class CsvSyntax extends FilterInputStream {
     private long quoteLine;
     private int quoteField;
 
-    CsvSyntax(InputStream in, CsvFormat format) {
+    public CsvSyntax(InputStream in, CsvFormat format) {
         super(in);
         this.quote = format.quote();
         this.delimiter = format.delimiter();
