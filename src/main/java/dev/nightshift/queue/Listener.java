@@ -151,6 +151,7 @@ public final class Listener implements Runnable {
         try {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
+            // Stop is asked by clearing `running`, which the loop checks next; keep the flag for it.
             Thread.currentThread().interrupt();
         }
     }

@@ -236,6 +236,7 @@ final class Execution implements Attempt {
         try (var st = c.createStatement()) {
             st.execute("RESET ALL");
         } catch (SQLException e) {
+            // A session that kept a run's settings must not serve another run: the pool drops it.
             node.database().evict(c);
         }
     }

@@ -205,6 +205,7 @@ public final class Node {
             try {
                 releaseHandedOff(c, handoffs, true);
             } catch (Exception e) {
+                // Closing the session releases whatever hand-off locks it still holds.
                 c = discard(c);
             }
             discard(c);
@@ -342,6 +343,7 @@ public final class Node {
                 }
             }
         } catch (InterruptedException e) {
+            // Stop goes on without waiting longer (the runs' locks go with the process); the caller sees the flag.
             Thread.currentThread().interrupt();
         }
         listener.stop();
@@ -358,6 +360,7 @@ public final class Node {
         try {
             t.join(max.toMillis());
         } catch (InterruptedException e) {
+            // Stop goes on without waiting for this thread; the caller sees the flag.
             Thread.currentThread().interrupt();
         }
     }

@@ -39,6 +39,7 @@ final class Waiter {
         try {
             TimeUnit.MILLISECONDS.sleep(d.toMillis());
         } catch (InterruptedException e) {
+            // Waking early is harmless here; the caller's loop sees the flag and decides.
             Thread.currentThread().interrupt();
         }
     }
