@@ -26,7 +26,10 @@ public enum Setting {
     RESCUE_INTERVAL("2s", false, "how often the LISTEN connection checks, in one statement, for due runs and for runs whose owner is gone"),
     RETENTION("7d", false, "finished runs older than this are pruned"),
     SCHEDULER_THREADS("8", false, "Quartz threads of this node; each fire only inserts the runs of one schedule"),
-    MISFIRE_THRESHOLD("60s", false, "how late a schedule's fire may be and still count as on time; later is a misfire, handled by the misfire policy");
+    MISFIRE_THRESHOLD("60s", false, "how late a schedule's fire may be and still count as on time; later is a misfire, handled by the misfire policy"),
+    STALL_TIMEOUT("60s", false, "how long a worker session may sit silent while it holds a run (a frozen node, a cut network) before"
+            + " PostgreSQL ends it and another node takes the run over; also bounds the sessions' TCP keepalives."
+            + " Must exceed the longest pause of a node inside a run (GC, reading a file)");
 
     private final String defaultValue;
     private final boolean secret;

@@ -32,7 +32,8 @@ public record Settings(
         Duration rescueInterval,
         Duration retention,
         int schedulerThreads,
-        Duration misfireThreshold) {
+        Duration misfireThreshold,
+        Duration stallTimeout) {
 
     public enum LogFormat { TEXT, JSON }
 
@@ -71,6 +72,10 @@ public record Settings(
         if (misfireThreshold == null || misfireThreshold.compareTo(Duration.ofSeconds(1)) < 0) {
             problems.add("misfire_threshold must be at least 1s, got " + misfireThreshold);
         }
+        if (stallTimeout == null || stallTimeout.compareTo(Duration.ofSeconds(2)) < 0
+                || stallTimeout.compareTo(Duration.ofDays(1)) > 0) {
+            problems.add("stall_timeout must be between 2s and 1d, got " + (stallTimeout == null ? null : Durations.format(stallTimeout)));
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -105,6 +110,7 @@ public record Settings(
         m.put("retention", Durations.format(retention));
         m.put("scheduler_threads", Integer.toString(schedulerThreads));
         m.put("misfire_threshold", Durations.format(misfireThreshold));
+        m.put("stall_timeout", Durations.format(stallTimeout));
         return m;
     }
 
@@ -120,6 +126,6 @@ public record Settings(
     /** A copy with another node name: tests run several nodes in one JVM. */
     public Settings withNodeName(String name) {
         return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, name, home,
-                logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold);
+                logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold, stallTimeout);
     }
 }
