@@ -40,6 +40,24 @@ final class Nodes {
         return p;
     }
 
+    /**
+     * A job's SQL that records its run and attempt in {@code ledger} (no unique constraint, so a
+     * duplicate shows) and then, on the first attempt only, waits until a row appears in the table
+     * {@code gate}: the test holds its runs running until the moment of its fault.
+     */
+    static String gatedRecord(String ledger) {
+        return "INSERT INTO " + ledger + " (run_id, attempt) VALUES (current_setting('nightshift.run_id')::bigint,"
+                + " current_setting('nightshift.attempt')::int);\n"
+                + "DO $$ BEGIN IF current_setting('nightshift.attempt') = '1' THEN"
+                + " WHILE NOT EXISTS (SELECT 1 FROM gate) LOOP PERFORM pg_sleep(0.05); END LOOP; END IF; END $$";
+    }
+
+    /** A {@code transaction: false} sql job. */
+    static String looseJob(String name, String sql) {
+        return "name: " + name + "\ntype: sql\nmax_attempts: 5\nparams:\n  transaction: false\n  sql: |\n    "
+                + sql.replace("\n", "\n    ") + "\n";
+    }
+
     /** One line per run of {@code job}: "state|node|attempt", ordered by id. */
     static List<String> runs(TestDatabase db, String job) throws Exception {
         return db.rows("SELECT state, node, attempt FROM nightshift.run WHERE job_name = '" + job + "' ORDER BY id");
