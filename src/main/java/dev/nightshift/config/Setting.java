@@ -18,6 +18,8 @@ public enum Setting {
     HTTP_PORT("9464", false, "port of /metrics, /livez, /readyz, /api and the dashboard (0 = any free port)"),
     HTTP_BIND("127.0.0.1", false, "address the HTTP port binds to"),
     ADMIN_TOKEN(null, true, "bearer token required by state-changing HTTP requests; unset = they are refused"),
+    READ_TOKEN(null, true, "token required by the dashboard and the API's reads (Bearer, or the password of HTTP Basic in a"
+            + " browser; the admin token reads too); unset = whoever reaches the port reads. /livez, /readyz, /metrics stay open"),
     NODE_NAME(null, false, "name of this node in runs and logs (default: host-pid)"),
     HOME("./.nightshift", false, "directory of the embedded PostgreSQL's binaries and data"),
     LOG_FORMAT("text", false, "text | json"),

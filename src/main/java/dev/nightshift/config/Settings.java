@@ -24,6 +24,7 @@ public record Settings(
         int httpPort,
         String httpBind,
         String adminToken,
+        String readToken,
         String nodeName,
         Path home,
         LogFormat logFormat,
@@ -61,6 +62,12 @@ public record Settings(
         }
         if (adminToken != null && adminToken.length() < 16) {
             problems.add("admin_token must be at least 16 characters long");
+        }
+        if (readToken != null && readToken.length() < 16) {
+            problems.add("read_token must be at least 16 characters long");
+        }
+        if (readToken != null && readToken.equals(adminToken)) {
+            problems.add("read_token must differ from admin_token (whoever holds the admin token reads anyway)");
         }
         requirePositive(problems, "poll_interval", pollInterval);
         requirePositive(problems, "shutdown_grace", shutdownGrace);
@@ -101,6 +108,7 @@ public record Settings(
         m.put("workers", Integer.toString(workers));
         m.put("http", httpBind + ":" + httpPort);
         m.put("admin_token", mask(adminToken));
+        m.put("read_token", mask(readToken));
         m.put("node_name", nodeName);
         m.put("home", home.toString());
         m.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
@@ -125,7 +133,7 @@ public record Settings(
 
     /** A copy with another node name: tests run several nodes in one JVM. */
     public Settings withNodeName(String name) {
-        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, name, home,
+        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, readToken, name, home,
                 logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold, stallTimeout);
     }
 }

@@ -164,6 +164,7 @@ public final class SettingsLoader {
                     port,
                     text(Setting.HTTP_BIND),
                     text(Setting.ADMIN_TOKEN),
+                    text(Setting.READ_TOKEN),
                     nodeName == null ? defaultNodeName() : nodeName,
                     Path.of(text(Setting.HOME)),
                     format,
