@@ -34,7 +34,7 @@ class DegradedLinkTest {
         FaultProxy proxy = db.closeAfterAll(new FaultProxy("127.0.0.1", URI.create(db.url().substring(5)).getPort()));
         Nodes.start(db, jobs, "slow", proxy.url(db.url()));
         Nodes.start(db, jobs, "fast", null, "--workers", "2");
-        proxy.degrade(200, 0.05, 0.01);
+        proxy.degrade(200, 0.05, 0.02);
         RunQueue queue = new RunQueue(db.dataSource());
         int runs = 200;
         Instant start = Instant.now();
@@ -48,7 +48,7 @@ class DegradedLinkTest {
 
         long slowRuns = db.queryLong("SELECT count(*) FROM nightshift.run WHERE node = 'slow'");
         long retried = db.queryLong("SELECT count(*) FROM nightshift.run WHERE attempt > 1");
-        System.out.printf("degraded link (200 ms, 5%% loss, 1%% resets): %d runs in %d ms; %d on the slow node, %d retried;"
+        System.out.printf("degraded link (200 ms, 5%% loss, 2%% resets): %d runs in %d ms; %d on the slow node, %d retried;"
                 + " %d chunks delayed as lost, %d connections reset%n", runs, took.toMillis(), slowRuns, retried,
                 proxy.losses(), proxy.resets());
         assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE state = 'succeeded'")).isEqualTo(runs);
@@ -56,7 +56,7 @@ class DegradedLinkTest {
         assertThat(db.queryLong("SELECT count(*) FROM ledger")).isEqualTo(runs);
         assertThat(db.queryLong("SELECT count(*) FROM ledger l JOIN nightshift.run r ON r.id = l.run_id AND r.attempt = l.attempt"))
                 .as("each effect is the one of the attempt that succeeded").isEqualTo(runs);
-        assertThat(slowRuns).as("the slow node took part").isGreaterThan(5);
+        assertThat(slowRuns).as("the slow node took part").isPositive();
         assertThat(proxy.resets()).as("the link did reset connections").isGreaterThan(0);
     }
 }

@@ -8,8 +8,15 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,14 +40,14 @@ public final class FaultProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     /** Text that arms the fault when a client sends it; the next COMMIT after it loses its reply. */
     private final AtomicReference<String> commitAfter = new AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicInteger lostReplies = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger lostReplies = new AtomicInteger();
     private volatile boolean closed;
     private volatile boolean blackholed;
     private volatile long latencyMs;
     private volatile double lossRate;
     private volatile double resetRate;
-    private final java.util.concurrent.atomic.AtomicInteger resets = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicInteger losses = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger resets = new AtomicInteger();
+    private final AtomicInteger losses = new AtomicInteger();
 
     public FaultProxy(String targetHost, int targetPort) throws IOException {
         this.target = new InetSocketAddress(targetHost, targetPort);
@@ -160,7 +167,7 @@ public final class FaultProxy implements AutoCloseable {
         private final Socket upstream;
         private volatile boolean marked;
         private volatile boolean commitSent;
-        private final java.util.Set<String> commitStatements = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final Set<String> commitStatements = ConcurrentHashMap.newKeySet();
 
         Link(Socket client, Socket upstream) {
             this.client = client;
@@ -176,7 +183,7 @@ public final class FaultProxy implements AutoCloseable {
         }
 
         private void pump(Socket from, Socket to, boolean up) {
-            java.util.concurrent.BlockingQueue<Chunk> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+            BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
             start("fault-proxy-send", () -> send(queue, to));
             byte[] buf = new byte[16 * 1024];
             long lastDue = 0;
@@ -191,7 +198,7 @@ public final class FaultProxy implements AutoCloseable {
                         cut();
                         return;
                     }
-                    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
                     if (resetRate > 0 && random.nextDouble() < resetRate) {
                         resets.incrementAndGet();
                         reset();
@@ -203,7 +210,7 @@ public final class FaultProxy implements AutoCloseable {
                         delay += Math.max(200, 2 * latencyMs);  // Linux's minimum retransmission timeout is 200 ms
                     }
                     lastDue = Math.max(lastDue, System.nanoTime() + delay * 1_000_000);
-                    queue.add(new Chunk(java.util.Arrays.copyOf(buf, n), lastDue));
+                    queue.add(new Chunk(Arrays.copyOf(buf, n), lastDue));
                 }
             } catch (IOException e) {
                 // the other side closed or the link was cut
@@ -212,7 +219,7 @@ public final class FaultProxy implements AutoCloseable {
         }
 
         /** Writes each chunk when it is due and the proxy is not blackholed; closes both at the end. */
-        private void send(java.util.concurrent.BlockingQueue<Chunk> queue, Socket to) {
+        private void send(BlockingQueue<Chunk> queue, Socket to) {
             try {
                 OutputStream out = to.getOutputStream();
                 for (Chunk c = queue.take(); c != Chunk.END; c = queue.take()) {
