@@ -126,7 +126,11 @@ class ChaosTest {
         fault("SIGTERM", () -> {
             NodeProcess b = nodes.get("b");
             b.term();
-            assertThat(b.waitFor(30)).as("a SIGTERM'd node exits 0").isEqualTo(0);
+            Integer exit = b.waitFor(30);
+            if (exit == null) {
+                jstack(b);
+            }
+            assertThat(exit).as("a SIGTERM'd node exits 0; its log ends: %s", tail(b.output())).isEqualTo(0);
             start("b");
         });
         fault("SIGSTOP", () -> {
@@ -327,6 +331,18 @@ class ChaosTest {
         assertThat(count("SELECT count(*) FROM items WHERE amount = " + itemsVersion.get())).isEqualTo(ITEMS);
         assertThat(count("SELECT count(*) FROM ledger")).isEqualTo(count("SELECT sum(runs) FROM summary"));
         assertThat(count("SELECT runs FROM ledger_size")).isEqualTo(count("SELECT count(*) FROM ledger"));
+    }
+
+    private static String tail(String log) {
+        return log.substring(Math.max(0, log.length() - 6_000));
+    }
+
+    /** The threads of a node that did not stop, into the test's output. */
+    private static void jstack(NodeProcess p) throws IOException, InterruptedException {
+        Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(), Long.toString(p.pid()))
+                .redirectErrorStream(true).start();
+        System.out.println(new String(j.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        j.waitFor();
     }
 
     /** "rescued run" lines in the logs of every node's every incarnation. */
