@@ -59,6 +59,10 @@ public final class CommonOptions {
             description = "how late a fire may be and still count as on time (default 60s)")
     String misfireThreshold;
 
+    @Option(names = "--stall-timeout", paramLabel = "DURATION",
+            description = "how long a silent worker session (frozen or cut-off node) holds its run before PostgreSQL ends it (default 60s)")
+    String stallTimeout;
+
     public Settings settings(Map<String, String> env) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.DB_URL, dbUrl);
@@ -76,6 +80,7 @@ public final class CommonOptions {
         flags.put(Setting.RETENTION, retention);
         flags.put(Setting.SCHEDULER_THREADS, schedulerThreads);
         flags.put(Setting.MISFIRE_THRESHOLD, misfireThreshold);
+        flags.put(Setting.STALL_TIMEOUT, stallTimeout);
         return SettingsLoader.load(env, config, flags);
     }
 }

@@ -18,6 +18,8 @@ public enum Setting {
     HTTP_PORT("9464", false, "port of /metrics, /livez, /readyz, /api and the dashboard (0 = any free port)"),
     HTTP_BIND("127.0.0.1", false, "address the HTTP port binds to"),
     ADMIN_TOKEN(null, true, "bearer token required by state-changing HTTP requests; unset = they are refused"),
+    READ_TOKEN(null, true, "token required by the dashboard and the API's reads (Bearer, or the password of HTTP Basic in a"
+            + " browser; the admin token reads too); unset = whoever reaches the port reads. /livez, /readyz, /metrics stay open"),
     NODE_NAME(null, false, "name of this node in runs and logs (default: host-pid)"),
     HOME("./.nightshift", false, "directory of the embedded PostgreSQL's binaries and data"),
     LOG_FORMAT("text", false, "text | json"),
@@ -26,7 +28,10 @@ public enum Setting {
     RESCUE_INTERVAL("2s", false, "how often the LISTEN connection checks, in one statement, for due runs and for runs whose owner is gone"),
     RETENTION("7d", false, "finished runs older than this are pruned"),
     SCHEDULER_THREADS("8", false, "Quartz threads of this node; each fire only inserts the runs of one schedule"),
-    MISFIRE_THRESHOLD("60s", false, "how late a schedule's fire may be and still count as on time; later is a misfire, handled by the misfire policy");
+    MISFIRE_THRESHOLD("60s", false, "how late a schedule's fire may be and still count as on time; later is a misfire, handled by the misfire policy"),
+    STALL_TIMEOUT("60s", false, "how long a worker session may sit silent while it holds a run (a frozen node, a cut network) before"
+            + " PostgreSQL ends it and another node takes the run over; also bounds the sessions' TCP keepalives."
+            + " Must exceed the longest pause of a node inside a run (GC, reading a file)");
 
     private final String defaultValue;
     private final boolean secret;

@@ -24,6 +24,7 @@ public record Settings(
         int httpPort,
         String httpBind,
         String adminToken,
+        String readToken,
         String nodeName,
         Path home,
         LogFormat logFormat,
@@ -32,7 +33,8 @@ public record Settings(
         Duration rescueInterval,
         Duration retention,
         int schedulerThreads,
-        Duration misfireThreshold) {
+        Duration misfireThreshold,
+        Duration stallTimeout) {
 
     public enum LogFormat { TEXT, JSON }
 
@@ -61,6 +63,12 @@ public record Settings(
         if (adminToken != null && adminToken.length() < 16) {
             problems.add("admin_token must be at least 16 characters long");
         }
+        if (readToken != null && readToken.length() < 16) {
+            problems.add("read_token must be at least 16 characters long");
+        }
+        if (readToken != null && readToken.equals(adminToken)) {
+            problems.add("read_token must differ from admin_token (whoever holds the admin token reads anyway)");
+        }
         requirePositive(problems, "poll_interval", pollInterval);
         requirePositive(problems, "shutdown_grace", shutdownGrace);
         requirePositive(problems, "rescue_interval", rescueInterval);
@@ -70,6 +78,10 @@ public record Settings(
         }
         if (misfireThreshold == null || misfireThreshold.compareTo(Duration.ofSeconds(1)) < 0) {
             problems.add("misfire_threshold must be at least 1s, got " + misfireThreshold);
+        }
+        if (stallTimeout == null || stallTimeout.compareTo(Duration.ofSeconds(2)) < 0
+                || stallTimeout.compareTo(Duration.ofDays(1)) > 0) {
+            problems.add("stall_timeout must be between 2s and 1d, got " + (stallTimeout == null ? null : Durations.format(stallTimeout)));
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -96,6 +108,7 @@ public record Settings(
         m.put("workers", Integer.toString(workers));
         m.put("http", httpBind + ":" + httpPort);
         m.put("admin_token", mask(adminToken));
+        m.put("read_token", mask(readToken));
         m.put("node_name", nodeName);
         m.put("home", home.toString());
         m.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
@@ -105,6 +118,7 @@ public record Settings(
         m.put("retention", Durations.format(retention));
         m.put("scheduler_threads", Integer.toString(schedulerThreads));
         m.put("misfire_threshold", Durations.format(misfireThreshold));
+        m.put("stall_timeout", Durations.format(stallTimeout));
         return m;
     }
 
@@ -119,7 +133,7 @@ public record Settings(
 
     /** A copy with another node name: tests run several nodes in one JVM. */
     public Settings withNodeName(String name) {
-        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, name, home,
-                logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold);
+        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, readToken, name, home,
+                logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold, stallTimeout);
     }
 }

@@ -150,6 +150,7 @@ public final class SettingsLoader {
         Duration retention = duration(Setting.RETENTION);
         int schedulerThreads = integer(Setting.SCHEDULER_THREADS);
         Duration misfireThreshold = duration(Setting.MISFIRE_THRESHOLD);
+        Duration stallTimeout = duration(Setting.STALL_TIMEOUT);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -163,6 +164,7 @@ public final class SettingsLoader {
                     port,
                     text(Setting.HTTP_BIND),
                     text(Setting.ADMIN_TOKEN),
+                    text(Setting.READ_TOKEN),
                     nodeName == null ? defaultNodeName() : nodeName,
                     Path.of(text(Setting.HOME)),
                     format,
@@ -171,7 +173,8 @@ public final class SettingsLoader {
                     rescue,
                     retention,
                     schedulerThreads,
-                    misfireThreshold);
+                    misfireThreshold,
+                    stallTimeout);
         } catch (java.nio.file.InvalidPathException e) {
             throw new ConfigException("invalid path: " + e.getMessage());
         } catch (ConfigException e) {

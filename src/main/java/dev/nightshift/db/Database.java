@@ -6,6 +6,7 @@ import dev.nightshift.config.Settings;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -18,22 +19,23 @@ import org.flywaydb.core.Flyway;
 public final class Database implements AutoCloseable {
     public static final String SCHEMA = "nightshift";
     /**
-     * Settings sent in the startup packet of every connection. A backend busy in a long statement
-     * notices a vanished client (kill -9 of a node) within a second instead of at the end of the
-     * statement, so its locks are freed and its run rescued. As a startup option it is the
-     * session's reset value: RESET ALL (the end of a worker's chain of runs) returns to it, where
-     * a SET by the pool's init SQL was undone for good. PostgreSQL 14 or later.
+     * A backend busy in a long statement notices a vanished client (kill -9 of a node) within a
+     * second instead of at the end of the statement, so its locks are freed and its run rescued.
      */
-    static final String STARTUP_OPTIONS = "-c client_connection_check_interval=1000";
+    private static final int CONNECTION_CHECK_MS = 1_000;
 
     private final String url;
+
     private final String user;
     private final String password;
     private final HikariDataSource pool;
     private final EmbeddedServer embedded;
+    private final Duration stallTimeout;
 
-    private Database(String url, String user, String password, int poolSize, String appName, EmbeddedServer embedded) {
+    private Database(String url, String user, String password, int poolSize, String appName, EmbeddedServer embedded,
+                     Duration stallTimeout) {
         this.url = url;
+        this.stallTimeout = stallTimeout;
         this.user = user;
         this.password = password;
         this.embedded = embedded;
@@ -51,7 +53,11 @@ public final class Database implements AutoCloseable {
         c.addDataSourceProperty("ApplicationName", appName);
         c.addDataSourceProperty("tcpKeepAlive", "true");
         c.addDataSourceProperty("connectTimeout", "5");
-        c.addDataSourceProperty("options", STARTUP_OPTIONS);
+        c.addDataSourceProperty("options", startupOptions(stallTimeout, true));
+        if (stallTimeout.toMillis() >= 60_000) {
+            // an idle pooled session would otherwise be ended by idle_session_timeout; HikariCP's floor is 30 s
+            c.setKeepaliveTime(stallTimeout.toMillis() / 2);
+        }
         this.pool = new HikariDataSource(c);
     }
 
@@ -61,13 +67,41 @@ public final class Database implements AutoCloseable {
         if (settings.embedded()) {
             EmbeddedServer server = EmbeddedServer.acquire(settings.home());
             try {
-                return new Database(server.jdbcUrl("postgres"), "postgres", null, poolSize, appName, server);
+                return new Database(server.jdbcUrl("postgres"), "postgres", null, poolSize, appName, server,
+                        settings.stallTimeout());
             } catch (RuntimeException e) {
                 server.release();
                 throw e;
             }
         }
-        return new Database(settings.dbUrl(), settings.dbUser(), settings.dbPassword(), poolSize, appName, null);
+        return new Database(settings.dbUrl(), settings.dbUser(), settings.dbPassword(), poolSize, appName, null,
+                settings.stallTimeout());
+    }
+
+    /**
+     * Settings sent in the startup packet of every connection. As startup options they are the
+     * session's reset values: RESET ALL (the end of a worker's chain of runs) returns to them, where
+     * a SET by the pool's init SQL would be undone for good. PostgreSQL 14 or later.
+     *
+     * <p>A worker's run is held by its session, so a node that stops talking (frozen by SIGSTOP or
+     * the host, or cut off by a network that drops packets without a reset) holds its runs as long
+     * as PostgreSQL keeps that session. {@code stall} bounds it: a session idle that long, inside a
+     * transaction (a transactional run between statements) or outside one (a {@code transaction:
+     * false} run, a claim waiting for its worker), is ended by the server, its locks go and the
+     * rescuer takes the run. TCP keepalives (probes from stall/3, three missed ones) and
+     * tcp_user_timeout (data unacknowledged for stall) end a session whose peer vanished from the
+     * network while the backend waits on it inside a statement (a COPY, a large result).
+     *
+     * @param idleTimeouts false for the LISTEN connection, which holds no run and may sit idle
+     */
+    static String startupOptions(Duration stall, boolean idleTimeouts) {
+        long ms = stall.toMillis();
+        long probeAfter = Math.max(1, stall.toSeconds() / 3);
+        long probeEvery = Math.max(1, stall.toSeconds() / 9);
+        String o = "-c client_connection_check_interval=" + CONNECTION_CHECK_MS
+                + " -c tcp_keepalives_idle=" + probeAfter + " -c tcp_keepalives_interval=" + probeEvery
+                + " -c tcp_keepalives_count=3 -c tcp_user_timeout=" + ms;
+        return idleTimeouts ? o + " -c idle_in_transaction_session_timeout=" + ms + " -c idle_session_timeout=" + ms : o;
     }
 
     public DataSource dataSource() {
@@ -113,7 +147,7 @@ public final class Database implements AutoCloseable {
             p.setProperty("password", password);
         }
         p.setProperty("ApplicationName", "nightshift listener");
-        p.setProperty("options", STARTUP_OPTIONS);
+        p.setProperty("options", startupOptions(stallTimeout, false));
         p.setProperty("tcpKeepAlive", "true");
         p.setProperty("connectTimeout", "2");
         return DriverManager.getConnection(url, p);

@@ -59,7 +59,7 @@ public final class HttpService implements AutoCloseable {
     public static HttpService start(Settings settings, Node node, DataSource ds, Metrics metrics, JobCatalog catalog,
                                     BooleanSupplier schedulerStarted) {
         Readiness readiness = new Readiness(node, schedulerStarted);
-        Router router = new Router(new Auth(settings.adminToken()));
+        Router router = new Router(new Auth(settings.adminToken(), settings.readToken()));
         new Probes(readiness, metrics).routes(router);
         java.time.Clock clock = node.clock();
         new JobsApi(ds, catalog, clock).routes(router);
@@ -86,7 +86,8 @@ public final class HttpService implements AutoCloseable {
         server.setExecutor(executor);
         server.start();
         log.info("HTTP on {}:{} (/, /api, /metrics, /livez, /readyz){}", settings.httpBind(), server.getAddress().getPort(),
-                settings.adminToken() == null ? "; NIGHTSHIFT_ADMIN_TOKEN unset: state-changing requests are refused" : "");
+                (settings.adminToken() == null ? "; NIGHTSHIFT_ADMIN_TOKEN unset: state-changing requests are refused" : "")
+                        + (settings.readToken() == null ? "; NIGHTSHIFT_READ_TOKEN unset: the dashboard and API reads are open" : ""));
         return new HttpService(server, executor);
     }
 

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Dispatches every request of the port to its route: 404 for an unknown path, 405 for a known one
- * with another method, the admin token for every state-changing method, and an error response
+ * with another method, the admin token for every state-changing method, the read token for every
+ * other route but the open ones (probes and metrics), and an error response
  * instead of any exception (the stack trace goes to the log, never to the client). Thread-safe
  * once built.
  */
@@ -29,7 +30,7 @@ final class Router implements HttpHandler {
         Response handle(Request r) throws Exception;
     }
 
-    private record Route(String method, Pattern path, Handler handler) {
+    private record Route(String method, Pattern path, Handler handler, boolean open) {
     }
 
     private final List<Route> routes = new ArrayList<>();
@@ -40,12 +41,18 @@ final class Router implements HttpHandler {
     }
 
     Router get(String path, Handler h) {
-        routes.add(new Route("GET", Pattern.compile(path), h));
+        routes.add(new Route("GET", Pattern.compile(path), h, false));
+        return this;
+    }
+
+    /** A GET route that needs no token even when a read token is set: probes and metrics, for kubelets and Prometheus. */
+    Router open(String path, Handler h) {
+        routes.add(new Route("GET", Pattern.compile(path), h, true));
         return this;
     }
 
     Router post(String path, Handler h) {
-        routes.add(new Route("POST", Pattern.compile(path), h));
+        routes.add(new Route("POST", Pattern.compile(path), h, false));
         return this;
     }
 
@@ -82,6 +89,8 @@ final class Router implements HttpHandler {
                 Request r = new Request(ex, m);
                 if (!route.method().equals("GET")) {
                     auth.check(r);
+                } else if (!route.open()) {
+                    auth.checkRead(r);
                 }
                 return route.handler().handle(r);
             }

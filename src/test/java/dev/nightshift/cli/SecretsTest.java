@@ -35,6 +35,7 @@ class SecretsTest {
     static final TestDatabase db = new TestDatabase();
 
     private static final String TOKEN = "planted-admin-token-5c1d9e";
+    private static final String READ = "planted-read-token-9b4e1f";
     private static final String PASSWORD = "planted-db-password-7f3a2b";
 
     @AfterEach
@@ -53,11 +54,13 @@ class SecretsTest {
         env.put("NIGHTSHIFT_JOBS_DIR", jobs.path().toString());
         env.put("NIGHTSHIFT_DB_PASSWORD", password);
         env.put("NIGHTSHIFT_ADMIN_TOKEN", TOKEN);
+        env.put("NIGHTSHIFT_READ_TOKEN", READ);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Logging.use(Settings.LogFormat.JSON, "secrets-node", log);
         List<String> seen = new ArrayList<>();
 
-        Settings s = db.settings(jobs.path(), Map.of(Setting.DB_PASSWORD, password, Setting.ADMIN_TOKEN, TOKEN));
+        Settings s = db.settings(jobs.path(), Map.of(Setting.DB_PASSWORD, password, Setting.ADMIN_TOKEN, TOKEN,
+                Setting.READ_TOKEN, READ));
         try (Daemon d = Daemon.start(s)) {
             Http http = new Http(d.httpPort());
             seen.add(http.post("/api/jobs/ok/trigger", "{\"params\": {\"v\": \"1\"}}", TOKEN).body());
@@ -68,8 +71,9 @@ class SecretsTest {
             long dead = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'broken'");
             for (String path : List.of("/api/jobs", "/api/jobs/ok", "/api/runs", "/api/runs/" + dead, "/metrics", "/readyz", "/",
                     "/runs/" + dead)) {
-                seen.add(http.get(path).body());
+                seen.add(http.get(path, "Bearer " + READ).body());
             }
+            seen.add(http.get("/api/jobs", "Bearer " + READ + "-wrong").body());
         }
         // Before the CLI runs below, which set up logging their own way.
         String daemonLog = log.toString(StandardCharsets.UTF_8);
@@ -91,6 +95,7 @@ class SecretsTest {
         seen.add(daemonLog);
 
         assertThat(daemonLog).as("the daemon's log was captured").contains("division by zero");
-        assertThat(seen).allSatisfy(text -> assertThat(text).doesNotContain(password).doesNotContain(TOKEN));
+        assertThat(seen).allSatisfy(text -> assertThat(text).doesNotContain(password).doesNotContain(TOKEN)
+                .doesNotContain(READ));
     }
 }

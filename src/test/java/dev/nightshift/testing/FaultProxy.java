@@ -8,8 +8,15 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,7 +25,10 @@ import java.util.regex.Pattern;
  * A TCP proxy on 127.0.0.1 between clients and a PostgreSQL server, for injecting network faults
  * into real connections: {@link #loseCommitReply} lets the server commit a transaction and then
  * cuts the connection before the client reads the reply, as a network failure at that instant
- * would. Two threads per connection; thread-safe.
+ * would; {@link #blackhole} stops forwarding in both directions without closing anything, as a
+ * network that drops every packet does (TCP keeps both ends' sockets open); {@link #degrade} adds
+ * latency, delays as of lost and retransmitted packets, and random resets. Four threads per
+ * connection (a reader and a sender each way); thread-safe.
  */
 public final class FaultProxy implements AutoCloseable {
     /** A Parse message naming a prepared COMMIT: 'P', its length, the statement's name, the text. */
@@ -30,8 +40,14 @@ public final class FaultProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     /** Text that arms the fault when a client sends it; the next COMMIT after it loses its reply. */
     private final AtomicReference<String> commitAfter = new AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicInteger lostReplies = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger lostReplies = new AtomicInteger();
     private volatile boolean closed;
+    private volatile boolean blackholed;
+    private volatile long latencyMs;
+    private volatile double lossRate;
+    private volatile double resetRate;
+    private final AtomicInteger resets = new AtomicInteger();
+    private final AtomicInteger losses = new AtomicInteger();
 
     public FaultProxy(String targetHost, int targetPort) throws IOException {
         this.target = new InetSocketAddress(targetHost, targetPort);
@@ -60,6 +76,49 @@ public final class FaultProxy implements AutoCloseable {
         commitAfter.set(marker);
     }
 
+    /**
+     * While on, nothing is forwarded either way and nothing is closed: bytes read stay in the proxy
+     * (and then in the kernels' buffers) until it is off again, like TCP retransmitting after a
+     * cut heals; a new connection is accepted but not connected onwards until then.
+     */
+    public void blackhole(boolean on) {
+        blackholed = on;
+        synchronized (this) {
+            notifyAll();
+        }
+    }
+
+    /**
+     * Every chunk arrives {@code latencyMs} late; with probability {@code lossRate} a chunk is lost
+     * once and arrives a retransmission timeout later (order kept, as TCP keeps it: the chunks
+     * behind it wait); with probability {@code resetRate} a chunk instead resets its connection.
+     * All zero: a plain proxy again.
+     */
+    public void degrade(long latencyMs, double lossRate, double resetRate) {
+        this.latencyMs = latencyMs;
+        this.lossRate = lossRate;
+        this.resetRate = resetRate;
+    }
+
+    /** How many connections {@link #degrade} has reset. */
+    public int resets() {
+        return resets.get();
+    }
+
+    /** How many chunks {@link #degrade} has delayed as lost. */
+    public int losses() {
+        return losses.get();
+    }
+
+    /** Waits while the proxy is blackholed. */
+    private void passBlackhole() throws InterruptedException {
+        synchronized (this) {
+            while (blackholed && !closed) {
+                wait(100);
+            }
+        }
+    }
+
     /** How many COMMIT replies the proxy has dropped. */
     public int lostReplies() {
         return lostReplies.get();
@@ -69,17 +128,29 @@ public final class FaultProxy implements AutoCloseable {
         while (!closed) {
             try {
                 Socket client = server.accept();
-                Socket upstream = new Socket();
-                upstream.connect(target, 5_000);
                 sockets.add(client);
-                sockets.add(upstream);
-                Link link = new Link(client, upstream);
-                start("fault-proxy-up", () -> link.clientToServer());
-                start("fault-proxy-down", () -> link.serverToClient());
+                start("fault-proxy-connect", () -> connect(client));
             } catch (IOException e) {
                 if (!closed) {
                     System.err.println("fault proxy: " + e);
                 }
+            }
+        }
+    }
+
+    private void connect(Socket client) {
+        try {
+            passBlackhole();
+            Socket upstream = new Socket();
+            sockets.add(upstream);
+            upstream.connect(target, 5_000);
+            Link link = new Link(client, upstream);
+            start("fault-proxy-up", () -> link.clientToServer());
+            start("fault-proxy-down", () -> link.serverToClient());
+        } catch (IOException | InterruptedException e) {
+            closeQuietly(client);
+            if (!closed) {
+                System.err.println("fault proxy: " + e);
             }
         }
     }
@@ -96,7 +167,7 @@ public final class FaultProxy implements AutoCloseable {
         private final Socket upstream;
         private volatile boolean marked;
         private volatile boolean commitSent;
-        private final java.util.Set<String> commitStatements = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final Set<String> commitStatements = ConcurrentHashMap.newKeySet();
 
         Link(Socket client, Socket upstream) {
             this.client = client;
@@ -112,8 +183,11 @@ public final class FaultProxy implements AutoCloseable {
         }
 
         private void pump(Socket from, Socket to, boolean up) {
+            BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
+            start("fault-proxy-send", () -> send(queue, to));
             byte[] buf = new byte[16 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            long lastDue = 0;
+            try (InputStream in = from.getInputStream()) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
                     if (up) {
@@ -124,11 +198,52 @@ public final class FaultProxy implements AutoCloseable {
                         cut();
                         return;
                     }
-                    out.write(buf, 0, n);
-                    out.flush();
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    if (resetRate > 0 && random.nextDouble() < resetRate) {
+                        resets.incrementAndGet();
+                        reset();
+                        return;
+                    }
+                    long delay = latencyMs;
+                    if (lossRate > 0 && random.nextDouble() < lossRate) {
+                        losses.incrementAndGet();
+                        delay += Math.max(200, 2 * latencyMs);  // Linux's minimum retransmission timeout is 200 ms
+                    }
+                    lastDue = Math.max(lastDue, System.nanoTime() + delay * 1_000_000);
+                    queue.add(new Chunk(Arrays.copyOf(buf, n), lastDue));
                 }
             } catch (IOException e) {
-                // the other side closed or the link was cut: close both
+                // the other side closed or the link was cut
+            }
+            queue.add(Chunk.END);
+        }
+
+        /** Writes each chunk when it is due and the proxy is not blackholed; closes both at the end. */
+        private void send(BlockingQueue<Chunk> queue, Socket to) {
+            try {
+                OutputStream out = to.getOutputStream();
+                for (Chunk c = queue.take(); c != Chunk.END; c = queue.take()) {
+                    long wait = c.due() - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));   // the latency itself
+                    }
+                    passBlackhole();
+                    out.write(c.bytes());
+                    out.flush();
+                }
+                passBlackhole();
+            } catch (IOException | InterruptedException e) {
+                // the link was cut: close both
+            }
+            cut();
+        }
+
+        private void reset() {
+            try {
+                client.setSoLinger(true, 0);
+                upstream.setSoLinger(true, 0);
+            } catch (IOException e) {
+                // already closed: the close below is all there is to do
             }
             cut();
         }
@@ -169,6 +284,11 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
+    /** Bytes read from one side, to be written to the other at {@code due} (System.nanoTime). */
+    private record Chunk(byte[] bytes, long due) {
+        static final Chunk END = new Chunk(new byte[0], 0);
+    }
+
     private static void closeQuietly(Socket s) {
         try {
             s.close();
@@ -180,6 +300,7 @@ public final class FaultProxy implements AutoCloseable {
     @Override
     public void close() throws IOException {
         closed = true;
+        blackhole(false);
         server.close();
         sockets.forEach(FaultProxy::closeQuietly);
     }

@@ -38,6 +38,15 @@ public final class Http {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }
 
+    /** GET with this Authorization header value (null: none). */
+    public Reply get(String path, String authorization) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return send(b);
+    }
+
     /** POST with a JSON body (null: none) and a bearer token (null: no Authorization header). */
     public Reply post(String path, String body, String token) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
