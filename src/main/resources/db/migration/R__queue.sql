@@ -8,7 +8,8 @@
 
 -- Claims one due run for p_node, in one statement: the job whose oldest due run waits longest
 -- first, the run in a free slot of its job, so no job ever runs more than its concurrency across
--- all nodes (a job without a limit, concurrency 0, takes no slot). Never waits for a lock: slots and runs another claimer has locked are skipped. No row
+-- all nodes (a job without a limit, concurrency 0, takes no slot). Never waits for a lock: slots
+-- and runs another claimer has locked are skipped. No row
 -- means none is due, or every candidate is locked by other claimers (RunQueue.claim repeats it for
 -- as many runs as the caller has idle workers, handing each over as it comes).
 -- The claimed run's lock (run_lock_key) is taken, shared, in the claim itself, so no rescuer can
@@ -22,7 +23,7 @@
 --
 -- The statement has no parameter that changes its plan's cost (the limits are constants), so
 -- PostgreSQL plans it once per session and keeps that generic plan: a custom plan per call, as a
--- LIMIT p_max made it choose, cost more to plan (2.7 ms) than the claim takes to run.
+-- LIMIT p_max made it choose, cost more to plan than the claim takes to run (architecture.md).
 DROP FUNCTION IF EXISTS nightshift.claim(text, integer, boolean, boolean);
 CREATE OR REPLACE FUNCTION nightshift.claim(p_node text, p_for_session boolean, p_async boolean)
 RETURNS TABLE (id bigint, job_name text, attempt integer, max_attempts integer, trigger text, params text,
