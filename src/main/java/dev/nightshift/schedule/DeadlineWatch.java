@@ -1,5 +1,6 @@
 package dev.nightshift.schedule;
 
+import dev.nightshift.db.SqlStates;
 import dev.nightshift.metrics.Metrics;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -37,6 +38,10 @@ public final class DeadlineWatch implements AutoCloseable {
             try {
                 refresh();
             } catch (Exception e) {
+                if ("42P01".equals(SqlStates.of(e))) {
+                    // The schema is not migrated yet: the HTTP port (and this timer) start before migrations.
+                    return;
+                }
                 // the gauges keep their last values; the next tick tries again
                 metrics.loopError("deadline-watch");
                 log.warn("cannot read late slots: {}", e.getMessage());
