@@ -11,11 +11,11 @@ import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.FaultProxy;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.NodeProcess;
+import dev.nightshift.testing.PrivateServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -52,6 +52,7 @@ class ChaosTest {
     private static final int ITEMS = 2_000;
 
     private static Path home;
+    private static PrivateServer pg;
     private static EmbeddedServer server;
     private static HikariDataSource ds;
     private final List<NodeProcess> processes = new ArrayList<>();
@@ -64,10 +65,9 @@ class ChaosTest {
 
     @BeforeAll
     static void server() throws Exception {
-        // rwxr-xr-x, so that the server's own user can reach it when the tests run as root
-        home = Files.createTempDirectory("nightshift-chaos",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        server = EmbeddedServer.acquire(home);
+        pg = PrivateServer.start("nightshift-chaos");
+        home = pg.home();
+        server = pg.server();
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(server.jdbcUrl("postgres"));
         c.setUsername("postgres");
@@ -81,10 +81,7 @@ class ChaosTest {
     @AfterAll
     static void release() throws Exception {
         ds.close();
-        server.release();
-        try (var files = Files.walk(home)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        pg.close();
     }
 
     @Test

@@ -10,10 +10,10 @@ import dev.nightshift.db.EmbeddedServer;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.JobsDir;
+import dev.nightshift.testing.PrivateServer;
 import java.io.BufferedWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -35,22 +35,19 @@ import org.junit.jupiter.api.Test;
 @Tag("process")
 class RestartDuringRunTest {
     private static Path home;
+    private static PrivateServer pg;
     private static EmbeddedServer server;
 
     @BeforeAll
     static void server() throws Exception {
-        // rwxr-xr-x, so that the server's own user can reach it when the tests run as root
-        home = Files.createTempDirectory("nightshift-restart",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        server = EmbeddedServer.acquire(home);
+        pg = PrivateServer.start("nightshift-restart");
+        home = pg.home();
+        server = pg.server();
     }
 
     @AfterAll
     static void release() throws Exception {
-        server.release();
-        try (var files = Files.walk(home)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        pg.close();
     }
 
     private static String text(String sql) throws Exception {

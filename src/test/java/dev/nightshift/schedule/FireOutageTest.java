@@ -8,9 +8,8 @@ import dev.nightshift.config.Setting;
 import dev.nightshift.config.SettingsLoader;
 import dev.nightshift.db.EmbeddedServer;
 import dev.nightshift.testing.JobsDir;
-import java.nio.file.Files;
+import dev.nightshift.testing.PrivateServer;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -34,21 +33,19 @@ import org.junit.jupiter.api.Test;
 @Tag("process")
 class FireOutageTest {
     private static Path home;
+    private static PrivateServer pg;
     private static EmbeddedServer server;
 
     @BeforeAll
     static void server() throws Exception {
-        home = Files.createTempDirectory("nightshift-fire-outage",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        server = EmbeddedServer.acquire(home);
+        pg = PrivateServer.start("nightshift-fire-outage");
+        home = pg.home();
+        server = pg.server();
     }
 
     @AfterAll
     static void release() throws Exception {
-        server.release();
-        try (var files = Files.walk(home)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        pg.close();
     }
 
     private static Connection connect() throws Exception {

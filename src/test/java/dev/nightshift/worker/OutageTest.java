@@ -11,9 +11,8 @@ import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
-import java.nio.file.Files;
+import dev.nightshift.testing.PrivateServer;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -34,22 +33,19 @@ import org.junit.jupiter.api.Test;
 @Tag("process")
 class OutageTest {
     private static Path home;
+    private static PrivateServer pg;
     private static EmbeddedServer server;
 
     @BeforeAll
     static void server() throws Exception {
-        // rwxr-xr-x, so that the server's own user can reach it when the tests run as root
-        home = Files.createTempDirectory("nightshift-outage",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        server = EmbeddedServer.acquire(home);
+        pg = PrivateServer.start("nightshift-outage");
+        home = pg.home();
+        server = pg.server();
     }
 
     @AfterAll
     static void release() throws Exception {
-        server.release();
-        try (var files = Files.walk(home)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        pg.close();
     }
 
     private static long count(String sql) throws Exception {
