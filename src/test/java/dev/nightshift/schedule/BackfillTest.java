@@ -5,16 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.JobCatalog;
-import dev.nightshift.metrics.Metrics;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
@@ -23,11 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.quartz.JobDetail;
-import org.quartz.impl.JobExecutionContextImpl;
-import org.quartz.impl.triggers.SimpleTriggerImpl;
-import org.quartz.spi.OperableTrigger;
-import org.quartz.spi.TriggerFiredBundle;
 
 /**
  * Backfills without a worker (each run's fate is set by hand, so every count is exact), then one
@@ -66,15 +58,8 @@ class BackfillTest {
     /** Fires the job's schedule for {@code slot} through the real Quartz job, as one node's scheduler would. */
     static void fire(String job, Instant slot) {
         var schedule = JobCatalog.load(jobs.path()).find(job).orElseThrow().schedule();
-        JobDetail detail = Triggers.jobDetail(schedule);
-        SimpleTriggerImpl trigger = new SimpleTriggerImpl();
-        trigger.setKey(Triggers.triggerKey(Triggers.key(schedule)));
-        trigger.setJobKey(detail.getKey());
-        TriggerFiredBundle bundle = new TriggerFiredBundle(detail, (OperableTrigger) trigger, null, false,
-                new Date(), Date.from(slot), null, null);
-        ScheduledEnqueue e = new ScheduledEnqueue(db.dataSource(), new Metrics(new SimpleMeterRegistry()), java.time.Duration.ofMinutes(1));
         try {
-            e.execute(new JobExecutionContextImpl(null, bundle, e));
+            Fires.fire(db.dataSource(), schedule, slot);
         } catch (Exception ex) {
             throw new IllegalStateException(ex);
         }

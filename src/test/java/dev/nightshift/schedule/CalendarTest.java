@@ -4,27 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Schedule;
-import dev.nightshift.metrics.Metrics;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.quartz.JobDetail;
-import org.quartz.impl.JobExecutionContextImpl;
-import org.quartz.impl.triggers.SimpleTriggerImpl;
-import org.quartz.spi.OperableTrigger;
-import org.quartz.spi.TriggerFiredBundle;
 
 /** Business calendars: the days they exclude are no slots, for the scheduler, periods, backfills and {@code jobs}. */
 @Tag("database")
@@ -138,13 +130,6 @@ class CalendarTest {
 
     private static void fire(String job, Instant slot) throws Exception {
         Schedule schedule = schedule(job);
-        JobDetail detail = Triggers.jobDetail(schedule);
-        SimpleTriggerImpl trigger = new SimpleTriggerImpl();
-        trigger.setKey(Triggers.triggerKey(Triggers.key(schedule)));
-        trigger.setJobKey(detail.getKey());
-        TriggerFiredBundle bundle = new TriggerFiredBundle(detail, (OperableTrigger) trigger, null, false,
-                new Date(), Date.from(slot), null, null);
-        ScheduledEnqueue e = new ScheduledEnqueue(db.dataSource(), new Metrics(new SimpleMeterRegistry()), java.time.Duration.ofMinutes(1));
-        e.execute(new JobExecutionContextImpl(null, bundle, e));
+        Fires.fire(db.dataSource(), schedule, slot);
     }
 }

@@ -17,16 +17,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Date;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.quartz.JobDetail;
-import org.quartz.impl.JobExecutionContextImpl;
-import org.quartz.impl.triggers.SimpleTriggerImpl;
-import org.quartz.spi.OperableTrigger;
-import org.quartz.spi.TriggerFiredBundle;
 
 /**
  * Deadlines: a slot is late from its deadline on, while its run waits, runs or is dead, or when it
@@ -63,14 +57,7 @@ class DeadlineTest {
 
     static void fire(String job, Instant slot) throws Exception {
         var schedule = JobCatalog.load(jobs.path()).find(job).orElseThrow().schedule();
-        JobDetail detail = Triggers.jobDetail(schedule);
-        SimpleTriggerImpl trigger = new SimpleTriggerImpl();
-        trigger.setKey(Triggers.triggerKey(Triggers.key(schedule)));
-        trigger.setJobKey(detail.getKey());
-        TriggerFiredBundle bundle = new TriggerFiredBundle(detail, (OperableTrigger) trigger, null, false,
-                new Date(), Date.from(slot), null, null);
-        ScheduledEnqueue e = new ScheduledEnqueue(db.dataSource(), new Metrics(new SimpleMeterRegistry()), java.time.Duration.ofMinutes(1));
-        e.execute(new JobExecutionContextImpl(null, bundle, e));
+        Fires.fire(db.dataSource(), schedule, slot);
     }
 
     @Test

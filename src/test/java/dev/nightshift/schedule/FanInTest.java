@@ -6,25 +6,17 @@ import static org.awaitility.Awaitility.await;
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Setting;
-import dev.nightshift.metrics.Metrics;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.quartz.JobDetail;
-import org.quartz.impl.JobExecutionContextImpl;
-import org.quartz.impl.triggers.SimpleTriggerImpl;
-import org.quartz.spi.OperableTrigger;
-import org.quartz.spi.TriggerFiredBundle;
 
 /**
  * {@code after: {all: [a, b]}} on two nodes: once per period when every upstream succeeded for it,
@@ -74,14 +66,7 @@ class FanInTest {
     /** Fires the shared nightly schedule of import-a and import-b for {@code slot}: one run of each. */
     static void fire(Instant slot) throws Exception {
         var schedule = JobCatalog.load(jobs.path()).find("import-a").orElseThrow().schedule();
-        JobDetail detail = Triggers.jobDetail(schedule);
-        SimpleTriggerImpl trigger = new SimpleTriggerImpl();
-        trigger.setKey(Triggers.triggerKey(Triggers.key(schedule)));
-        trigger.setJobKey(detail.getKey());
-        TriggerFiredBundle bundle = new TriggerFiredBundle(detail, (OperableTrigger) trigger, null, false,
-                new Date(), Date.from(slot), null, null);
-        ScheduledEnqueue e = new ScheduledEnqueue(db.dataSource(), new Metrics(new SimpleMeterRegistry()), java.time.Duration.ofMinutes(1));
-        e.execute(new JobExecutionContextImpl(null, bundle, e));
+        Fires.fire(db.dataSource(), schedule, slot);
     }
 
     static long count(String sql) {

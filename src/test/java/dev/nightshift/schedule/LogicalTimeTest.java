@@ -7,28 +7,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Setting;
-import dev.nightshift.metrics.Metrics;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.quartz.JobDetail;
-import org.quartz.impl.JobExecutionContextImpl;
-import org.quartz.impl.triggers.SimpleTriggerImpl;
-import org.quartz.spi.OperableTrigger;
-import org.quartz.spi.TriggerFiredBundle;
 
 /**
  * Every run knows its slot and period: scheduled fires, manual triggers with and without
@@ -103,14 +95,7 @@ class LogicalTimeTest {
     /** Fires the job's schedule for {@code slot} as Quartz would, through the real Quartz job. */
     static void fire(String job, Instant slot) throws Exception {
         var schedule = JobCatalog.load(jobs.path()).find(job).orElseThrow().schedule();
-        JobDetail detail = Triggers.jobDetail(schedule);
-        SimpleTriggerImpl trigger = new SimpleTriggerImpl();
-        trigger.setKey(Triggers.triggerKey(Triggers.key(schedule)));
-        trigger.setJobKey(detail.getKey());
-        TriggerFiredBundle bundle = new TriggerFiredBundle(detail, (OperableTrigger) trigger, null, false,
-                new Date(), Date.from(slot), null, null);
-        ScheduledEnqueue e = new ScheduledEnqueue(db.dataSource(), new Metrics(new SimpleMeterRegistry()), java.time.Duration.ofMinutes(1));
-        e.execute(new JobExecutionContextImpl(null, bundle, e));
+        Fires.fire(db.dataSource(), schedule, slot);
     }
 
     static long runOf(String job, Instant slot) throws Exception {
