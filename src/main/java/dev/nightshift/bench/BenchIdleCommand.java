@@ -1,7 +1,6 @@
 package dev.nightshift.bench;
 
 import dev.nightshift.cli.BaseCommand;
-import dev.nightshift.cli.CommonOptions;
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.cli.Main;
 import dev.nightshift.cli.UsageException;
@@ -16,23 +15,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "idle", mixinStandardHelpOptions = true,
         description = "Start one whole daemon (workers, LISTEN, rescuer, gauges, Quartz, HTTP) with no jobs on a scratch "
                 + "database and count the transactions it makes there while idle (pg_stat_database).")
-final class BenchIdleCommand implements Callable<Integer> {
-    @picocli.CommandLine.Mixin
-    CommonOptions options;
-
-    @picocli.CommandLine.ParentCommand
-    BenchCommand bench;
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+final class BenchIdleCommand extends BenchSubcommand {
     @Option(names = "--seconds", defaultValue = "60", description = "how long to count, after a 10 s warm-up (default 60)")
     int seconds;
 
@@ -42,8 +31,8 @@ final class BenchIdleCommand implements Callable<Integer> {
         if (seconds < 5 || seconds > 3600) {
             throw new UsageException("--seconds must be between 5 and 3600");
         }
-        Settings base = options.settings(bench.main.env());
-        var out = spec.commandLine().getOut();
+        Settings base = settings();
+        var out = out();
         Path jobs = Files.createTempDirectory("nightshift-bench-idle");
         try (ScratchDatabase scratch = new ScratchDatabase(base, "idle");
              Database admin = Database.open(base, 1)) {

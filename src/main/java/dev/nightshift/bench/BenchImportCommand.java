@@ -1,7 +1,6 @@
 package dev.nightshift.bench;
 
 import dev.nightshift.cli.BaseCommand;
-import dev.nightshift.cli.CommonOptions;
 import dev.nightshift.cli.Main;
 import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.CsvFormat;
@@ -26,7 +25,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import org.postgresql.PGConnection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,20 +38,11 @@ import picocli.CommandLine;
  */
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = "Measure batch-import against raw COPY (first load, no change, 1%% changed).")
-final class BenchImportCommand implements Callable<Integer> {
+final class BenchImportCommand extends BenchSubcommand {
     /** The benchmark's meters go nowhere. */
     private static final Metrics METRICS = Metrics.prometheus();
     private static final String SCHEMA = "nightshift_bench";
     private static final String JOB = "bench-import";
-
-    @CommandLine.Mixin
-    CommonOptions options;
-
-    @CommandLine.ParentCommand
-    BenchCommand bench;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--rows", paramLabel = "N", defaultValue = "1000000", description = "rows in the file (default 1000000)")
     int rows;
@@ -76,12 +65,12 @@ final class BenchImportCommand implements Callable<Integer> {
         Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("nightshift-bench");
         Path base = work.resolve("artists-base.csv");
         Path changed = work.resolve("artists-changed.csv");
-        var out = spec.commandLine().getOut();
+        var out = out();
         out.printf("writing %,d rows (9 columns) to %s%n", rows, work);
         write(base, false);
         write(changed, true);
         out.printf("file size %,d bytes; heap limit %,d MB%n", Files.size(base), Runtime.getRuntime().maxMemory() >> 20);
-        Settings settings = options.settings(bench.main.env());
+        Settings settings = settings();
         try (ScratchDatabase scratch = new ScratchDatabase(settings, "import");
              Database db = BaseCommand.openMigrated(scratch.settings(settings, Map.of()))) {
             run(db, base, changed, out);

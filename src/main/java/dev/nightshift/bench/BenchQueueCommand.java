@@ -1,7 +1,6 @@
 package dev.nightshift.bench;
 
 import dev.nightshift.cli.BaseCommand;
-import dev.nightshift.cli.CommonOptions;
 import dev.nightshift.cli.Main;
 import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.JobCatalog;
@@ -27,7 +26,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -38,16 +36,7 @@ import picocli.CommandLine.Option;
         description = "Enqueue N no-op runs, drain them with W workers, and compare with a bare loop of single-row "
                 + "UPDATE + COMMIT on W connections (this machine's baseline) and with a minimal hand-written SKIP LOCKED "
                 + "queue (the floor). Then measure enqueue-to-start latency on an idle queue.")
-final class BenchQueueCommand implements Callable<Integer> {
-    @picocli.CommandLine.Mixin
-    CommonOptions options;
-
-    @picocli.CommandLine.ParentCommand
-    BenchCommand bench;
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+final class BenchQueueCommand extends BenchSubcommand {
     @Option(names = "--runs", defaultValue = "20000", description = "runs to drain (default 20000)")
     int runs;
 
@@ -76,7 +65,7 @@ final class BenchQueueCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BaseCommand.quietLogs();
-        Settings base = options.settings(bench.main.env());
+        Settings base = settings();
         workers = base.workers();
         if (runs < 100 || runs > 10_000_000) {
             throw new UsageException("--runs must be between 100 and 10000000");
@@ -96,7 +85,7 @@ final class BenchQueueCommand implements Callable<Integer> {
         if (rounds < 1 || rounds > 100 || runs / rounds < 100) {
             throw new UsageException("--rounds must be between 1 and 100, with at least 100 runs per round");
         }
-        var out = spec.commandLine().getOut();
+        var out = out();
         try (ScratchDatabase scratch = new ScratchDatabase(base, "queue")) {
             Settings s = scratch.settings(base, Map.of(Setting.POLL_INTERVAL, "1s", Setting.WORKERS, Integer.toString(workers)));
             try (Database db = Database.open(s, workers + 6)) {

@@ -1,7 +1,6 @@
 package dev.nightshift.bench;
 
 import dev.nightshift.cli.BaseCommand;
-import dev.nightshift.cli.CommonOptions;
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.cli.Main;
 import dev.nightshift.cli.UsageException;
@@ -18,7 +17,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
@@ -32,16 +30,7 @@ import picocli.CommandLine;
  */
 @Command(name = "schedule", mixinStandardHelpOptions = true,
         description = "Fire JOBS jobs every minute on NODES scheduler nodes for MINUTES minutes; report fire lag, misfires, missing and duplicate slots.")
-final class BenchScheduleCommand implements Callable<Integer> {
-    @CommandLine.Mixin
-    CommonOptions options;
-
-    @CommandLine.ParentCommand
-    BenchCommand bench;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
+final class BenchScheduleCommand extends BenchSubcommand {
     @Option(names = "--jobs", defaultValue = "1000", description = "scheduled jobs, each firing at second 0 of every minute (default 1000)")
     int jobs;
 
@@ -71,8 +60,8 @@ final class BenchScheduleCommand implements Callable<Integer> {
                 || schedules < 1 || schedules > Math.min(jobs, MAX_SCHEDULES)) {
             throw new UsageException("--jobs 1..100000, --nodes 1..16, --minutes 1..120, --schedules 1..min(jobs, " + MAX_SCHEDULES + ")");
         }
-        PrintWriter out = spec.commandLine().getOut();
-        Settings base = options.settings(bench.main.env());
+        PrintWriter out = out();
+        Settings base = settings();
         try (ScratchDatabase scratch = new ScratchDatabase(base, "schedule")) {
             Path dir = writeJobs();
             Settings s = scratch.settings(base, Map.of(Setting.JOBS_DIR, dir.toString(), Setting.WORKERS, "2",
@@ -95,8 +84,8 @@ final class BenchScheduleCommand implements Callable<Integer> {
             // The first measured slot is a full minute boundary at least 10 s away, past the start-up.
             Instant first = Instant.now().plusSeconds(10).truncatedTo(ChronoUnit.MINUTES).plus(1, ChronoUnit.MINUTES);
             Instant last = first.plus(minutes - 1L, ChronoUnit.MINUTES);
-            spec.commandLine().getOut().printf("%d nodes started; measuring the slots %s to %s%n", nodes, first, last);
-            spec.commandLine().getOut().flush();
+            out().printf("%d nodes started; measuring the slots %s to %s%n", nodes, first, last);
+            out().flush();
             waitUntil(last.plusSeconds(30));
             return BenchResult.collect(daemons.get(0).database().dataSource(), daemons, first, last, jobs);
         } finally {

@@ -30,12 +30,7 @@ class FrozenNodeTest {
     @Test
     void a_frozen_nodes_runs_are_taken_over_after_the_stall_timeout_and_the_resumed_node_applies_none_twice()
             throws Exception {
-        db.execute("CREATE TABLE ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
-        db.execute("CREATE TABLE loose_ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
-        db.execute("CREATE TABLE gate (opened boolean)");
-        JobsDir jobs = new JobsDir(db.tempDir(), "jobs")
-                .sql("counted", Nodes.gatedRecord("ledger"), "max_attempts: 5\nconcurrency: 2\n")
-                .file("loose.yaml", Nodes.looseJob("loose", Nodes.gatedRecord("loose_ledger")));
+        JobsDir jobs = Nodes.gatedJobs(db);
         NodeProcess frozen = Nodes.start(db, jobs, "frozen", null);
         RunQueue queue = new RunQueue(db.dataSource());
         long a = queue.enqueue(NewRun.manual("counted", Map.of(), null)).id();

@@ -30,12 +30,7 @@ class NetworkCutTest {
     @Test
     void a_node_cut_off_without_a_reset_has_its_runs_rescued_within_the_stall_timeout_and_never_completes_them()
             throws Exception {
-        db.execute("CREATE TABLE ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
-        db.execute("CREATE TABLE loose_ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
-        db.execute("CREATE TABLE gate (opened boolean)");
-        JobsDir jobs = new JobsDir(db.tempDir(), "jobs")
-                .sql("counted", Nodes.gatedRecord("ledger"), "max_attempts: 5\nconcurrency: 2\n")
-                .file("loose.yaml", Nodes.looseJob("loose", Nodes.gatedRecord("loose_ledger")));
+        JobsDir jobs = Nodes.gatedJobs(db);
         FaultProxy proxy = db.closeAfterAll(new FaultProxy("127.0.0.1", URI.create(db.url().substring(5)).getPort()));
         NodeProcess cut = Nodes.start(db, jobs, "cut", proxy.url(db.url()));
         RunQueue queue = new RunQueue(db.dataSource());

@@ -52,6 +52,20 @@ final class Nodes {
                 + " WHILE NOT EXISTS (SELECT 1 FROM gate) LOOP PERFORM pg_sleep(0.05); END LOOP; END IF; END $$";
     }
 
+    /**
+     * The ledgers, the gate and two gated jobs the node-fault tests share: {@code counted}
+     * (transactional, concurrency 2, recorded in {@code ledger}) and {@code loose} ({@code
+     * transaction: false}, recorded in {@code loose_ledger}).
+     */
+    static JobsDir gatedJobs(TestDatabase db) throws Exception {
+        db.execute("CREATE TABLE ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
+        db.execute("CREATE TABLE loose_ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
+        db.execute("CREATE TABLE gate (opened boolean)");
+        return new JobsDir(db.tempDir(), "jobs")
+                .sql("counted", gatedRecord("ledger"), "max_attempts: 5\nconcurrency: 2\n")
+                .file("loose.yaml", looseJob("loose", gatedRecord("loose_ledger")));
+    }
+
     /** A {@code transaction: false} sql job. */
     static String looseJob(String name, String sql) {
         return "name: " + name + "\ntype: sql\nmax_attempts: 5\nparams:\n  transaction: false\n  sql: |\n    "

@@ -15,7 +15,6 @@ import java.io.BufferedWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -51,14 +50,14 @@ class RestartDuringRunTest {
     }
 
     private static String text(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", null);
+        try (Connection c = pg.connect();
              Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
 
     private static void execute(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", null);
+        try (Connection c = pg.connect();
              Statement s = c.createStatement()) {
             s.execute(sql);
         }

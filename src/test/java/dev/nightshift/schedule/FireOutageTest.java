@@ -11,7 +11,6 @@ import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.PrivateServer;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -49,7 +48,7 @@ class FireOutageTest {
     }
 
     private static Connection connect() throws Exception {
-        return DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", null);
+        return pg.connect();
     }
 
     private static List<Instant> slots() throws Exception {

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -33,6 +36,11 @@ public final class PrivateServer implements AutoCloseable {
     /** The server, to stop, start and connect to. */
     public EmbeddedServer server() {
         return server;
+    }
+
+    /** A new connection to its {@code postgres} database, as the superuser. */
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", null);
     }
 
     /** The private home: the server's files, and room for the test's own (job directories, data files). */

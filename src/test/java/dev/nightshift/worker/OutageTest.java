@@ -14,7 +14,6 @@ import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.PrivateServer;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -49,7 +48,7 @@ class OutageTest {
     }
 
     private static long count(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", null);
+        try (Connection c = pg.connect();
              Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
