@@ -11,6 +11,7 @@ import dev.nightshift.queue.Period;
 import dev.nightshift.schedule.LogicalTime;
 import java.time.Clock;
 import java.time.Instant;
+import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunParams;
 import dev.nightshift.queue.RunQueries;
@@ -42,6 +43,10 @@ final class TriggerCommand extends BaseCommand {
             + "2026-03-01T00:00Z); its period is the schedule's period ending there. Default: the schedule's latest slot")
     String at;
 
+    @Option(names = "--override-guards", description = "let this run pass the job's guards (min_rows, max_delete, "
+            + "max_change, assert): a delivery a guard refused, applied on purpose; the run records who overrode (admin)")
+    boolean overrideGuards;
+
     @Option(names = "--wait", description = "wait for the run to finish; exit 0 if it succeeded, 1 if not")
     boolean await;
 
@@ -58,7 +63,8 @@ final class TriggerCommand extends BaseCommand {
             RunQueue.Enqueued e;
             try {
                 Period period = period(db, slot);
-                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, params, key, period));
+                Map<String, String> runParams = overrideGuards ? RunParams.overridingGuards(params, GuardOverride.ADMIN) : params;
+                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, runParams, key, period));
             } catch (RunQueue.UnknownJobException ex) {
                 throw new UsageException("unknown job '" + job + "' (known: " + String.join(", ", knownJobs(db)) + ")");
             }

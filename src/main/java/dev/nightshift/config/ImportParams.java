@@ -18,10 +18,11 @@ import java.util.Map;
  * @param allowedSources directories besides the source's own from which a run's {@code source}
  *                       parameter may take a file
  * @param arrival        with {@code on_arrival: true}, how new files are noticed; null otherwise
+ * @param guards         limits checked before each file's commit ({@link Guards}); mirror has a default
  */
 public record ImportParams(Path source, String target, List<String> key, Map<String, String> columns,
                            CsvFormat format, Mode mode, boolean skipBadRows, boolean moveAfterImport,
-                           List<Path> allowedSources, Arrival arrival)
+                           List<Path> allowedSources, Arrival arrival, Guards guards)
         implements JobParams {
 
     /**
@@ -53,6 +54,7 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
         }
         key = List.copyOf(key);
         allowedSources = allowedSources == null ? List.of() : List.copyOf(allowedSources);
+        guards = guards == null ? Guards.NONE : guards;
         columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
         if (!columns.isEmpty() && !columns.values().containsAll(key)) {
             throw new IllegalArgumentException("columns must map every key column");
@@ -76,6 +78,7 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
         String after = r.choice("after_import", List.of("keep", "move"), "keep");
         List<Path> allowed = r.paths("allowed_sources");
         Arrival arrival = arrival(r);
+        Guards guards = Guards.read(r, mode.equals("mirror"), false, null);
         r.rejectUnknown();
         if (!columns.isEmpty() && !columns.values().containsAll(key)) {
             List<String> missing = new ArrayList<>(key);
@@ -96,7 +99,7 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
         }
         return new ImportParams(source, target, key, columns, format,
                 ImportParams.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
-                bad.equals("skip"), after.equals("move"), allowed, arrival);
+                bad.equals("skip"), after.equals("move"), allowed, arrival, guards);
     }
 
     private static Arrival arrival(ParamsReader r) {

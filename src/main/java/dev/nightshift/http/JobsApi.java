@@ -7,6 +7,7 @@ import dev.nightshift.config.JobDefinition;
 import dev.nightshift.jobs.AimedSource;
 import dev.nightshift.json.Json;
 import dev.nightshift.db.Tx;
+import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.Period;
 import dev.nightshift.schedule.LogicalTime;
@@ -31,7 +32,7 @@ import javax.sql.DataSource;
  */
 final class JobsApi {
     private static final String JOB = "/api/jobs/(?<name>[^/]+)";
-    private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key", "at");
+    private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key", "at", "override_guards");
 
     private final JobListing listing;
     private final Pauses pauses;
@@ -76,7 +77,8 @@ final class JobsApi {
         RunQueue.Enqueued e;
         try {
             Period period = period(name, t.at());
-            e = queue.enqueue(NewRun.manual(name, t.params(), t.key(), period));
+            Map<String, String> params = t.overrideGuards() ? RunParams.overridingGuards(t.params(), GuardOverride.ADMIN) : t.params();
+            e = queue.enqueue(NewRun.manual(name, params, t.key(), period));
         } catch (RunQueue.UnknownJobException ex) {
             throw unknownJob(name);
         }
@@ -110,13 +112,13 @@ final class JobsApi {
         }
     }
 
-    private record Trigger(Map<String, String> params, String key, Instant at) {
+    private record Trigger(Map<String, String> params, String key, Instant at, boolean overrideGuards) {
     }
 
     /** An empty body is a trigger without parameters; otherwise {"params": {...}, "key": "..."}. */
     static Trigger parseTrigger(String body) {
         if (body.isBlank()) {
-            return new Trigger(Map.of(), null, null);
+            return new Trigger(Map.of(), null, null, false);
         }
         JsonNode root;
         try {
@@ -132,7 +134,7 @@ final class JobsApi {
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!TRIGGER_FIELDS.contains(f)) {
-                throw new HttpError(400, "unknown field '" + f + "'; expected params, key and at");
+                throw new HttpError(400, "unknown field '" + f + "'; expected params, key, at and override_guards");
             }
         }
         JsonNode key = root.path("key");
@@ -149,7 +151,11 @@ final class JobsApi {
         } catch (IllegalArgumentException e) {
             throw new HttpError(400, e.getMessage());
         }
-        return new Trigger(params(root.path("params")), key.isTextual() ? key.asText() : null, slot);
+        JsonNode override = root.path("override_guards");
+        if (!override.isMissingNode() && !override.isNull() && !override.isBoolean()) {
+            throw new HttpError(400, "override_guards must be true or false");
+        }
+        return new Trigger(params(root.path("params")), key.isTextual() ? key.asText() : null, slot, override.asBoolean(false));
     }
 
     private static Map<String, String> params(JsonNode node) {

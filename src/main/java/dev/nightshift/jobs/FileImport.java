@@ -113,7 +113,7 @@ final class FileImport {
         if (alreadyApplied()) {
             return skip();
         }
-        return new Outcome(checksum, counts(rows, rows, 0, 0, 0, 0), false);
+        return new Outcome(checksum, guarded(counts(rows, rows, 0, 0, 0, 0), rows, new Merge.Result(rows, 0, 0, 0), 0L), false);
     }
 
     private Outcome staged() throws SQLException, IOException, JobFailedException {
@@ -139,8 +139,10 @@ final class FileImport {
         Merge.exec(c, "SAVEPOINT nightshift_staged");
         try {
             Merge.requireUniqueKeys(c, STAGE, p.key());
-            Merge.Result r = Merge.apply(c, STAGE, spec(true), rows);
-            return new Outcome(checksum, counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0), false);
+            Merge.Spec spec = spec(true);
+            Merge.Result r = Merge.apply(c, STAGE, spec, rows);
+            return new Outcome(checksum, guarded(counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0), rows, r,
+                    targetBefore(spec, rows, r)), false);
         } catch (SQLException e) {
             if (CopyErrors.CHECK.equals(e.getSQLState())) {
                 // The constraint names the rule but not the row; another attempt would break it again.
@@ -171,15 +173,33 @@ final class FileImport {
         Merge.requireUniqueKeys(c, STAGE, p.key());
         // A rejected row's key is unknown, so mirror must not delete what the file may still hold.
         Merge.Result r;
+        Merge.Spec spec = spec(k.rejected() == 0);
         try {
-            r = Merge.apply(c, STAGE, spec(k.rejected() == 0), staged);
+            r = Merge.apply(c, STAGE, spec, staged);
         } catch (SQLException e) {
             if (CopyErrors.CHECK.equals(e.getSQLState())) {
                 throw new JobFailedException(name + ": a row breaks a CHECK constraint of " + p.target() + ": " + e.getMessage());
             }
             throw e;
         }
-        return new Outcome(checksum, counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()), false);
+        return new Outcome(checksum, guarded(counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()),
+                k.read(), r, targetBefore(spec, staged, r)), false);
+    }
+
+    /**
+     * The target's rows before this file, when the merge's counts tell it: a mirror merge saw every
+     * target key (those in the file, updated or not, and those deleted). Null otherwise.
+     */
+    static Long targetBefore(Merge.Spec spec, long staged, Merge.Result r) {
+        return spec.deleteMissing() ? staged - r.inserted() + r.deleted() : null;
+    }
+
+    /** The job's guards, checked before the file's commit; the counts, with the guards' own. */
+    private Map<String, Long> guarded(Map<String, Long> counts, long read, Merge.Result r, Long targetBefore)
+            throws SQLException, JobFailedException {
+        counts.putAll(GuardCheck.check(attempt, p.guards(), p.target(),
+                new GuardCheck.Figures("the file " + name, read, r.inserted(), r.updated(), r.deleted(), targetBefore)));
+        return counts;
     }
 
     private boolean alreadyApplied() throws SQLException {

@@ -327,13 +327,19 @@ public final class RunQueue {
      * when attempts are exhausted or {@code permanent}. Null when the run is no longer ours.
      */
     public Failed fail(ClaimedRun run, String error, String sqlState, Duration delay, boolean permanent) throws SQLException {
+        return fail(run, error, sqlState, delay, permanent, null);
+    }
+
+    /** As {@link #fail(ClaimedRun, String, String, Duration, boolean)}, recording {@code counts} (a guard's verdict) when not null. */
+    public Failed fail(ClaimedRun run, String error, String sqlState, Duration delay, boolean permanent, Map<String, Object> counts)
+            throws SQLException {
         boolean dead = permanent || run.attempt() >= run.maxAttempts();
         String sql = """
                 UPDATE nightshift.run
                 SET state = ?,
                     run_at = CASE WHEN ? THEN run_at ELSE clock_timestamp() + ? * interval '1 millisecond' END,
                     finished_at = CASE WHEN ? THEN clock_timestamp() END,
-                    last_error = ?, last_error_sqlstate = ?, backend_pid = NULL
+                    last_error = ?, last_error_sqlstate = ?, backend_pid = NULL, counts = coalesce(?::jsonb, counts)
                 WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
                 RETURNING state, run_at
                 """;
@@ -345,9 +351,10 @@ public final class RunQueue {
                 ps.setBoolean(4, dead);                         // finished_at when dead
                 ps.setString(5, truncate(error));               // last_error
                 ps.setString(6, sqlState);                      // last_error_sqlstate
-                ps.setLong(7, run.id());                        // id
-                ps.setString(8, run.node());                    // node
-                ps.setInt(9, run.attempt());                    // attempt
+                ps.setString(7, counts == null ? null : Json.write(counts));   // counts
+                ps.setLong(8, run.id());                        // id
+                ps.setString(9, run.node());                    // node
+                ps.setInt(10, run.attempt());                   // attempt
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         return null;

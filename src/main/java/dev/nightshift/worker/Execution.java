@@ -4,6 +4,7 @@ import dev.nightshift.config.JobDefinition;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.db.Tx;
 import dev.nightshift.jobs.Attempt;
+import dev.nightshift.jobs.GuardRefusedException;
 import dev.nightshift.jobs.JobFailedException;
 import dev.nightshift.jobs.JobType;
 import dev.nightshift.queue.ClaimedRun;
@@ -313,7 +314,7 @@ final class Execution implements Attempt {
         Duration delay = Backoff.delay(definition == null ? JobDefinition.DEFAULT_BACKOFF : definition.backoff(), run.attempt());
         RunQueue.Failed f = null;
         try {
-            f = node.queue().fail(run, message, sqlState, delay, permanent);
+            f = node.queue().fail(run, message, sqlState, delay, permanent, guardVerdict(e));
         } catch (SQLException ex) {
             log.warn("run {}: could not record the failure ({}); the rescuer will retry it", run.id(), ex.getMessage());
         }
@@ -326,6 +327,11 @@ final class Execution implements Attempt {
             log.error("run {} of job {} failed for good (attempt {}/{}, SQLSTATE {}): {}", run.id(), run.jobName(),
                     run.attempt(), run.maxAttempts(), sqlState, message);
         }
+    }
+
+    /** A guard's refusal: its figures and name, for the run's counts; else null. */
+    private static Map<String, Object> guardVerdict(Exception e) {
+        return e instanceof GuardRefusedException g ? g.counts() : null;
     }
 
     private static void rollbackQuietly(Connection c) {
