@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.config.ConfigException;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
@@ -58,7 +59,7 @@ final class TriggerCommand extends BaseCommand {
             RunQueue.Enqueued e;
             try {
                 Period period = period(db, slot);
-                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, params, key, period));
+                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, params, key, period).by(Actor.cli()));
             } catch (RunQueue.UnknownJobException ex) {
                 throw new UsageException("unknown job '" + job + "' (known: " + String.join(", ", knownJobs(db)) + ")");
             }

@@ -76,7 +76,7 @@ final class JobsApi {
         RunQueue.Enqueued e;
         try {
             Period period = period(name, t.at());
-            e = queue.enqueue(NewRun.manual(name, t.params(), t.key(), period));
+            e = queue.enqueue(NewRun.manual(name, t.params(), t.key(), period).by(r.actor()));
         } catch (RunQueue.UnknownJobException ex) {
             throw unknownJob(name);
         }
@@ -171,7 +171,7 @@ final class JobsApi {
 
     private Response pause(Request r, boolean paused) throws Exception {
         String name = r.param("name");
-        if (!pauses.set(List.of(name), paused).unknown().isEmpty()) {
+        if (!pauses.set(List.of(name), paused, r.actor()).unknown().isEmpty()) {
             throw unknownJob(name);
         }
         return Response.json(200, listing.find(name).orElseThrow(() -> unknownJob(name)));

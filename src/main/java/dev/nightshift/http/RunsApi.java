@@ -52,7 +52,7 @@ final class RunsApi {
     /** 200 when the action changed the run, 409 (with the run's state) when its state does not allow it. */
     private Response act(Request r, boolean cancel) throws Exception {
         long id = runId(r);
-        RunOps.Outcome o = cancel ? ops.cancel(id) : ops.retry(id);
+        RunOps.Outcome o = cancel ? ops.cancel(id, r.actor()) : ops.retry(id, r.actor());
         if (o == null) {
             throw noRun(id);
         }
