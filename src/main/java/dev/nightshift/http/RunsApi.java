@@ -1,5 +1,6 @@
 package dev.nightshift.http;
 
+import dev.nightshift.audit.Action;
 import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.RunOps;
 import dev.nightshift.queue.RunQueries;
@@ -39,7 +40,8 @@ final class RunsApi {
      */
     private Response overrideGuards(Request r) throws Exception {
         long id = runId(r);
-        GuardOverride.Outcome o = override.rerun(id, GuardOverride.ADMIN).orElseThrow(() -> noRun(id));
+        r.actor().require(Action.GUARD_OVERRIDE);
+        GuardOverride.Outcome o = override.rerun(id, r.actor()).orElseThrow(() -> noRun(id));
         if (o.refusal() != null) {
             throw new HttpError(409, o.refusal());
         }
@@ -72,7 +74,7 @@ final class RunsApi {
     /** 200 when the action changed the run, 409 (with the run's state) when its state does not allow it. */
     private Response act(Request r, boolean cancel) throws Exception {
         long id = runId(r);
-        RunOps.Outcome o = cancel ? ops.cancel(id) : ops.retry(id);
+        RunOps.Outcome o = cancel ? ops.cancel(id, r.actor()) : ops.retry(id, r.actor());
         if (o == null) {
             throw noRun(id);
         }
