@@ -119,6 +119,8 @@ class BadInputSweepTest {
         yaml(soft, "utf8.yaml", concat("name: a\ntype: sql\ndescription: caf", new byte[] {(byte) 0xe9}, "\n" + sql),
                 "utf8.yaml:3: not valid UTF-8");
         yaml(soft, "binary.yaml", new byte[] {0, 1, 2, (byte) 0xff, 10, 0x7f}, "not valid UTF-8");
+        yaml(soft, "overlap.yaml", "name: a\ntype: sql\nschedule:\n  cron: \"0 0 3 * * ?\"\n  overlap: drop\n" + sql,
+                "overlap.yaml:5: schedule.overlap must be queue, skip or coalesce, got 'drop'");
         String imp = "name: a\ntype: batch-import\nparams:\n  source: data.csv\n  target: s.t\n  key: [id]\n  mode: mirror\n";
         yaml(soft, "guard-unknown.yaml", imp + "  guards: {max_deletes: 5%}\n",
                 "params.guards: unknown guard 'max_deletes' (known: min_rows, max_delete, max_change, assert)");
