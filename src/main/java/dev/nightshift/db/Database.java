@@ -126,7 +126,7 @@ public final class Database implements AutoCloseable {
 
     /**
      * Checks, before the node uses the database, that its sessions keep guarantee 2 behind any
-     * pooler: behind one that refuses startup options, writes the session settings as the role's
+     * pooler: refuses one that moves sessions between transactions ({@link PoolModeCheck}); behind one that refuses startup options, writes the session settings as the role's
      * defaults in the database (where they differ); refuses sessions that lack them otherwise (the
      * options were dropped on the way); then borrows {@code sessions} connections of the pool at
      * once and checks each.
@@ -134,6 +134,15 @@ public final class Database implements AutoCloseable {
      * @throws PoolerException when they cannot: the node must not start
      */
     public void checkSessions(int sessions) throws SQLException {
+        Optional<String> mode = PoolModeCheck.movingSessions(source);
+        if (mode.isPresent()) {
+            throw new PoolerException("the connection pooler at " + shownUrl() + " runs in " + mode.get() + " mode: it hands"
+                    + " a session's server connection to other clients between transactions, and a node keeps its guarantees in"
+                    + " its sessions (a worker holds its run by a lock of its session, the listener's LISTEN, the sessions'"
+                    + " settings). Set pool_mode = session for this database (PgBouncer: pool_mode in [pgbouncer], or"
+                    + " pool_mode=session on the database's line in [databases]), or connect to PostgreSQL directly."
+                    + " See operations.md, \"Behind a connection pooler\".");
+        }
         try (Connection c = source.getConnection()) {
             List<String> lacking = SessionSettings.lacking(c);
             if (source.optionsRefused()) {

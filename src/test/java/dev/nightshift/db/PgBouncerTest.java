@@ -13,11 +13,14 @@ import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Nodes through a real PgBouncer, each test with a PgBouncer of its own, in PgBouncer's usual
- * settings (no ignore_startup_parameters): session mode keeps every guarantee, a startup
- * parameter the pooler refuses stops the node with a clear error.
+ * settings (no ignore_startup_parameters): session mode keeps every guarantee; a startup
+ * parameter the pooler refuses, sessions without the liveness setting, and a pool mode that moves
+ * sessions between transactions each stop the node at start with a clear error.
  */
 @Tag("process")
 class PgBouncerTest {
@@ -81,5 +84,21 @@ class PgBouncerTest {
                         + " (client_connection_check_interval is 0, needs 1000")
                 .contains("PgBouncer's ignore_startup_parameters = options")
                 .doesNotContain("database not reachable yet");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"transaction", "statement"})
+    void a_pooler_that_moves_sessions_between_transactions_is_refused_at_start_naming_its_pool_mode(String mode)
+            throws Exception {
+        PgBouncer bouncer = PgBouncer.start(db, mode);
+        JobsDir jobs = new JobsDir(db.tempDir(), "moving-" + mode).sql("tick-" + mode, "SELECT 1", "schedule:\n  cron: \"* * * * * ?\"\n");
+        NodeProcess node = node(bouncer.env(), jobs, "moving-" + mode);
+
+        assertThat(node.waitFor(60)).as(node.output()).isEqualTo(2);
+        assertThat(node.output())
+                .contains("error: the connection pooler at " + bouncer.url() + " runs in " + mode + " mode")
+                .contains("Set pool_mode = session for this database")
+                .doesNotContain("catalog synced")
+                .doesNotContain("node moving-" + mode + " started");
     }
 }
