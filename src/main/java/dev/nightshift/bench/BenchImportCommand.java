@@ -132,7 +132,7 @@ final class BenchImportCommand extends BenchSubcommand {
 
     private static JobDefinition definition(Path file) {
         ImportParams p = new ImportParams(file, SCHEMA + ".artist", List.of("constituent_id"), Map.of(), CsvFormat.DEFAULT,
-                ImportParams.Mode.UPSERT, false, false, List.of(), null);
+                ImportParams.Mode.UPSERT, false, false, List.of(), null, null);
         return new JobDefinition(JOB, "benchmark", JobKind.BATCH_IMPORT, null, null, 1, Duration.ofSeconds(1), 1, List.of(), p,
                 file);
     }

@@ -2,6 +2,7 @@ package dev.nightshift.cli;
 
 import dev.nightshift.db.Database;
 import dev.nightshift.json.Json;
+import dev.nightshift.queue.RunParams;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
 import dev.nightshift.schedule.FanIn;
@@ -32,6 +33,7 @@ final class ShowCommand extends BaseCommand {
             line("job", r.job());
             line("state", r.state() + (r.cancelRequested() && r.state().equals("running") ? " (cancel requested)" : ""));
             line("trigger", r.trigger() + (r.parentRunId() != null ? " (after run " + r.parentRunId() + ")" : ""));
+            line("actor", r.actor());
             line("params", r.params().isEmpty() ? null : r.params());
             line("key", r.dedupeKey());
             line("scheduled at", r.scheduledAt());
@@ -45,6 +47,12 @@ final class ShowCommand extends BaseCommand {
             line("node", r.node());
             line("backend pid", r.backendPid());
             line("counts", r.counts());
+            if (r.counts() != null && r.counts().containsKey("guard")) {
+                line("guard", "refused by " + r.counts().get("guard") + " (limit " + r.counts().get("guard_limit")
+                        + "); target unchanged; to apply it anyway: nightshift trigger " + r.job() + " --override-guards");
+            }
+            line("guards", r.params().containsKey(RunParams.OVERRIDE_GUARDS)
+                    ? "overridden by " + r.params().get(RunParams.OVERRIDE_GUARDS) : null);
             line("last error", r.lastError());
             line("sqlstate", r.lastErrorSqlstate());
             for (String f : FanIn.downstreamOf(db.dataSource(), r.job(), r.id())) {

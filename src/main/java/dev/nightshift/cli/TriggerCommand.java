@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.config.ConfigException;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
@@ -42,6 +43,10 @@ final class TriggerCommand extends BaseCommand {
             + "2026-03-01T00:00Z); its period is the schedule's period ending there. Default: the schedule's latest slot")
     String at;
 
+    @Option(names = "--override-guards", description = "let this run pass the job's guards (min_rows, max_delete, "
+            + "max_change, assert): a delivery a guard refused, applied on purpose; the run records who overrode (admin)")
+    boolean overrideGuards;
+
     @Option(names = "--wait", description = "wait for the run to finish; exit 0 if it succeeded, 1 if not")
     boolean await;
 
@@ -58,7 +63,9 @@ final class TriggerCommand extends BaseCommand {
             RunQueue.Enqueued e;
             try {
                 Period period = period(db, slot);
-                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, params, key, period));
+                Actor actor = Actor.cli();
+                Map<String, String> runParams = overrideGuards ? RunParams.overridingGuards(params, actor.name()) : params;
+                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, runParams, key, period).by(actor));
             } catch (RunQueue.UnknownJobException ex) {
                 throw new UsageException("unknown job '" + job + "' (known: " + String.join(", ", knownJobs(db)) + ")");
             }

@@ -35,7 +35,7 @@ public final class JobCatalog {
 
     private static final Set<String> TOP_KEYS = Set.of("name", "description", "type", "schedule", "timeout",
             "max_attempts", "backoff", "concurrency", "after", "params", "deadline");
-    private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire", "calendar", "pick");
+    private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire", "calendar", "pick", "overlap");
 
     static {
         PARAM_READERS.put(JobKind.SQL, SqlParams::read);
@@ -336,7 +336,7 @@ public final class JobCatalog {
                 return null;
             }
             m.entries().values().stream().filter(x -> !SCHEDULE_KEYS.contains(x.key()))
-                    .forEach(x -> problem(x.line(), "schedule: unknown field '" + x.key() + "' (known: calendar, cron, misfire, pick, timezone)"));
+                    .forEach(x -> problem(x.line(), "schedule: unknown field '" + x.key() + "' (known: calendar, cron, misfire, overlap, pick, timezone)"));
             String cron = requiredText(m, "cron");
             ZoneId zone = java.time.ZoneOffset.UTC;
             String tz = text(m, "timezone");
@@ -376,7 +376,7 @@ public final class JobCatalog {
                 problem(m.entries().get("cron").line(), "schedule.cron '" + cron + "' never fires (no such date after now, e.g. 30 February)");
                 return null;
             }
-            return new Schedule(cron, zone, misfire, calendar(m), pick(m));
+            return new Schedule(cron, zone, misfire, calendar(m), pick(m), overlap(m));
         }
 
         private BusinessCalendar calendar(Yaml.MapNode m) {
@@ -394,6 +394,18 @@ public final class JobCatalog {
                 }
             }
             return c;
+        }
+
+        private Schedule.Overlap overlap(Yaml.MapNode m) {
+            String o = text(m, "overlap");
+            if (o == null) {
+                return null;
+            }
+            Schedule.Overlap overlap = Schedule.Overlap.byYamlName(o);
+            if (overlap == null) {
+                problem(m.entries().get("overlap").line(), "schedule.overlap must be queue, skip or coalesce, got '" + o + "'");
+            }
+            return overlap;
         }
 
         private Schedule.Pick pick(Yaml.MapNode m) {

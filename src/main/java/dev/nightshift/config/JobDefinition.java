@@ -63,4 +63,22 @@ public record JobDefinition(
     public String type() {
         return kind.yamlName();
     }
+
+    /**
+     * The schedule's overlap policy, or its default: {@code coalesce} for refresh-materialized-view and
+     * rebuild-summary, whose run rebuilds the whole result (slots piled up behind a slow run would each
+     * redo the same work, and only the last result is kept); {@code queue} for batch-import and sql,
+     * whose slots may each carry work of their own (a file, a period's rows) that must not be dropped.
+     * Null without a schedule.
+     */
+    public Schedule.Overlap overlap() {
+        if (schedule == null) {
+            return null;
+        }
+        if (schedule.overlap() != null) {
+            return schedule.overlap();
+        }
+        return kind == JobKind.REFRESH_MATERIALIZED_VIEW || kind == JobKind.REBUILD_SUMMARY
+                ? Schedule.Overlap.COALESCE : Schedule.Overlap.QUEUE;
+    }
 }

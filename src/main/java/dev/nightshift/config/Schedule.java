@@ -10,8 +10,39 @@ import java.util.Objects;
  *
  * @param calendar null for none
  * @param pick     null for every slot the cron and calendar leave
+ * @param overlap  what a slot does while an earlier run of the job is pending; null for the job
+ *                 type's default ({@link JobDefinition#overlap()})
  */
-public record Schedule(String cron, ZoneId timezone, Misfire misfire, BusinessCalendar calendar, Pick pick) {
+public record Schedule(String cron, ZoneId timezone, Misfire misfire, BusinessCalendar calendar, Pick pick, Overlap overlap) {
+
+    /**
+     * What a slot does when it fires while an earlier run of the job is still waiting or running:
+     * {@code queue}: it runs too, after it (every slot runs); {@code skip}: no run, the slot is recorded
+     * as skipped; {@code coalesce}: it joins the job's waiting scheduled run, whose period then reaches
+     * to this slot, so one run does the whole span's work once.
+     */
+    public enum Overlap {
+        QUEUE("queue"), SKIP("skip"), COALESCE("coalesce");
+
+        private final String yamlName;
+
+        Overlap(String yamlName) {
+            this.yamlName = yamlName;
+        }
+
+        public String yamlName() {
+            return yamlName;
+        }
+
+        public static Overlap byYamlName(String s) {
+            for (Overlap o : values()) {
+                if (o.yamlName.equals(s)) {
+                    return o;
+                }
+            }
+            return null;
+        }
+    }
 
     /** {@code fire-once}: one catch-up run after missed slots; {@code skip}: none. */
     public enum Misfire {
@@ -59,6 +90,10 @@ public record Schedule(String cron, ZoneId timezone, Misfire misfire, BusinessCa
     }
 
     public Schedule(String cron, ZoneId timezone, Misfire misfire) {
-        this(cron, timezone, misfire, null, null);
+        this(cron, timezone, misfire, null, null, null);
+    }
+
+    public Schedule(String cron, ZoneId timezone, Misfire misfire, BusinessCalendar calendar, Pick pick) {
+        this(cron, timezone, misfire, calendar, pick, null);
     }
 }

@@ -12,9 +12,11 @@ import java.util.List;
  * @param lockTimeout     how long the swap strategy may wait for its exclusive lock on the target
  * @param skipIfUnchanged succeed at once when no table the query reads changed since the last success
  * @param sourceTables    the query's source tables as the job lists them; empty: found in the catalog
+ * @param guards          limits checked before the commit ({@link Guards})
  */
 public record SummaryParams(String target, List<String> key, String query, Path queryFile, Strategy strategy,
-                            Duration lockTimeout, boolean skipIfUnchanged, List<String> sourceTables) implements JobParams {
+                            Duration lockTimeout, boolean skipIfUnchanged, List<String> sourceTables, Guards guards)
+        implements JobParams {
 
     /** merge: write only differing rows; replace: delete + insert; swap: build a new table, then rename. */
     public enum Strategy { MERGE, REPLACE, SWAP }
@@ -27,6 +29,7 @@ public record SummaryParams(String target, List<String> key, String query, Path 
         }
         key = List.copyOf(key);
         sourceTables = sourceTables == null ? List.of() : List.copyOf(sourceTables);
+        guards = guards == null ? Guards.NONE : guards;
     }
 
     /** {@code source_tables}: schema-qualified names, only with skip_if_unchanged. */
@@ -55,6 +58,7 @@ public record SummaryParams(String target, List<String> key, String query, Path 
         Duration lockTimeout = r.duration("lock_timeout", DEFAULT_LOCK_TIMEOUT);
         boolean skip = r.bool("skip_if_unchanged", false);
         List<String> sources = sourceTables(r, skip);
+        Guards guards = Guards.read(r, false, !strategy.equals("merge"), "to strategy: " + strategy);
         r.rejectUnknown();
         if ((query == null) == (file == null)) {
             r.problem("query", "give exactly one of query (SQL text) and query_file (a .sql file)");
@@ -68,6 +72,6 @@ public record SummaryParams(String target, List<String> key, String query, Path 
             return null;
         }
         return new SummaryParams(target, key, query, file, Strategy.valueOf(strategy.toUpperCase(java.util.Locale.ROOT)),
-                lockTimeout, skip, sources);
+                lockTimeout, skip, sources, guards);
     }
 }

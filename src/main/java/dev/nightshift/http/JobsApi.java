@@ -1,5 +1,6 @@
 package dev.nightshift.http;
 
+import dev.nightshift.audit.Action;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.config.JobCatalog;
@@ -31,7 +32,7 @@ import javax.sql.DataSource;
  */
 final class JobsApi {
     private static final String JOB = "/api/jobs/(?<name>[^/]+)";
-    private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key", "at");
+    private static final Set<String> TRIGGER_FIELDS = Set.of("params", "key", "at", "override_guards");
 
     private final JobListing listing;
     private final Pauses pauses;
@@ -76,7 +77,11 @@ final class JobsApi {
         RunQueue.Enqueued e;
         try {
             Period period = period(name, t.at());
-            e = queue.enqueue(NewRun.manual(name, t.params(), t.key(), period));
+            if (t.overrideGuards()) {
+                r.actor().require(Action.GUARD_OVERRIDE);
+            }
+            Map<String, String> params = t.overrideGuards() ? RunParams.overridingGuards(t.params(), r.actor().name()) : t.params();
+            e = queue.enqueue(NewRun.manual(name, params, t.key(), period).by(r.actor()));
         } catch (RunQueue.UnknownJobException ex) {
             throw unknownJob(name);
         }
@@ -110,13 +115,13 @@ final class JobsApi {
         }
     }
 
-    private record Trigger(Map<String, String> params, String key, Instant at) {
+    private record Trigger(Map<String, String> params, String key, Instant at, boolean overrideGuards) {
     }
 
     /** An empty body is a trigger without parameters; otherwise {"params": {...}, "key": "..."}. */
     static Trigger parseTrigger(String body) {
         if (body.isBlank()) {
-            return new Trigger(Map.of(), null, null);
+            return new Trigger(Map.of(), null, null, false);
         }
         JsonNode root;
         try {
@@ -132,7 +137,7 @@ final class JobsApi {
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!TRIGGER_FIELDS.contains(f)) {
-                throw new HttpError(400, "unknown field '" + f + "'; expected params, key and at");
+                throw new HttpError(400, "unknown field '" + f + "'; expected params, key, at and override_guards");
             }
         }
         JsonNode key = root.path("key");
@@ -149,7 +154,11 @@ final class JobsApi {
         } catch (IllegalArgumentException e) {
             throw new HttpError(400, e.getMessage());
         }
-        return new Trigger(params(root.path("params")), key.isTextual() ? key.asText() : null, slot);
+        JsonNode override = root.path("override_guards");
+        if (!override.isMissingNode() && !override.isNull() && !override.isBoolean()) {
+            throw new HttpError(400, "override_guards must be true or false");
+        }
+        return new Trigger(params(root.path("params")), key.isTextual() ? key.asText() : null, slot, override.asBoolean(false));
     }
 
     private static Map<String, String> params(JsonNode node) {
@@ -171,7 +180,7 @@ final class JobsApi {
 
     private Response pause(Request r, boolean paused) throws Exception {
         String name = r.param("name");
-        if (!pauses.set(List.of(name), paused).unknown().isEmpty()) {
+        if (!pauses.set(List.of(name), paused, r.actor()).unknown().isEmpty()) {
             throw unknownJob(name);
         }
         return Response.json(200, listing.find(name).orElseThrow(() -> unknownJob(name)));

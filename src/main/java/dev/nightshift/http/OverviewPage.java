@@ -170,7 +170,7 @@ final class OverviewPage {
         return end == null ? "–" : Html.span(Duration.between(r.startedAt(), end));
     }
 
-    static String counts(Map<String, Long> counts) {
+    static String counts(Map<String, ?> counts) {
         if (counts == null || counts.isEmpty()) {
             return "";
         }

@@ -26,8 +26,14 @@ final class RunPage {
         if (r.state().equals("dead") || r.state().equals("cancelled") || r.state().equals("available")) {
             b.append(Html.action("Retry", "/api/runs/" + r.id() + "/retry", "", null));
         }
+        if (r.state().equals("dead") && r.counts() != null && r.counts().containsKey("guard")) {
+            b.append(Html.action("Run again, overriding guards", "/api/runs/" + r.id() + "/override-guards", "danger",
+                    "Apply this delivery although guard " + r.counts().get("guard") + " refused it?"));
+        }
         b.append("</div></section><section class=\"detail\"><dl id=\"run-fields\">");
         field(b, "Trigger", esc(r.trigger()));
+        field(b, "Actor", r.actor() == null ? "<span class=\"muted\">–</span>"
+                : "<a id=\"run-actor\" href=\"/audit?run=" + r.id() + "\">" + esc(r.actor()) + "</a>");
         field(b, "Attempt", r.attempt() + " of " + r.maxAttempts());
         field(b, "Node", esc(r.node()));
         field(b, "Created", Html.when(r.createdAt(), now) + " <span class=\"muted small\">" + esc(Html.absolute(r.createdAt())) + "</span>");
@@ -43,6 +49,15 @@ final class RunPage {
         field(b, "Idempotency key", r.dedupeKey() == null ? "<span class=\"muted\">–</span>" : "<code>" + esc(r.dedupeKey()) + "</code>");
         b.append("</dl></section>");
         table(b, "Parameters", "params", r.params());
+        if (r.counts() != null && r.counts().containsKey("guard")) {
+            b.append("<section><h3>Guard</h3><p id=\"run-guard\" class=\"error-block\">refused by guard <code>")
+                    .append(esc(r.counts().get("guard"))).append("</code> (limit <code>").append(esc(r.counts().get("guard_limit")))
+                    .append("</code>); the target was left unchanged</p></section>");
+        }
+        if (r.params().containsKey(dev.nightshift.queue.RunParams.OVERRIDE_GUARDS)) {
+            b.append("<section><p id=\"run-override\">Guards overridden by <b>")
+                    .append(esc(r.params().get(dev.nightshift.queue.RunParams.OVERRIDE_GUARDS))).append("</b></p></section>");
+        }
         table(b, "Counts", "counts", r.counts());
         if (r.lastError() != null) {
             b.append("<section><h3>Last error").append(r.lastErrorSqlstate() == null ? ""

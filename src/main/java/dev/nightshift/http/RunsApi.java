@@ -1,5 +1,7 @@
 package dev.nightshift.http;
 
+import dev.nightshift.audit.Action;
+import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.RunOps;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
@@ -8,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 
-/** {@code /api/runs}: list with filters and paging, show, cancel, retry. Thread-safe. */
+/** {@code /api/runs}: list with filters and paging, show, cancel, retry, run again overriding guards. Thread-safe. */
 final class RunsApi {
     private static final String RUN = "/api/runs/(?<id>[^/]+)";
     static final int DEFAULT_LIMIT = 50;
@@ -16,10 +18,12 @@ final class RunsApi {
 
     private final RunQueries queries;
     private final RunOps ops;
+    private final GuardOverride override;
 
     RunsApi(DataSource ds) {
         this.queries = new RunQueries(ds);
         this.ops = new RunOps(ds);
+        this.override = new GuardOverride(ds);
     }
 
     void routes(Router r) {
@@ -27,6 +31,24 @@ final class RunsApi {
         r.get(RUN, this::show);
         r.post(RUN + "/cancel", req -> act(req, true));
         r.post(RUN + "/retry", req -> act(req, false));
+        r.post(RUN + "/override-guards", this::overrideGuards);
+    }
+
+    /**
+     * A dead run's delivery applied on purpose: 201 with the new run (200 when asked before: the same
+     * run), 409 when the run is not dead.
+     */
+    private Response overrideGuards(Request r) throws Exception {
+        long id = runId(r);
+        r.actor().require(Action.GUARD_OVERRIDE);
+        GuardOverride.Outcome o = override.rerun(id, r.actor()).orElseThrow(() -> noRun(id));
+        if (o.refusal() != null) {
+            throw new HttpError(409, o.refusal());
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("created", o.enqueued().created());
+        body.put("run", queries.find(o.enqueued().id()).orElse(null));
+        return Response.json(o.enqueued().created() ? 201 : 200, body).withHeader("Location", "/api/runs/" + o.enqueued().id());
     }
 
     /** Newest first; {@code nextBefore} is the {@code before} of the next page, null on the last. */
@@ -52,7 +74,7 @@ final class RunsApi {
     /** 200 when the action changed the run, 409 (with the run's state) when its state does not allow it. */
     private Response act(Request r, boolean cancel) throws Exception {
         long id = runId(r);
-        RunOps.Outcome o = cancel ? ops.cancel(id) : ops.retry(id);
+        RunOps.Outcome o = cancel ? ops.cancel(id, r.actor()) : ops.retry(id, r.actor());
         if (o == null) {
             throw noRun(id);
         }

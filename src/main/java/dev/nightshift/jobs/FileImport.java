@@ -50,12 +50,19 @@ final class FileImport {
     private final Path file;
     private final String name;
     private final boolean force;
+    private final String ledgerPath;
     private Header header;
     private String checksum;
 
     /** @param force apply the file even when its content is the last one applied from its path (an aimed re-import) */
     FileImport(Attempt attempt, TargetTable target, Path file, boolean force) {
+        this(attempt, target, file, force, ImportLedger.path(file));
+    }
+
+    /** @param ledgerPath the content's name in the import ledger: a file's path, or the URL a spooled body came from */
+    FileImport(Attempt attempt, TargetTable target, Path file, boolean force, String ledgerPath) {
         this.force = force;
+        this.ledgerPath = ledgerPath;
         this.attempt = attempt;
         this.c = attempt.connection();
         this.p = (ImportParams) attempt.definition().params();
@@ -113,7 +120,7 @@ final class FileImport {
         if (alreadyApplied()) {
             return skip();
         }
-        return new Outcome(checksum, counts(rows, rows, 0, 0, 0, 0), false);
+        return new Outcome(checksum, guarded(counts(rows, rows, 0, 0, 0, 0), rows, new Merge.Result(rows, 0, 0, 0), 0L), false);
     }
 
     private Outcome staged() throws SQLException, IOException, JobFailedException {
@@ -139,8 +146,10 @@ final class FileImport {
         Merge.exec(c, "SAVEPOINT nightshift_staged");
         try {
             Merge.requireUniqueKeys(c, STAGE, p.key());
-            Merge.Result r = Merge.apply(c, STAGE, spec(true), rows);
-            return new Outcome(checksum, counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0), false);
+            Merge.Spec spec = spec(true);
+            Merge.Result r = Merge.apply(c, STAGE, spec, rows);
+            return new Outcome(checksum, guarded(counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0), rows, r,
+                    targetBefore(spec, rows, r)), false);
         } catch (SQLException e) {
             if (CopyErrors.CHECK.equals(e.getSQLState())) {
                 // The constraint names the rule but not the row; another attempt would break it again.
@@ -171,19 +180,37 @@ final class FileImport {
         Merge.requireUniqueKeys(c, STAGE, p.key());
         // A rejected row's key is unknown, so mirror must not delete what the file may still hold.
         Merge.Result r;
+        Merge.Spec spec = spec(k.rejected() == 0);
         try {
-            r = Merge.apply(c, STAGE, spec(k.rejected() == 0), staged);
+            r = Merge.apply(c, STAGE, spec, staged);
         } catch (SQLException e) {
             if (CopyErrors.CHECK.equals(e.getSQLState())) {
                 throw new JobFailedException(name + ": a row breaks a CHECK constraint of " + p.target() + ": " + e.getMessage());
             }
             throw e;
         }
-        return new Outcome(checksum, counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()), false);
+        return new Outcome(checksum, guarded(counts(k.read(), r.inserted(), r.updated(), r.unchanged(), r.deleted(), k.rejected()),
+                k.read(), r, targetBefore(spec, staged, r)), false);
+    }
+
+    /**
+     * The target's rows before this file, when the merge's counts tell it: a mirror merge saw every
+     * target key (those in the file, updated or not, and those deleted). Null otherwise.
+     */
+    static Long targetBefore(Merge.Spec spec, long staged, Merge.Result r) {
+        return spec.deleteMissing() ? staged - r.inserted() + r.deleted() : null;
+    }
+
+    /** The job's guards, checked before the file's commit; the counts, with the guards' own. */
+    private Map<String, Long> guarded(Map<String, Long> counts, long read, Merge.Result r, Long targetBefore)
+            throws SQLException, JobFailedException {
+        counts.putAll(GuardCheck.check(attempt, p.guards(), p.target(),
+                new GuardCheck.Figures("the file " + name, read, r.inserted(), r.updated(), r.deleted(), targetBefore)));
+        return counts;
     }
 
     private boolean alreadyApplied() throws SQLException {
-        return !force && ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum);
+        return !force && ImportLedger.current(c, attempt.definition().name(), ledgerPath, checksum);
     }
 
     private Merge.Spec spec(boolean mayDelete) {

@@ -66,6 +66,10 @@ final class RebuildSummary implements JobType {
             case SWAP -> new Swap(c, p.target(), p.lockTimeout()).apply(columns, rows);
         };
         Map<String, Long> counts = FileImport.counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0);
+        // merge deletes what the query no longer gives, so its counts tell the target's size; replace and swap have no such guard
+        Long before = p.strategy() == SummaryParams.Strategy.MERGE ? rows - r.inserted() + r.deleted() : null;
+        counts.putAll(GuardCheck.check(attempt, p.guards(), p.target(),
+                new GuardCheck.Figures("the query", rows, r.inserted(), r.updated(), r.deleted(), before)));
         if (sources != null) {
             sources.record();
             counts.put("skipped", 0L);

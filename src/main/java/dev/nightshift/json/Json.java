@@ -38,12 +38,19 @@ public final class Json {
         }
     }
 
-    public static Map<String, Long> countMap(String json) {
+    /**
+     * A run's counts: whole numbers as {@code Long}, anything else (a guard's name, its limit) as text;
+     * insertion order kept.
+     */
+    public static Map<String, Object> countMap(String json) {
         if (json == null) {
             return null;
         }
         try {
-            return MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Long>>() { });
+            Map<String, Object> out = new LinkedHashMap<>();
+            MAPPER.readTree(json).properties().forEach(e -> out.put(e.getKey(),
+                    e.getValue().isIntegralNumber() ? (Object) e.getValue().asLong() : e.getValue().asText()));
+            return out;
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

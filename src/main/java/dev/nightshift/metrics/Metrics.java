@@ -170,6 +170,15 @@ public final class Metrics implements AutoCloseable {
         misfires(job).increment();
     }
 
+    /** A guard of {@code job} refused a run's change ({@code guard}: min_rows, max_delete, max_change, assert). */
+    public void guardRefused(String job, String guard) {
+        Counter.builder("nightshift.guard.refusals")
+                .description("Runs refused by a data guard (the target left unchanged), by job and guard")
+                .tags("job_name", job, "guard", guard)
+                .register(registry)
+                .increment();
+    }
+
     /** Adds a succeeded run's row counts (read, inserted, updated, ...) to the row counters. */
     public void rows(String job, Map<String, Long> counts) {
         if (counts == null) {

@@ -136,6 +136,17 @@ public final class Maintenance {
         if (total > 0) {
             log.info("pruned {} finished runs older than {}", total, retention);
         }
+        pruneSlotOverlaps(retention);
         return total;
+    }
+
+    /** The records of skipped and coalesced slots (V18) older than {@code retention}, as the runs they name. */
+    private void pruneSlotOverlaps(Duration retention) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "DELETE FROM nightshift.slot_overlap WHERE created_at < now() - ? * interval '1 second'")) {
+            c.setAutoCommit(true);
+            ps.setLong(1, retention.toSeconds());   // retention
+            ps.executeUpdate();
+        }
     }
 }

@@ -11,6 +11,12 @@ public final class RunParams {
     public static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     public static final int MAX_VALUE = 8192;
     public static final int MAX_KEY = 200;
+    /**
+     * The parameter that lets a run pass its job's guards, its value naming who allowed it ("admin"
+     * for the admin token). Set only by {@code trigger --override-guards} (HTTP: {@code "override_guards": true}),
+     * never given as a parameter, so that the actor it records is the caller's.
+     */
+    public static final String OVERRIDE_GUARDS = "override_guards";
 
     private RunParams() {
     }
@@ -19,6 +25,9 @@ public final class RunParams {
     public static List<String> problems(Map<String, String> params, String key) {
         List<String> problems = new ArrayList<>();
         params.forEach((k, v) -> {
+            if (k.equals(OVERRIDE_GUARDS)) {
+                problems.add("param " + k + ": reserved; use trigger --override-guards (HTTP: \"override_guards\": true)");
+            }
             if (!NAME.matcher(k).matches()) {
                 problems.add("param " + k + ": names are lower-case letters, digits and _, starting with a letter or _");
             }
@@ -36,5 +45,12 @@ public final class RunParams {
             problems.add("key contains a NUL character");
         }
         return problems;
+    }
+
+    /** {@code params} with the guards overridden by {@code actor}. */
+    public static Map<String, String> overridingGuards(Map<String, String> params, String actor) {
+        Map<String, String> out = new java.util.LinkedHashMap<>(params);
+        out.put(OVERRIDE_GUARDS, actor);
+        return out;
     }
 }

@@ -1,5 +1,7 @@
 package dev.nightshift.queue;
 
+import dev.nightshift.audit.Action;
+import dev.nightshift.audit.AuditLog;
 import dev.nightshift.json.Json;
 import dev.nightshift.db.Tx;
 import java.sql.Array;
@@ -65,12 +67,12 @@ public final class RunQueue {
         // An after: run without a period of its own inherits its parent's.
         String insert = """
                 INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at,
-                                            period_start, period_end, period_zone, parent_run_id)
+                                            period_start, period_end, period_zone, parent_run_id, actor)
                 SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, clock_timestamp()),
                        CASE WHEN ? THEN ? ELSE p.scheduled_at END,
                        CASE WHEN ? THEN ? ELSE p.period_start END,
                        CASE WHEN ? THEN ? ELSE p.period_end END,
-                       CASE WHEN ? THEN ? ELSE p.period_zone END, ?
+                       CASE WHEN ? THEN ? ELSE p.period_zone END, ?, coalesce(?, p.actor)
                 FROM nightshift.job j
                 LEFT JOIN nightshift.run p ON p.id = ?
                 WHERE j.name = ? AND j.removed_at IS NULL
@@ -93,11 +95,13 @@ public final class RunQueue {
             ps.setBoolean(11, own);
             ps.setString(12, own ? period.zone().getId() : null);               // period_zone
             ps.setObject(13, run.parentRunId(), java.sql.Types.BIGINT);         // parent_run_id
-            ps.setObject(14, run.parentRunId(), java.sql.Types.BIGINT);         // the parent, for its period
-            ps.setString(15, run.jobName());                                    // job.name
+            ps.setString(14, run.actor() == null ? null : run.actor().name());  // actor (else the parent's)
+            ps.setObject(15, run.parentRunId(), java.sql.Types.BIGINT);         // the parent, for its period
+            ps.setString(16, run.jobName());                                    // job.name
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     long id = rs.getLong(1);
+                    audit(c, run, id);
                     notify(c, run.jobName());
                     return new Enqueued(id, true);
                 }
@@ -114,6 +118,22 @@ public final class RunQueue {
             }
         }
         throw new UnknownJobException(run.jobName());
+    }
+
+    /** An operator's trigger, in the audit table in the transaction that makes the run. */
+    private static void audit(Connection c, NewRun run, long id) throws SQLException {
+        if (run.actor() == null) {
+            return;
+        }
+        Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        if (!run.params().isEmpty()) {
+            detail.put("params", run.params());
+        }
+        if (run.period() != null) {
+            detail.put("at", run.period().slot().toString());
+        }
+        Action action = run.params().containsKey(RunParams.OVERRIDE_GUARDS) ? Action.GUARD_OVERRIDE : Action.TRIGGER;
+        AuditLog.record(c, run.actor(), action, run.jobName(), id, null, detail);
     }
 
     /** Wakes the workers of every node when the caller's transaction commits; the payload is a job name. */
@@ -327,13 +347,19 @@ public final class RunQueue {
      * when attempts are exhausted or {@code permanent}. Null when the run is no longer ours.
      */
     public Failed fail(ClaimedRun run, String error, String sqlState, Duration delay, boolean permanent) throws SQLException {
+        return fail(run, error, sqlState, delay, permanent, null);
+    }
+
+    /** As {@link #fail(ClaimedRun, String, String, Duration, boolean)}, recording {@code counts} (a guard's verdict) when not null. */
+    public Failed fail(ClaimedRun run, String error, String sqlState, Duration delay, boolean permanent, Map<String, Object> counts)
+            throws SQLException {
         boolean dead = permanent || run.attempt() >= run.maxAttempts();
         String sql = """
                 UPDATE nightshift.run
                 SET state = ?,
                     run_at = CASE WHEN ? THEN run_at ELSE clock_timestamp() + ? * interval '1 millisecond' END,
                     finished_at = CASE WHEN ? THEN clock_timestamp() END,
-                    last_error = ?, last_error_sqlstate = ?, backend_pid = NULL
+                    last_error = ?, last_error_sqlstate = ?, backend_pid = NULL, counts = coalesce(?::jsonb, counts)
                 WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
                 RETURNING state, run_at
                 """;
@@ -345,9 +371,10 @@ public final class RunQueue {
                 ps.setBoolean(4, dead);                         // finished_at when dead
                 ps.setString(5, truncate(error));               // last_error
                 ps.setString(6, sqlState);                      // last_error_sqlstate
-                ps.setLong(7, run.id());                        // id
-                ps.setString(8, run.node());                    // node
-                ps.setInt(9, run.attempt());                    // attempt
+                ps.setString(7, counts == null ? null : Json.write(counts));   // counts
+                ps.setLong(8, run.id());                        // id
+                ps.setString(9, run.node());                    // node
+                ps.setInt(10, run.attempt());                   // attempt
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         return null;

@@ -13,6 +13,9 @@ import java.util.Map;
  * @param periodStart start of the period the run covers (the schedule's previous slot), or null
  * @param periodEnd   end of that period (the slot), or null
  * @param periodZone  the schedule's time zone, in which the period is shown, or null
+ * @param counts      numbers (rows read, inserted...) and, for a run a guard refused, the guard's
+ *                    name ({@code "guard"}) and limit ({@code "guard_limit"}) as text
+ * @param actor       who triggered the run or last cancelled or retried it, or null (the scheduler's)
  */
 public record RunView(
         long id,
@@ -35,9 +38,10 @@ public record RunView(
         String node,
         Integer backendPid,
         boolean cancelRequested,
-        Map<String, Long> counts,
+        Map<String, Object> counts,
         String lastError,
-        String lastErrorSqlstate) {
+        String lastErrorSqlstate,
+        String actor) {
 
     private static final DateTimeFormatter DAY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm");

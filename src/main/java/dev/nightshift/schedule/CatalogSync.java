@@ -60,6 +60,9 @@ public final class CatalogSync {
         m.put("type", d.type());
         m.put("description", d.description());
         m.put("schedule", d.schedule() == null ? null : StoredSchedule.json(d.schedule()));
+        if (d.schedule() != null) {
+            m.put("overlap", d.overlap().yamlName());
+        }
         m.put("timeout_ms", d.timeout() == null ? null : d.timeout().toMillis());
         m.put("max_attempts", d.maxAttempts());
         m.put("backoff_ms", d.backoff().toMillis());

@@ -97,6 +97,9 @@ public final class JobListing {
     private JobView view(ResultSet rs, Lateness.Late late) throws SQLException {
         JsonNode def = readTree(rs.getString(7));
         Map<String, String> schedule = schedule(def.path("schedule"));
+        if (schedule != null && def.hasNonNull("overlap")) {
+            schedule.put("overlap", def.get("overlap").asText());
+        }
         boolean paused = rs.getBoolean(6);
         List<String> after = new ArrayList<>();
         def.path("after").forEach(n -> after.add(n.asText()));

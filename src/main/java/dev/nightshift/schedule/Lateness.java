@@ -90,15 +90,23 @@ public final class Lateness {
         return new Late(job, deadline.text(), late, overdue);
     }
 
-    /** The slots in [first, last] with a succeeded run, whatever made it (scheduler, backfill, trigger --at). */
+    /**
+     * The slots in [first, last] with a succeeded run, whatever made it (scheduler, backfill, trigger
+     * --at), and those a fire skipped or coalesced (schedule.overlap) once the run they yielded to succeeded.
+     */
     private static Set<Instant> succeeded(Connection c, String job, Instant first, Instant last) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT scheduled_at FROM nightshift.run
                 WHERE job_name = ? AND state = 'succeeded' AND scheduled_at BETWEEN ? AND ?
+                UNION ALL
+                SELECT o.scheduled_at FROM nightshift.slot_overlap o JOIN nightshift.run r ON r.id = o.run_id
+                WHERE o.job_name = ? AND r.state = 'succeeded' AND o.scheduled_at BETWEEN ? AND ?
                 """)) {
-            ps.setString(1, job);
-            ps.setTimestamp(2, Timestamp.from(first));
-            ps.setTimestamp(3, Timestamp.from(last));
+            for (int i = 0; i < 2; i++) {
+                ps.setString(1 + 3 * i, job);                               // job_name
+                ps.setTimestamp(2 + 3 * i, Timestamp.from(first));          // from
+                ps.setTimestamp(3 + 3 * i, Timestamp.from(last));           // to
+            }
             Set<Instant> out = new HashSet<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -34,7 +34,8 @@ public final class PeriodGrid {
     /**
      * One slot of a job.
      *
-     * @param state succeeded, running, waiting, retrying, dead, cancelled, skipped (succeeded without work), or none
+     * @param state succeeded, running, waiting, retrying, dead, cancelled, skipped (succeeded without work),
+     *              skipped-overlap (schedule.overlap: skip), or none
      */
     public record Cell(Instant slot, Instant periodStart, Long runId, String state, boolean late) {
     }
@@ -88,17 +89,29 @@ public final class PeriodGrid {
         return new Row(job, deadline, cells, points(c, job, points), offset);
     }
 
-    /** The newest run of each slot, by slot. */
+    /**
+     * The newest run of each slot, by slot; a slot a fire coalesced shows the run that covers it, and
+     * one it skipped for overlap shows {@code skipped-overlap} with the run it yielded to.
+     */
     private static Map<Instant, Cell> runs(Connection c, String job, List<Instant> slots) throws SQLException {
         Map<Instant, Cell> out = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT DISTINCT ON (scheduled_at) scheduled_at, id, state, attempt, coalesce((counts ->> 'skipped')::bigint, 0)
-                FROM nightshift.run
-                WHERE job_name = ? AND scheduled_at = ANY (?)
-                ORDER BY scheduled_at, id DESC
+                SELECT DISTINCT ON (scheduled_at) scheduled_at, id, state, attempt, skipped
+                FROM (SELECT scheduled_at, id, state, attempt, coalesce((counts ->> 'skipped')::bigint, 0) AS skipped, 1 AS pref
+                      FROM nightshift.run
+                      WHERE job_name = ? AND scheduled_at = ANY (?)
+                      UNION ALL
+                      SELECT o.scheduled_at, r.id, CASE WHEN o.outcome = 'skipped' THEN 'skipped-overlap' ELSE r.state END,
+                             r.attempt, coalesce((r.counts ->> 'skipped')::bigint, 0), 2
+                      FROM nightshift.slot_overlap o JOIN nightshift.run r ON r.id = o.run_id
+                      WHERE o.job_name = ? AND o.scheduled_at = ANY (?)) s
+                ORDER BY scheduled_at, pref, id DESC
                 """)) {
-            ps.setString(1, job);
-            ps.setArray(2, c.createArrayOf("timestamptz", slots.stream().map(Timestamp::from).toArray()));
+            java.sql.Array at = c.createArrayOf("timestamptz", slots.stream().map(Timestamp::from).toArray());
+            ps.setString(1, job);       // run.job_name
+            ps.setArray(2, at);         // run.scheduled_at
+            ps.setString(3, job);       // slot_overlap.job_name
+            ps.setArray(4, at);         // slot_overlap.scheduled_at
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String state = rs.getString(3);

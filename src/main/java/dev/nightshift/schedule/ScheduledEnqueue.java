@@ -50,7 +50,7 @@ public final class ScheduledEnqueue implements InterruptableJob {
             WITH jobs AS (
                 SELECT name, max_attempts, paused, removed_at IS NOT NULL AS removed
                 FROM nightshift.job
-                WHERE schedule_key = ?
+                WHERE schedule_key = ? AND NOT (name = ANY (?::text[]))
             ), inserted AS (
                 INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at,
                                             period_start, period_end, period_zone)
@@ -67,8 +67,18 @@ public final class ScheduledEnqueue implements InterruptableJob {
             ORDER BY j.name
             """;
 
-    /** What one fire did for one job; also the {@code result} label of the fires metric. */
-    enum Result { ENQUEUED, DUPLICATE, PAUSED, REMOVED, EXCLUDED }
+    /**
+     * What one fire did for one job; also the {@code result} label of the fires metric ({@link #label}).
+     * SKIPPED_OVERLAP and COALESCED: see {@link Overlaps}.
+     */
+    enum Result {
+        ENQUEUED, DUPLICATE, PAUSED, REMOVED, EXCLUDED, SKIPPED_OVERLAP, COALESCED;
+
+        /** {@code enqueued}, {@code skipped-overlap}, ... */
+        String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
 
     /** One job's share of a fire. */
     record Outcome(String job, Result result) {
@@ -193,13 +203,16 @@ public final class ScheduledEnqueue implements InterruptableJob {
                 return jobsOf(c, schedule).stream().map(job -> new Outcome(job, Result.EXCLUDED)).toList();
             }
             Period period = slots == null ? Period.instant(slot) : slots.periodEndingAt(slot);
+            List<Outcome> handled = Overlaps.apply(c, schedule, slot, period);
+            outcomes.addAll(handled);
             try (PreparedStatement ps = c.prepareStatement(FIRE)) {
                 ps.setString(1, schedule);                                  // job.schedule_key
-                ps.setString(2, dedupeSlot(slot));                          // dedupe_key's slot
-                ps.setTimestamp(3, Timestamp.from(slot));                   // scheduled_at
-                ps.setTimestamp(4, Timestamp.from(period.start()));         // period_start
-                ps.setTimestamp(5, Timestamp.from(period.end()));           // period_end
-                ps.setString(6, period.zone().getId());                     // period_zone
+                ps.setArray(2, c.createArrayOf("text", handled.stream().map(Outcome::job).toArray()));   // jobs the overlap policy handled
+                ps.setString(3, dedupeSlot(slot));                          // dedupe_key's slot
+                ps.setTimestamp(4, Timestamp.from(slot));                   // scheduled_at
+                ps.setTimestamp(5, Timestamp.from(period.start()));         // period_start
+                ps.setTimestamp(6, Timestamp.from(period.end()));           // period_end
+                ps.setString(7, period.zone().getId());                     // period_zone
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         Outcome o = new Outcome(rs.getString(1), Result.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)));
@@ -261,7 +274,7 @@ public final class ScheduledEnqueue implements InterruptableJob {
         Duration lag = context.isRecovering() || context.getFireTime() == null ? null
                 : Duration.between(context.getScheduledFireTime().toInstant(), context.getFireTime().toInstant());
         for (Outcome o : outcomes) {
-            metrics.schedulerFire(o.job(), o.result().name().toLowerCase(Locale.ROOT));
+            metrics.schedulerFire(o.job(), o.result().label());
             if (lag != null) {
                 metrics.fireLag(o.job(), lag.isNegative() ? Duration.ZERO : lag);
             }
@@ -286,6 +299,12 @@ public final class ScheduledEnqueue implements InterruptableJob {
         if (!removed.isEmpty()) {
             log.warn("schedule {}: fired for slot {}, but jobs {} are no longer in the catalog; run `nightshift sync`",
                     schedule, slot, removed);
+        }
+        for (Outcome o : outcomes) {
+            if (o.result() == Result.SKIPPED_OVERLAP || o.result() == Result.COALESCED) {
+                log.info("schedule {}: slot {} of job {} {} (schedule.overlap): an earlier run of the job is still pending", schedule,
+                        slot, o.job(), o.result() == Result.COALESCED ? "joined the job's waiting run" : "skipped");
+            }
         }
         log.debug("schedule {}: slot {}: {}", schedule, slot, outcomes);
     }

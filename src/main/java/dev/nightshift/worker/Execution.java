@@ -4,6 +4,7 @@ import dev.nightshift.config.JobDefinition;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.db.Tx;
 import dev.nightshift.jobs.Attempt;
+import dev.nightshift.jobs.GuardRefusedException;
 import dev.nightshift.jobs.JobFailedException;
 import dev.nightshift.jobs.JobType;
 import dev.nightshift.queue.ClaimedRun;
@@ -190,7 +191,7 @@ final class Execution implements Attempt {
     /**
      * The run's logical time as settings, read from its row: {@code nightshift.scheduled_at},
      * {@code .period_start}, {@code .period_end}, written by {@code nightshift.logical_time_text}
-     * (R__queue.sql), which the claim uses too.
+     * (R__queue.sql), which the claim uses too; and its actor, {@code nightshift.actor}.
      */
     static final String PERIOD_SETTINGS = """
             SELECT set_config('nightshift.' || t.name, nightshift.logical_time_text(t.at, r.period_zone), ?)
@@ -198,6 +199,8 @@ final class Execution implements Attempt {
             CROSS JOIN LATERAL (VALUES ('scheduled_at', r.scheduled_at), ('period_start', r.period_start),
                                        ('period_end', r.period_end)) AS t(name, at)
             WHERE r.id = ?
+            UNION ALL
+            SELECT set_config('nightshift.actor', coalesce(r.actor, ''), ?) FROM nightshift.run r WHERE r.id = ?
             """;
 
     /** statement_timeout, the run's identity and logical time as session settings readable from SQL. */
@@ -218,6 +221,8 @@ final class Execution implements Attempt {
             ps.setArray(3, c.createArrayOf("text", values.toArray()));
             ps.setBoolean(4, local);
             ps.setLong(5, run.id());
+            ps.setBoolean(6, local);
+            ps.setLong(7, run.id());
             ps.execute();
         }
     }
@@ -313,7 +318,7 @@ final class Execution implements Attempt {
         Duration delay = Backoff.delay(definition == null ? JobDefinition.DEFAULT_BACKOFF : definition.backoff(), run.attempt());
         RunQueue.Failed f = null;
         try {
-            f = node.queue().fail(run, message, sqlState, delay, permanent);
+            f = node.queue().fail(run, message, sqlState, delay, permanent, guardVerdict(e));
         } catch (SQLException ex) {
             log.warn("run {}: could not record the failure ({}); the rescuer will retry it", run.id(), ex.getMessage());
         }
@@ -326,6 +331,11 @@ final class Execution implements Attempt {
             log.error("run {} of job {} failed for good (attempt {}/{}, SQLSTATE {}): {}", run.id(), run.jobName(),
                     run.attempt(), run.maxAttempts(), sqlState, message);
         }
+    }
+
+    /** A guard's refusal: its figures and name, for the run's counts; else null. */
+    private static Map<String, Object> guardVerdict(Exception e) {
+        return e instanceof GuardRefusedException g ? g.counts() : null;
     }
 
     private static void rollbackQuietly(Connection c) {

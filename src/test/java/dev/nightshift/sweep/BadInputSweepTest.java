@@ -119,6 +119,26 @@ class BadInputSweepTest {
         yaml(soft, "utf8.yaml", concat("name: a\ntype: sql\ndescription: caf", new byte[] {(byte) 0xe9}, "\n" + sql),
                 "utf8.yaml:3: not valid UTF-8");
         yaml(soft, "binary.yaml", new byte[] {0, 1, 2, (byte) 0xff, 10, 0x7f}, "not valid UTF-8");
+        yaml(soft, "overlap.yaml", "name: a\ntype: sql\nschedule:\n  cron: \"0 0 3 * * ?\"\n  overlap: drop\n" + sql,
+                "overlap.yaml:5: schedule.overlap must be queue, skip or coalesce, got 'drop'");
+        String imp = "name: a\ntype: batch-import\nparams:\n  source: data.csv\n  target: s.t\n  key: [id]\n  mode: mirror\n";
+        yaml(soft, "guard-unknown.yaml", imp + "  guards: {max_deletes: 5%}\n",
+                "params.guards: unknown guard 'max_deletes' (known: min_rows, max_delete, max_change, assert)");
+        yaml(soft, "guard-pct.yaml", imp + "  guards: {max_delete: 150%}\n",
+                "params.guards: max_delete must be a count of rows (e.g. 500) or a percentage of the target's rows from 0% to 100%"
+                        + " (e.g. 5%), got '150%'");
+        yaml(soft, "guard-neg.yaml", imp + "  guards: {max_change: -5%}\n", "max_change must be a count of rows");
+        yaml(soft, "guard-word.yaml", imp + "  guards: {max_change: lots}\n", "got 'lots'");
+        yaml(soft, "guard-decimals.yaml", imp + "  guards: {max_delete: 5.125%}\n", "got '5.125%'");
+        yaml(soft, "guard-min.yaml", imp + "  guards: {min_rows: 0}\n", "min_rows must be a whole number of rows, 1 or more, got '0'");
+        yaml(soft, "guard-min-pct.yaml", imp + "  guards: {min_rows: 10%}\n", "got '10%'");
+        yaml(soft, "guard-assert.yaml", imp + "  guards: {assert: \"  \"}\n", "assert must be a query returning true or false");
+        yaml(soft, "guard-off.yaml", imp + "  guards: off\n", "params.guards: must be a mapping");
+        yaml(soft, "guard-list.yaml", imp + "  guards:\n    - min_rows: 1\n", "params.guards: must be a mapping");
+        yaml(soft, "guard-nested.yaml", imp + "  guards:\n    min_rows: [1]\n", "params.guards.min_rows: must be a single value");
+        yaml(soft, "guard-replace.yaml", "name: a\ntype: rebuild-summary\nparams:\n  target: s.t\n  key: [id]\n  query: select 1 as id\n"
+                + "  strategy: replace\n  guards: {max_delete: 5%}\n",
+                "params.guards: max_delete does not apply to strategy: replace, which rewrites every row; use min_rows or assert");
         soft.assertAll();
     }
 
@@ -129,6 +149,8 @@ class BadInputSweepTest {
         cli(soft, env, "Unknown option: '--bogus'", "trigger", "ok", "--bogus");
         cli(soft, env, "NAME=VALUE", "trigger", "ok", "--param", "region");
         cli(soft, env, "param Region-1: names are lower-case letters", "trigger", "ok", "--param", "Region-1=eu");
+        cli(soft, env, "param override_guards: reserved; use trigger --override-guards", "trigger", "ok", "--param",
+                "override_guards=bob");
         cli(soft, env, "value contains a NUL character", "trigger", "ok", "--param", "v=a\0b");
         cli(soft, env, "key must be 1 to", "trigger", "ok", "--key", "");
         cli(soft, env, "key contains a NUL character", "trigger", "ok", "--key", "a\0b");
@@ -179,6 +201,12 @@ class BadInputSweepTest {
         httpCase(soft, "JSON array", http.post(t, "[1, 2]", TOKEN), 400, "must be a JSON object");
         httpCase(soft, "JSON string", http.post(t, "\"run it\"", TOKEN), 400, "must be a JSON object");
         httpCase(soft, "unknown field", http.post(t, "{\"parms\": {}}", TOKEN), 400, "unknown field 'parms'");
+        httpCase(soft, "override_guards not a boolean", http.post(t, "{\"override_guards\": \"yes\"}", TOKEN), 400,
+                "override_guards must be true or false");
+        httpCase(soft, "override_guards as a parameter", http.post(t, "{\"params\": {\"override_guards\": \"bob\"}}", TOKEN), 400,
+                "param override_guards: reserved");
+        httpCase(soft, "override of a run that is not dead", http.post("/api/runs/99999999/override-guards", "", TOKEN), 404,
+                "no run 99999999");
         httpCase(soft, "bad param name", http.post(t, "{\"params\": {\"Bad-Name\": \"x\"}}", TOKEN), 400, "param Bad-Name");
         httpCase(soft, "nested param", http.post(t, "{\"params\": {\"v\": {\"nested\": 1}}}", TOKEN), 400, "param v");
         httpCase(soft, "null param", http.post(t, "{\"params\": {\"v\": null}}", TOKEN), 400, "param v");
