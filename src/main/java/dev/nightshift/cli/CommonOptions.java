@@ -73,6 +73,11 @@ public final class CommonOptions {
             description = "how long a silent worker session (frozen or cut-off node) holds its run before PostgreSQL ends it (default 60s)")
     String stallTimeout;
 
+    /** The catalog directory given with {@code --jobs-dir}, or null when the flag is absent (whatever the environment says). */
+    public String jobsDirFlag() {
+        return jobsDir;
+    }
+
     public Settings settings(Map<String, String> env) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.DB_URL, dbUrl);
