@@ -80,55 +80,64 @@ final class BenchFleetCommand extends BenchSubcommand {
         List<Daemon> daemons = new ArrayList<>();
         try (ScratchDatabase scratch = new ScratchDatabase(base, "fleet" + n);
              Database admin = Database.open(base, 2)) {
-            for (int i = 1; i <= n; i++) {
-                daemons.add(Daemon.start(scratch.settings(base, Map.of(Setting.JOBS_DIR, jobs.toString(),
-                        Setting.HTTP_PORT, "0", Setting.WORKERS, Integer.toString(nodeWorkers), Setting.NODE_NAME, "fleet-" + i))));
-            }
-            Database db = daemons.get(0).database();
-            Thread.sleep(10_000);
-            long idleConnections = connections(admin, scratch.name());
-            // read from the configured database: these reads do not count against the scratch one
-            long before = transactions(admin, scratch.name());
-            Thread.sleep(idleSeconds * 1_000L);
-            double idleRate = (transactions(admin, scratch.name()) - before) / (double) idleSeconds;
-
-            RunQueue queue = new RunQueue(db.dataSource());
-            for (int i = 0; i < samples; i++) {
-                long id = queue.enqueue(NewRun.manual("noop", Map.of(), null)).id();
-                while (count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
-                    Thread.sleep(2);
+            try {
+                return measure(scratch, admin, daemons, base, jobs, n);
+            } finally {
+                // before the scratch database is dropped
+                for (Daemon d : daemons) {
+                    d.close();
                 }
             }
-            double[] single = quantiles(db);
-            execute(db, "DELETE FROM nightshift.run");
-
-            try (Connection c = db.dataSource().getConnection()) {
-                c.setAutoCommit(false);
-                for (int i = 0; i < backlog; i++) {
-                    queue.enqueue(c, NewRun.manual("noop", Map.of(), null));
-                }
-                c.commit();
-            }
-            long peak = 0;
-            while (count(db, """
-                    SELECT (EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'available')
-                            OR EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'running'))::int
-                    """) > 0) {
-                peak = Math.max(peak, connections(admin, scratch.name()));
-                Thread.sleep(50);
-            }
-            double seconds = count(db, "SELECT (extract(epoch FROM max(finished_at) - max(created_at)) * 1000)::bigint"
-                    + " FROM nightshift.run") / 1000.0;
-            double[] drain = quantiles(db);
-            return new Figures(n, idleConnections, Math.max(peak, idleConnections), idleRate, single[0], single[1],
-                    backlog / seconds, drain[1]);
         } finally {
-            for (Daemon d : daemons) {
-                d.close();
-            }
             Files.deleteIfExists(jobs.resolve("noop.yaml"));
             Files.deleteIfExists(jobs);
         }
+    }
+
+    private Figures measure(ScratchDatabase scratch, Database admin, List<Daemon> daemons, Settings base, Path jobs, int n)
+            throws Exception {
+        for (int i = 1; i <= n; i++) {
+            daemons.add(Daemon.start(scratch.settings(base, Map.of(Setting.JOBS_DIR, jobs.toString(),
+                    Setting.HTTP_PORT, "0", Setting.WORKERS, Integer.toString(nodeWorkers), Setting.NODE_NAME, "fleet-" + i))));
+        }
+        Database db = daemons.get(0).database();
+        Thread.sleep(10_000);
+        long idleConnections = connections(admin, scratch.name());
+        // read from the configured database: these reads do not count against the scratch one
+        long before = transactions(admin, scratch.name());
+        Thread.sleep(idleSeconds * 1_000L);
+        double idleRate = (transactions(admin, scratch.name()) - before) / (double) idleSeconds;
+
+        RunQueue queue = new RunQueue(db.dataSource());
+        for (int i = 0; i < samples; i++) {
+            long id = queue.enqueue(NewRun.manual("noop", Map.of(), null)).id();
+            while (count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
+                Thread.sleep(2);
+            }
+        }
+        double[] single = quantiles(db);
+        execute(db, "DELETE FROM nightshift.run");
+
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < backlog; i++) {
+                queue.enqueue(c, NewRun.manual("noop", Map.of(), null));
+            }
+            c.commit();
+        }
+        long peak = 0;
+        while (count(db, """
+                SELECT (EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'available')
+                        OR EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'running'))::int
+                """) > 0) {
+            peak = Math.max(peak, connections(admin, scratch.name()));
+            Thread.sleep(50);
+        }
+        double seconds = count(db, "SELECT (extract(epoch FROM max(finished_at) - max(created_at)) * 1000)::bigint"
+                + " FROM nightshift.run") / 1000.0;
+        double[] drain = quantiles(db);
+        return new Figures(n, idleConnections, Math.max(peak, idleConnections), idleRate, single[0], single[1],
+                backlog / seconds, drain[1]);
     }
 
     /** The scratch database's sessions, the nodes' own (listeners, pools) and none of this command's reads. */
