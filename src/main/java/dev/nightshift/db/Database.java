@@ -45,7 +45,7 @@ public final class Database implements AutoCloseable {
         HikariConfig c = new HikariConfig();
         c.setPoolName("nightshift");
         c.setDataSource(source);
-        c.setConnectionInitSql(SessionSettings.END_SESSION_WITHOUT_CHECK);
+        c.setConnectionInitSql(SessionSettings.END_STALE_SESSION);
         c.setMaximumPoolSize(poolSize);
         c.setMinimumIdle(Math.min(2, poolSize));
         c.setConnectionTimeout(5_000);
@@ -150,6 +150,8 @@ public final class Database implements AutoCloseable {
                 if (!written.isEmpty()) {
                     log.info("sessions reach {} without startup options: wrote the role's defaults in this database: {}",
                             shownUrl(), String.join(", ", written));
+                    // the pool's sessions opened before lack them: the next ones are fresh, or end themselves
+                    pool.getHikariPoolMXBean().softEvictConnections();
                 }
             } else if (!lacking.isEmpty()) {
                 // options sent and lost on the way: a pooler told to drop them, which would drop them silently again

@@ -100,14 +100,20 @@ final class SessionSettings {
     }
 
     /**
-     * Init SQL of every pooled connection: a session that lacks the check interval as its reset
-     * value was opened by a pooler before the role's default was written (a server connection it
-     * keeps for up to its server_lifetime); it ends itself, so that the pool's next attempt gets a
-     * fresh one. A session that never has it fails {@link SessionCheck} at start, with a reason.
+     * Init SQL of every pooled connection: a session whose reset value lacks the check interval
+     * although the role's default in this database sets it was opened by a pooler before that
+     * default was written (a server connection it keeps for up to its server_lifetime); it ends
+     * itself, so that the pool's next attempt gets a fresh one. Without such a default (a short
+     * command before any node wrote it, a direct connection) the session is left alone: the
+     * node's start checks it ({@link Database#checkSessions}).
      */
-    static final String END_SESSION_WITHOUT_CHECK = """
+    static final String END_STALE_SESSION = """
             DO $$BEGIN
-              IF (SELECT reset_val FROM pg_settings WHERE name = 'client_connection_check_interval') <> '1000' THEN
+              IF (SELECT reset_val FROM pg_settings WHERE name = 'client_connection_check_interval') <> '1000'
+                 AND EXISTS (SELECT 1 FROM pg_db_role_setting s
+                             WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                               AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                               AND 'client_connection_check_interval=1000' = ANY (s.setconfig)) THEN
                 PERFORM pg_terminate_backend(pg_backend_pid());
               END IF;
             END$$""";

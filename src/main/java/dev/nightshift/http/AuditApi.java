@@ -40,9 +40,9 @@ final class AuditApi {
                         .collect(Collectors.joining(", ")) + "; got '" + r.query("action") + "'");
             }
         }
-        Long run = r.query("run") == null ? null : number("run", r.query("run"), Long.MAX_VALUE);
-        Long before = r.query("before") == null ? null : number("before", r.query("before"), Long.MAX_VALUE);
-        int limit = r.query("limit") == null ? DEFAULT_LIMIT : (int) number("limit", r.query("limit"), AuditLog.MAX_LIMIT);
+        Long run = r.query("run") == null ? null : HttpError.wholeNumber("run", r.query("run"), Long.MAX_VALUE);
+        Long before = r.query("before") == null ? null : HttpError.wholeNumber("before", r.query("before"), Long.MAX_VALUE);
+        int limit = r.query("limit") == null ? DEFAULT_LIMIT : (int) HttpError.wholeNumber("limit", r.query("limit"), AuditLog.MAX_LIMIT);
         return log.list(new AuditLog.Filter(r.query("job"), r.query("actor"), action, run), before, limit);
     }
 
@@ -69,17 +69,5 @@ final class AuditApi {
         b.append("</tbody></table></section>");
         return Response.html(Html.page("Audit", node, b.toString())).withHeader("Content-Security-Policy", Dashboard.CSP)
                 .withHeader("X-Frame-Options", "DENY").withHeader("Referrer-Policy", "no-referrer");
-    }
-
-    private static long number(String what, String text, long max) {
-        try {
-            long n = Long.parseLong(text);
-            if (n >= 1 && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below, with the range
-        }
-        throw new HttpError(400, what + " must be a whole number from 1 to " + max + ", got '" + text + "'");
     }
 }

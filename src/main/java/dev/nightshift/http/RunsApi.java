@@ -57,8 +57,8 @@ final class RunsApi {
         if (state != null && !RunQueries.STATES.contains(state)) {
             throw new HttpError(400, "state must be one of available, running, succeeded, dead, cancelled; got '" + state + "'");
         }
-        Long before = r.query("before") == null ? null : number("before", r.query("before"), Long.MAX_VALUE);
-        int limit = r.query("limit") == null ? DEFAULT_LIMIT : (int) number("limit", r.query("limit"), MAX_LIMIT);
+        Long before = r.query("before") == null ? null : HttpError.wholeNumber("before", r.query("before"), Long.MAX_VALUE);
+        int limit = r.query("limit") == null ? DEFAULT_LIMIT : (int) HttpError.wholeNumber("limit", r.query("limit"), MAX_LIMIT);
         List<RunView> page = queries.list(r.query("job"), state, before, limit);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("runs", page);
@@ -90,19 +90,7 @@ final class RunsApi {
     }
 
     private static long runId(Request r) {
-        return number("run id", r.param("id"), Long.MAX_VALUE);
-    }
-
-    private static long number(String what, String text, long max) {
-        try {
-            long n = Long.parseLong(text);
-            if (n >= 1 && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below, with the range
-        }
-        throw new HttpError(400, what + " must be a whole number from 1 to " + max + ", got '" + text + "'");
+        return HttpError.wholeNumber("run id", r.param("id"), Long.MAX_VALUE);
     }
 
     private static HttpError noRun(long id) {

@@ -62,6 +62,19 @@ class BenchScratchTest {
     }
 
     @Test
+    void the_fleet_benchmark_measures_one_node_and_the_fleet_and_drops_its_scratch_databases() throws Exception {
+        try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-fleet", "bench", "fleet", "--nodes", "2",
+                "--idle-seconds", "5", "--samples", "10", "--backlog", "200")) {
+            assertThat(bench.waitFor(180)).as(bench.output()).isEqualTo(0);
+            assertThat(bench.output())
+                    .containsPattern("\\n1 \\| [0-9]+ / [0-9]+ \\| [0-9.]+ \\([0-9.]+\\) \\| [0-9.]+ / [0-9.]+ ms \\| [0-9]+ \\| [0-9]+ ms")
+                    .containsPattern("\\n2 \\| [0-9]+ / [0-9]+ \\|");
+            assertThat(db.queryLong("SELECT count(*) FROM pg_database WHERE datname LIKE 'nightshift_bench_fleet%_" + bench.pid() + "'"))
+                    .isZero();
+        }
+    }
+
+    @Test
     void a_benchmark_stopped_by_sigterm_drops_its_scratch_database() throws Exception {
         try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-queue",
                 "bench", "queue", "--runs", "2000000", "--rounds", "1")) {

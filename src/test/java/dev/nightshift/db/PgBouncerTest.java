@@ -111,6 +111,16 @@ class PgBouncerTest {
                 .doesNotContain("database not reachable yet");
     }
 
+    @Test
+    void a_short_command_through_pgbouncer_works_before_any_node_has_written_the_role_defaults() throws Exception {
+        db.execute("DO $$BEGIN EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I RESET ALL', current_database()); END$$");
+        PgBouncer bouncer = PgBouncer.start(db, "session");
+        try (NodeProcess migrate = NodeProcess.command(bouncer.env(), db.tempDir(), "migrate-1", "migrate")) {
+            assertThat(migrate.waitFor(60)).as(migrate.output()).isEqualTo(0);
+        }
+        assertThat(db.queryLong("SELECT count(*) FROM pg_tables WHERE schemaname = 'nightshift' AND tablename = 'job'")).isEqualTo(1);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"transaction", "statement"})
     void a_pooler_that_moves_sessions_between_transactions_is_refused_at_start_naming_its_pool_mode(String mode)
