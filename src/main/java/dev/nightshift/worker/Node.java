@@ -177,6 +177,11 @@ public final class Node {
                 }
                 failures = 0;
                 if (free == 0 || claimed < free) {
+                    if (handoffs.isEmpty()) {
+                        // A long wait: the session goes back to the pool, which keeps it alive. Held through
+                        // the wait, it was ended by the server's idle_session_timeout (stall_timeout).
+                        c = giveBack(c);
+                    }
                     claimWaiter.await(handoffs.isEmpty() ? idleWait(settings.pollInterval()) : HANDOFF_CHECK);
                 }
             } catch (InterruptedException e) {
@@ -210,6 +215,18 @@ public final class Node {
             }
             discard(c);
         }
+    }
+
+    /** Returns a healthy session to the pool (one that fails to go back is discarded). */
+    private Connection giveBack(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                return discard(c);
+            }
+        }
+        return null;
     }
 
     private Connection discard(Connection c) {

@@ -9,6 +9,7 @@ import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
+import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -47,5 +48,21 @@ class NodeLoopsTest {
         assertThat(loops).allSatisfy(t -> assertThat(t.isAlive()).as(t.getName()).isTrue());
         assertThat(daemon.node().ready()).isTrue();
         assertThat(daemon.node().readiness()).isEqualTo("ready");
+    }
+
+    @Test
+    void an_idle_claimer_is_not_cut_off_by_the_servers_idle_session_timeout() throws Exception {
+        JobsDir jobs = new JobsDir(db.tempDir(), "idle-claimer").sql("tock", "SELECT 1", "");
+        Daemon daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "idle-claimer",
+                Setting.STALL_TIMEOUT, "2s", Setting.RESCUE_INTERVAL, "500ms"))));
+        await().atMost(Duration.ofSeconds(30)).until(() -> daemon.node().ready());
+        // idle longer than the sessions' idle_session_timeout (stall_timeout), then work arrives
+        await().pollDelay(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(6)).until(() -> true);
+        long id = new RunQueue(db.dataSource()).enqueue(NewRun.manual("tock", Map.of(), null)).id();
+        await().atMost(Duration.ofSeconds(10)).until(() -> "succeeded".equals(
+                db.queryString("SELECT state FROM nightshift.run WHERE id = " + id)));
+
+        Counter errors = daemon.metrics().registry().find("nightshift.loop.errors").tag("loop", "claimer").counter();
+        assertThat(errors == null ? 0 : errors.count()).as("claimer errors").isZero();
     }
 }
