@@ -102,6 +102,29 @@ class RemoteSourceTest {
                 ex.sendResponseHeaders(301, -1);
                 return;
             }
+            if (path.startsWith("/slow") || path.startsWith("/stall")) {
+                byte[] all = BatchImportTest.JANUARY.getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, all.length);
+                try (OutputStream out = ex.getResponseBody()) {
+                    // the server, not the test, waits: a slow partner sends the body in 6 pieces 0.5 s
+                    // apart (2.5 s in all), a stalled one sends half, then nothing for 3 s
+                    boolean slow = path.startsWith("/slow");
+                    int pieces = slow ? 6 : 2;
+                    for (int i = 0; i < pieces; i++) {
+                        if (i > 0) {
+                            Thread.sleep(slow ? 500 : 3000);
+                        }
+                        int from = all.length * i / pieces;
+                        out.write(all, from, all.length * (i + 1) / pieces - from);
+                        out.flush();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (IOException e) {
+                    // the client gave up on a stalled body: what the test wants
+                }
+                return;
+            }
             byte[] body = content.get(path);
             if (body == null) {
                 ex.sendResponseHeaders(404, -1);
@@ -265,6 +288,29 @@ class RemoteSourceTest {
         assertThat(Duration.between(failTimes.get(0), failTimes.get(1))).as("the backoff between attempts")
                 .isGreaterThanOrEqualTo(Duration.ofMillis(500));
         assertThat(f.dump()).isEqualTo(before);
+    }
+
+    @Test
+    void a_slow_body_keeps_the_session_alive_and_is_applied_a_stalled_one_fails_the_attempt_for_a_retry() throws Exception {
+        ImportFixture f = new ImportFixture(db, "remote-slow");
+        JobDefinition slow = definition(job(f, base + "/slow/artists.csv", "  read_timeout: 1s\n"), f.name);
+        try (Connection c = db.dataSource().getConnection()) {
+            // A node's sessions end after stall_timeout idle in a transaction; here 2 s, less than the
+            // 2.5 s download: only the statement a second during the download keeps this one.
+            Merge.exec(c, "SET idle_in_transaction_session_timeout = '2s'");
+            try {
+                Map<String, Long> counts = new DirectAttempt(DirectRun.nextRunId(), slow, c, DirectRun.METRICS, null, Map.of()).run();
+                assertThat(counts).containsEntry("files", 1L).containsEntry("read", 5L);
+            } finally {
+                Merge.exec(c, "RESET idle_in_transaction_session_timeout");
+            }
+        }
+        JobDefinition stalled = definition(job(new ImportFixture(db, "remote-stall"), base + "/stall/artists.csv",
+                "  read_timeout: 1s\n"), "remote-stall");
+        assertThatThrownBy(() -> DirectRun.run(db.dataSource(), stalled)).isInstanceOf(RemoteFetch.TransientException.class)
+                .hasMessageContaining("/stall/artists.csv: no data for 1s (read_timeout) after")
+                .hasMessageContaining("the run is retried with backoff");
+        assertThat(db.queryLong("SELECT count(*) FROM imp.remote_stall")).isZero();
     }
 
     @Test
