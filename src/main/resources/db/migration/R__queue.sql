@@ -114,7 +114,7 @@ $$;
 
 -- A claimed run's settings for the session that will do its work, so that the attempt needs no
 -- round trip to set them: statement_timeout from the job's definition, and the run's id, job,
--- attempt, parameters and logical time, readable in SQL as current_setting('nightshift.run_id'),
+-- attempt, parameters, logical time and actor, readable in SQL as current_setting('nightshift.run_id'),
 -- current_setting('nightshift.period_start') etc. The worker resets the session (RESET ALL) before
 -- it goes back to the pool.
 DROP FUNCTION IF EXISTS nightshift.use_run_settings(bigint, text, integer, jsonb, bigint);
@@ -134,6 +134,8 @@ BEGIN
             set_config('nightshift.period_start', nightshift.logical_time_text(p_period_start, p_period_zone), false),
             set_config('nightshift.period_end', nightshift.logical_time_text(p_period_end, p_period_zone), false);
     PERFORM set_config('nightshift.param.' || p.key, p.value, false) FROM jsonb_each_text(p_params) p;
+    -- who asked for the run (V19): empty for the scheduler's own runs
+    PERFORM set_config('nightshift.actor', coalesce(r.actor, ''), false) FROM nightshift.run r WHERE r.id = p_run;
 END
 $$;
 

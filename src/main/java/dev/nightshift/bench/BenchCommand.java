@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks on this machine's PostgreSQL, each in a scratch database that is dropped afterwards.",
-        subcommands = {BenchQueueCommand.class, BenchIdleCommand.class, BenchImportCommand.class, BenchScheduleCommand.class})
+        subcommands = {BenchQueueCommand.class, BenchIdleCommand.class, BenchImportCommand.class, BenchScheduleCommand.class,
+            BenchFleetCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -45,13 +45,48 @@ final class BenchScheduleCommand extends BenchSubcommand {
                     + MAX_SCHEDULES + ")")
     int schedules;
 
-    /** Cron texts that all mean "second 0 of every minute"; with the zones and policies below, distinct schedules. */
-    private static final List<String> CRONS = List.of("0 * * * * ?", "0 * * * * ? *", "0 0/1 * * * ?", "0 */1 * * * ?", "0 0-59 * * * ?");
+    @Option(names = "--batch", defaultValue = "0",
+            description = "triggers one Quartz acquisition takes under the cluster lock (batchTriggerAcquisitionMaxCount); 0: as many"
+                    + " as scheduler threads, the default")
+    int batch;
+
+    @Option(names = "--fire-ahead", defaultValue = "0", paramLabel = "MS",
+            description = "how far ahead of its time a trigger may join a batch (batchTriggerAcquisitionFireAheadTimeWindow, ms; default 0)")
+    long fireAheadMs;
+
+    /**
+     * Cron texts that all mean "second 0 of every minute": each field written in the ways Quartz
+     * reads as "every" (360 texts); with the zones and policies below, distinct schedules.
+     */
+    static final List<String> CRONS = crons();
     /** Whole-hour offsets, so that second 0 of a minute is the same instant in each. */
     private static final List<String> ZONES = IntStream.rangeClosed(-12, 14)
             .mapToObj(h -> h == 0 ? "UTC" : "Etc/GMT" + (h < 0 ? "+" : "-") + Math.abs(h)).toList();
     private static final List<String> POLICIES = List.of("fire-once", "skip");
-    static final int MAX_SCHEDULES = 5 * 27 * 2;
+    /** 360 cron texts × 27 zones × 2 policies (a constant: the usage message is an annotation). */
+    static final int MAX_SCHEDULES = 19_440;
+
+    static {
+        if (CRONS.size() * ZONES.size() * POLICIES.size() != MAX_SCHEDULES) {
+            throw new IllegalStateException("MAX_SCHEDULES is out of date: " + CRONS.size() * ZONES.size() * POLICIES.size());
+        }
+    }
+
+    private static List<String> crons() {
+        List<String> out = new ArrayList<>();
+        List<String> days = List.of("* ?", "1-31 ?", "1/1 ?", "? *", "? 1-7", "? SUN-SAT");
+        for (String minute : List.of("*", "0-59", "0/1", "*/1", "0-59/1")) {
+            for (String hour : List.of("*", "0-23", "0/1", "*/1")) {
+                for (String month : List.of("*", "1-12", "JAN-DEC")) {
+                    for (String day : days) {
+                        String[] dd = day.split(" ");
+                        out.add("0 " + minute + " " + hour + " " + dd[0] + " " + month + " " + dd[1]);
+                    }
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -59,6 +94,9 @@ final class BenchScheduleCommand extends BenchSubcommand {
         if (jobs < 1 || jobs > 100_000 || nodes < 1 || nodes > 16 || minutes < 1 || minutes > 120
                 || schedules < 1 || schedules > Math.min(jobs, MAX_SCHEDULES)) {
             throw new UsageException("--jobs 1..100000, --nodes 1..16, --minutes 1..120, --schedules 1..min(jobs, " + MAX_SCHEDULES + ")");
+        }
+        if (batch < 0 || batch > 1000 || fireAheadMs < 0 || fireAheadMs > 10_000) {
+            throw new UsageException("--batch 0..1000, --fire-ahead 0..10000 (ms)");
         }
         PrintWriter out = out();
         Settings base = settings();
@@ -73,7 +111,9 @@ final class BenchScheduleCommand extends BenchSubcommand {
     }
 
     private BenchResult measure(Settings s) throws Exception {
-        SchedulerOptions scheduling = SchedulerOptions.of(s);
+        SchedulerOptions scheduling = SchedulerOptions.of(s).withBatch(batch, Duration.ofMillis(fireAheadMs));
+        out().printf("Quartz: %d threads, batches of up to %d triggers, fire-ahead window %d ms%n", scheduling.threads(),
+                scheduling.effectiveBatchSize(), scheduling.fireAhead().toMillis());
         List<CompletableFuture<Daemon>> starting = new ArrayList<>();
         for (int i = 1; i <= nodes; i++) {
             Settings node = s.withNodeName("bench-" + i);

@@ -89,6 +89,9 @@ final class ScratchDatabase implements AutoCloseable {
         flags.put(Setting.JOBS_DIR, base.jobsDir().toString());
         flags.put(Setting.HOME, base.home().toString());
         flags.put(Setting.NODE_NAME, base.nodeName());
+        // the scheduler's own flags, which bench schedule varies
+        flags.put(Setting.SCHEDULER_THREADS, Integer.toString(base.schedulerThreads()));
+        flags.put(Setting.MISFIRE_THRESHOLD, dev.nightshift.config.Durations.format(base.misfireThreshold()));
         flags.putAll(overrides);
         return SettingsLoader.load(Map.of(), null, flags);
     }

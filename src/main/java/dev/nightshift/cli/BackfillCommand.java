@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.db.Database;
 import dev.nightshift.json.Json;
 import dev.nightshift.schedule.BackfillView;
@@ -56,7 +57,7 @@ final class BackfillCommand extends BaseCommand {
                     printPlan(backfills.plan(request));
                     return Main.OK;
                 }
-                long id = backfills.start(request);
+                long id = backfills.start(request, Actor.cli());
                 BackfillView v = backfills.find(id).orElseThrow();
                 if (!await) {
                     out().println(json ? Json.write(v) : describe(v));

@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.db.Database;
 import dev.nightshift.json.Json;
 import dev.nightshift.schedule.BackfillView;
@@ -31,7 +32,7 @@ final class BackfillsCommand extends BaseCommand {
         try (Database db = openMigrated(settings())) {
             Backfills backfills = new Backfills(db.dataSource(), Clock.systemUTC());
             if (cancel != null) {
-                Optional<String> outcome = backfills.cancel(cancel);
+                Optional<String> outcome = backfills.cancel(cancel, Actor.cli());
                 if (outcome.isEmpty()) {
                     throw new UsageException("no backfill " + cancel);
                 }

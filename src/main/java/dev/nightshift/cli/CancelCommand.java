@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.queue.RunOps;
 import java.sql.SQLException;
 import picocli.CommandLine.Command;
@@ -9,6 +10,6 @@ import picocli.CommandLine.Command;
 final class CancelCommand extends RunActionCommand {
     @Override
     RunOps.Outcome act(RunOps ops, long id) throws SQLException {
-        return ops.cancel(id);
+        return ops.cancel(id, Actor.cli());
     }
 }

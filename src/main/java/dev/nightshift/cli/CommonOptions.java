@@ -31,6 +31,16 @@ public final class CommonOptions {
     @Option(names = "--http-bind", paramLabel = "ADDR", description = "HTTP bind address (env NIGHTSHIFT_HTTP_BIND, default 127.0.0.1)")
     String httpBind;
 
+    @Option(names = "--tokens-file", paramLabel = "FILE", description = "named tokens, NAME ROLE SHA256-HEX a line (env NIGHTSHIFT_TOKENS_FILE)")
+    String tokensFile;
+
+    @Option(names = "--trusted-proxies", paramLabel = "IPS",
+            description = "proxy addresses whose X-Forwarded-User names the actor (env NIGHTSHIFT_TRUSTED_PROXIES)")
+    String trustedProxies;
+
+    @Option(names = "--proxy-role", paramLabel = "ROLE", description = "role of a proxy's users: admin, operator or read (default read)")
+    String proxyRole;
+
     @Option(names = "--node-name", paramLabel = "NAME", description = "name of this node (env NIGHTSHIFT_NODE_NAME, default host-pid)")
     String nodeName;
 
@@ -70,6 +80,11 @@ public final class CommonOptions {
     @Option(names = "--public-url", paramLabel = "URL", description = "the dashboard's address, for links in notifications")
     String publicUrl;
 
+    /** The catalog directory given with {@code --jobs-dir}, or null when the flag is absent (whatever the environment says). */
+    public String jobsDirFlag() {
+        return jobsDir;
+    }
+
     public Settings settings(Map<String, String> env) {
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.DB_URL, dbUrl);
@@ -78,6 +93,9 @@ public final class CommonOptions {
         flags.put(Setting.WORKERS, workers);
         flags.put(Setting.HTTP_PORT, httpPort);
         flags.put(Setting.HTTP_BIND, httpBind);
+        flags.put(Setting.TOKENS_FILE, tokensFile);
+        flags.put(Setting.TRUSTED_PROXIES, trustedProxies);
+        flags.put(Setting.PROXY_ROLE, proxyRole);
         flags.put(Setting.NODE_NAME, nodeName);
         flags.put(Setting.HOME, home);
         flags.put(Setting.LOG_FORMAT, logFormat);

@@ -3,6 +3,7 @@ package dev.nightshift.cli;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
+import dev.nightshift.db.PoolerException;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.http.Operations;
 import dev.nightshift.jobs.ArrivalWatcher;
@@ -103,7 +104,7 @@ public final class Daemon implements AutoCloseable {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics, clock);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
             ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
-            prepare(db, catalog, new ScheduleSync(db.dataSource(), quartz));
+            prepare(db, settings.workers(), catalog, new ScheduleSync(db.dataSource(), quartz));
             ops.catalogSynced();
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
             node.addSuccessHook(new FanIn(catalog, new RunQueue(db.dataSource())));
@@ -137,16 +138,25 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** Migrations, catalog and trigger sync, retried while the database cannot be reached. */
-    private static void prepare(Database db, JobCatalog catalog, ScheduleSync sync) {
+    /**
+     * The sessions' check (a pooler that cannot keep the guarantees stops the start), migrations,
+     * catalog and trigger sync, retried while the database cannot be reached.
+     */
+    private static void prepare(Database db, int workers, JobCatalog catalog, ScheduleSync sync) {
         Instant lastWarning = Instant.EPOCH;
         for (int failures = 0; ; failures++) {
             try {
+                db.checkSessions(workers);
                 db.migrate();
                 ScheduleSync.Result r = sync.sync(catalog);
                 log.info("catalog synced: {} jobs ({})", catalog.size(), r.describe());
                 return;
+            } catch (PoolerException e) {
+                throw e;
             } catch (Exception e) {
+                Database.refusedByPooler(e).ifPresent(refused -> {
+                    throw refused;
+                });
                 if (!SqlStates.isConnectionError(e) && !(e.getCause() != null && SqlStates.isConnectionError(e.getCause()))
                         && !(e instanceof org.flywaydb.core.api.FlywayException)) {
                     throw new IllegalStateException("cannot prepare the database: " + e.getMessage(), e);

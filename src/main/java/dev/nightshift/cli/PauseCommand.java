@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.db.Database;
 import dev.nightshift.schedule.Pauses;
 import java.util.List;
@@ -37,7 +38,7 @@ final class PauseCommand extends BaseCommand {
     static int setPaused(BaseCommand cmd, Target target, boolean paused) throws Exception {
         quietLogs();
         try (Database db = openMigrated(cmd.settings())) {
-            Pauses.Outcome o = new Pauses(db.dataSource()).set(target.namesOrNull(), paused);
+            Pauses.Outcome o = new Pauses(db.dataSource()).set(target.namesOrNull(), paused, Actor.cli());
             if (!o.unknown().isEmpty()) {
                 throw new UsageException("unknown job" + (o.unknown().size() > 1 ? "s " : " ") + String.join(", ", o.unknown())
                         + " (known: " + String.join(", ", TriggerCommand.knownJobs(db)) + "); nothing changed");

@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.queue.RunOps;
 import java.sql.SQLException;
 import picocli.CommandLine.Command;
@@ -9,6 +10,6 @@ import picocli.CommandLine.Command;
 final class RetryCommand extends RunActionCommand {
     @Override
     RunOps.Outcome act(RunOps ops, long id) throws SQLException {
-        return ops.retry(id);
+        return ops.retry(id, Actor.cli());
     }
 }

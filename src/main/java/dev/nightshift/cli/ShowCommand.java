@@ -33,6 +33,7 @@ final class ShowCommand extends BaseCommand {
             line("job", r.job());
             line("state", r.state() + (r.cancelRequested() && r.state().equals("running") ? " (cancel requested)" : ""));
             line("trigger", r.trigger() + (r.parentRunId() != null ? " (after run " + r.parentRunId() + ")" : ""));
+            line("actor", r.actor());
             line("params", r.params().isEmpty() ? null : r.params());
             line("key", r.dedupeKey());
             line("scheduled at", r.scheduledAt());

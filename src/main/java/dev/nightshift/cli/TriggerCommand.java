@@ -1,5 +1,6 @@
 package dev.nightshift.cli;
 
+import dev.nightshift.audit.Actor;
 import dev.nightshift.config.ConfigException;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
@@ -11,7 +12,6 @@ import dev.nightshift.queue.Period;
 import dev.nightshift.schedule.LogicalTime;
 import java.time.Clock;
 import java.time.Instant;
-import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunParams;
 import dev.nightshift.queue.RunQueries;
@@ -63,8 +63,9 @@ final class TriggerCommand extends BaseCommand {
             RunQueue.Enqueued e;
             try {
                 Period period = period(db, slot);
-                Map<String, String> runParams = overrideGuards ? RunParams.overridingGuards(params, GuardOverride.ADMIN) : params;
-                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, runParams, key, period));
+                Actor actor = Actor.cli();
+                Map<String, String> runParams = overrideGuards ? RunParams.overridingGuards(params, actor.name()) : params;
+                e = new RunQueue(db.dataSource()).enqueue(NewRun.manual(job, runParams, key, period).by(actor));
             } catch (RunQueue.UnknownJobException ex) {
                 throw new UsageException("unknown job '" + job + "' (known: " + String.join(", ", knownJobs(db)) + ")");
             }

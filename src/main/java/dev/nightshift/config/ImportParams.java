@@ -14,16 +14,31 @@ import java.util.Map;
  * a file has fills the column. Without a header line, {@code columns} gives the fields' order, and
  * each column is mapped once.
  *
- * @param source         a file, a directory (its files, in name order) or a glob in the last path element
+ * @param source         a file, a directory (its files, in name order) or a glob in the last path element;
+ *                       null when the source is a URL ({@code remote})
  * @param allowedSources directories besides the source's own from which a run's {@code source}
  *                       parameter may take a file
  * @param arrival        with {@code on_arrival: true}, how new files are noticed; null otherwise
  * @param guards         limits checked before each file's commit ({@link Guards}); mirror has a default
+ * @param remote         the source as a URL, and the rules of fetching it (or a run's {@code source}
+ *                       parameter given as a URL, when allowed_sources names URL prefixes); null
+ *                       for a file source without URL prefixes in allowed_sources
  */
 public record ImportParams(Path source, String target, List<String> key, Map<String, String> columns,
                            CsvFormat format, Mode mode, boolean skipBadRows, boolean moveAfterImport,
-                           List<Path> allowedSources, Arrival arrival, Guards guards)
+                           List<Path> allowedSources, Arrival arrival, Guards guards, RemoteSource remote)
         implements JobParams {
+
+    /** A file source, without URLs. */
+    public ImportParams(Path source, String target, List<String> key, Map<String, String> columns, CsvFormat format, Mode mode,
+                        boolean skipBadRows, boolean moveAfterImport, List<Path> allowedSources, Arrival arrival, Guards guards) {
+        this(source, target, key, columns, format, mode, skipBadRows, moveAfterImport, allowedSources, arrival, guards, null);
+    }
+
+    /** Whether the job's own source is a URL. */
+    public boolean remoteSource() {
+        return source == null;
+    }
 
     /**
      * {@code on_arrival: true}: a node looks at the source every {@code poll}; a new or changed file
@@ -49,7 +64,7 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
     public enum Mode { UPSERT, MIRROR, INSERT_ONLY }
 
     public ImportParams {
-        if (source == null || target == null || key.isEmpty() || format == null || mode == null) {
+        if (source == null && remote == null || target == null || key.isEmpty() || format == null || mode == null) {
             throw new IllegalArgumentException("source, target, key, format and mode are required");
         }
         key = List.copyOf(key);
@@ -62,12 +77,14 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
     }
 
     static ImportParams read(ParamsReader r) {
-        Path source = r.path("source");
-        if (source == null && !r.has("source")) {
-            r.problem("source", "is required (a file, a directory or a glob such as data/artists-*.csv)");
+        String raw = r.string("source");
+        boolean url = raw != null && RemoteSource.isUrl(raw);
+        Path source = url ? null : r.path("source");
+        if (raw == null && !r.has("source")) {
+            r.problem("source", "is required (a file, a directory, a glob such as data/artists-*.csv, or an https:// URL)");
         }
-        if (source != null) {
-            PeriodTemplate.problems(source.toString()).forEach(p -> r.problem("source", p));
+        if (raw != null) {
+            PeriodTemplate.problems(raw).forEach(p -> r.problem("source", p));
         }
         String target = r.qualifiedName("target", true);
         List<String> key = r.names("key", true);
@@ -76,9 +93,22 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
         String mode = r.choice("mode", List.of("upsert", "mirror", "insert-only"), "upsert");
         String bad = r.choice("on_bad_row", List.of("fail", "skip"), "fail");
         String after = r.choice("after_import", List.of("keep", "move"), "keep");
-        List<Path> allowed = r.paths("allowed_sources");
+        List<String> allowedUrls = new ArrayList<>();
+        List<Path> allowed = allowedPaths(r, allowedUrls);
         Arrival arrival = arrival(r);
         Guards guards = Guards.read(r, mode.equals("mirror"), false, null);
+        RemoteSource remote = null;
+        if (url || !allowedUrls.isEmpty()) {
+            remote = RemoteSource.read(r, url ? raw : null, allowedUrls);
+        } else {
+            RemoteSource.KEYS.stream().filter(r::has).forEach(k -> r.problem(k, "only applies to a source that is a URL"));
+        }
+        if (url && arrival != null) {
+            r.problem("on_arrival", "only applies to a source of files; a URL's changes are found by its ETag and Last-Modified");
+        }
+        if (url && after.equals("move")) {
+            r.problem("after_import", "move only applies to a source of files");
+        }
         r.rejectUnknown();
         if (!columns.isEmpty() && !columns.values().containsAll(key)) {
             List<String> missing = new ArrayList<>(key);
@@ -94,12 +124,32 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
             r.problem("columns", "maps a column twice; alternative header names for one column need format.header: true");
             return null;
         }
-        if (source == null || target == null || key.isEmpty() || format == null) {
+        if (source == null && remote == null || (url || !allowedUrls.isEmpty()) && remote == null || target == null || key.isEmpty()
+                || format == null) {
             return null;
         }
         return new ImportParams(source, target, key, columns, format,
                 ImportParams.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
-                bad.equals("skip"), after.equals("move"), allowed, arrival, guards);
+                bad.equals("skip"), after.equals("move"), allowed, arrival, guards, remote);
+    }
+
+    /** allowed_sources: directories (relative to the definition's), and URL prefixes, put in {@code urls}. */
+    private static List<Path> allowedPaths(ParamsReader r, List<String> urls) {
+        List<Path> out = new ArrayList<>();
+        for (String a : r.strings("allowed_sources")) {
+            if (a.isBlank()) {
+                r.problem("allowed_sources", "must be a list of directories or URL prefixes");
+            } else if (RemoteSource.isUrl(a)) {
+                urls.add(a.strip());
+            } else {
+                try {
+                    out.add(r.directory().resolve(a).normalize());
+                } catch (java.nio.file.InvalidPathException x) {
+                    r.problem("allowed_sources", "not a valid path: " + x.getMessage());
+                }
+            }
+        }
+        return out;
     }
 
     private static Arrival arrival(ParamsReader r) {

@@ -20,6 +20,11 @@ public enum Setting {
     ADMIN_TOKEN(null, true, "bearer token required by state-changing HTTP requests; unset = they are refused"),
     READ_TOKEN(null, true, "token required by the dashboard and the API's reads (Bearer, or the password of HTTP Basic in a"
             + " browser; the admin token reads too); unset = whoever reaches the port reads. /livez, /readyz, /metrics stay open"),
+    TOKENS_FILE(null, false, "file of named tokens, one a line: NAME ROLE SHA256-HEX (role admin | operator | read; the hex SHA-256"
+            + " of the token); re-read when it changes; every action is recorded with the token's name"),
+    TRUSTED_PROXIES(null, false, "comma-separated IP addresses of reverse proxies whose X-Forwarded-User header names the actor"
+            + " (from any other address the header is ignored); unset = the header is never trusted"),
+    PROXY_ROLE("read", false, "role of a user named by a trusted proxy's X-Forwarded-User: admin | operator | read"),
     NODE_NAME(null, false, "name of this node in runs and logs (default: host-pid)"),
     HOME("./.nightshift", false, "directory of the embedded PostgreSQL's binaries and data"),
     LOG_FORMAT("text", false, "text | json"),

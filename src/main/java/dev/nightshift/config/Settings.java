@@ -25,6 +25,9 @@ public record Settings(
         String httpBind,
         String adminToken,
         String readToken,
+        Path tokensFile,
+        List<String> trustedProxies,
+        String proxyRole,
         String nodeName,
         Path home,
         LogFormat logFormat,
@@ -54,6 +57,8 @@ public record Settings(
 
     public enum LogFormat { TEXT, JSON }
 
+    /** An IPv4 or IPv6 address written out: never a name to resolve, which DNS could change under us. */
+    static final Pattern IP_LITERAL = Pattern.compile("(\\d{1,3}(\\.\\d{1,3}){3})|([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)");
     static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,62}");
 
     public Settings {
@@ -85,6 +90,15 @@ public record Settings(
         }
         if (readToken != null && readToken.equals(adminToken)) {
             problems.add("read_token must differ from admin_token (whoever holds the admin token reads anyway)");
+        }
+        trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+        for (String proxy : trustedProxies) {
+            if (!IP_LITERAL.matcher(proxy).matches()) {
+                problems.add("trusted_proxies must be IP addresses (no host names, no ranges), got '" + proxy + "'");
+            }
+        }
+        if (!List.of("admin", "operator", "read").contains(proxyRole)) {
+            problems.add("proxy_role must be admin, operator or read, got '" + proxyRole + "'");
         }
         requirePositive(problems, "poll_interval", pollInterval);
         requirePositive(problems, "shutdown_grace", shutdownGrace);
@@ -135,6 +149,9 @@ public record Settings(
         m.put("http", httpBind + ":" + httpPort);
         m.put("admin_token", mask(adminToken));
         m.put("read_token", mask(readToken));
+        m.put("tokens_file", tokensFile == null ? "(unset)" : tokensFile.toString());
+        m.put("trusted_proxies", trustedProxies.isEmpty() ? "(none)" : String.join(",", trustedProxies));
+        m.put("proxy_role", proxyRole);
         m.put("node_name", nodeName);
         m.put("home", home.toString());
         m.put("log_format", logFormat.name().toLowerCase(java.util.Locale.ROOT));
@@ -162,7 +179,8 @@ public record Settings(
 
     /** A copy with another node name: tests run several nodes in one JVM. */
     public Settings withNodeName(String name) {
-        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, readToken, name, home,
+        return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, readToken, tokensFile,
+                trustedProxies, proxyRole, name, home,
                 logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold, stallTimeout,
                 notifications);
     }

@@ -118,6 +118,12 @@ public final class SettingsLoader {
         }
     }
 
+    /** A comma-separated list, blanks dropped. */
+    private List<String> list(Setting s) {
+        String t = text(s);
+        return t == null ? List.of() : java.util.Arrays.stream(t.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+    }
+
     private Duration duration(Setting s) {
         try {
             return Durations.parse(text(s));
@@ -168,6 +174,9 @@ public final class SettingsLoader {
                     text(Setting.HTTP_BIND),
                     text(Setting.ADMIN_TOKEN),
                     text(Setting.READ_TOKEN),
+                    text(Setting.TOKENS_FILE) == null ? null : Path.of(text(Setting.TOKENS_FILE)),
+                    list(Setting.TRUSTED_PROXIES),
+                    text(Setting.PROXY_ROLE).trim().toLowerCase(Locale.ROOT),
                     nodeName == null ? defaultNodeName() : nodeName,
                     Path.of(text(Setting.HOME)),
                     format,

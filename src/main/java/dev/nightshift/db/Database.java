@@ -4,12 +4,17 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.nightshift.config.Settings;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Properties;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The database of one nightshift process: the embedded server or the configured URL, a HikariCP
@@ -18,42 +23,35 @@ import org.flywaydb.core.Flyway;
  */
 public final class Database implements AutoCloseable {
     public static final String SCHEMA = "nightshift";
-    /**
-     * A backend busy in a long statement notices a vanished client (kill -9 of a node) within a
-     * second instead of at the end of the statement, so its locks are freed and its run rescued.
-     */
-    private static final int CONNECTION_CHECK_MS = 1_000;
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
 
     private final String url;
-
-    private final String user;
-    private final String password;
     private final HikariDataSource pool;
     private final EmbeddedServer embedded;
-    private final Duration stallTimeout;
+    private final SessionSettings sessionSettings;
+    /** The pool's connections: startup options while the server takes them (see {@link SessionSource}). */
+    private final SessionSource source;
+    private final SessionSource listenerSource;
 
     private Database(String url, String user, String password, int poolSize, String appName, EmbeddedServer embedded,
                      Duration stallTimeout) {
         this.url = url;
-        this.stallTimeout = stallTimeout;
-        this.user = user;
-        this.password = password;
         this.embedded = embedded;
+        this.sessionSettings = new SessionSettings(stallTimeout);
+        AtomicBoolean optionsRefused = new AtomicBoolean();
+        this.source = new SessionSource(url, user, password, appName, 5, sessionSettings.startupOptions(true), optionsRefused);
+        this.listenerSource = new SessionSource(url, user, password, "nightshift listener", 2,
+                sessionSettings.startupOptions(false), optionsRefused);
         HikariConfig c = new HikariConfig();
         c.setPoolName("nightshift");
-        c.setJdbcUrl(url);
-        c.setUsername(user);
-        c.setPassword(password);
+        c.setDataSource(source);
+        c.setConnectionInitSql(SessionSettings.END_STALE_SESSION);
         c.setMaximumPoolSize(poolSize);
         c.setMinimumIdle(Math.min(2, poolSize));
         c.setConnectionTimeout(5_000);
         c.setValidationTimeout(1_000);
         // A pool that starts while PostgreSQL is down: the daemon must survive outages, also at start.
         c.setInitializationFailTimeout(-1);
-        c.addDataSourceProperty("ApplicationName", appName);
-        c.addDataSourceProperty("tcpKeepAlive", "true");
-        c.addDataSourceProperty("connectTimeout", "5");
-        c.addDataSourceProperty("options", startupOptions(stallTimeout, true));
         if (stallTimeout.toMillis() >= 60_000) {
             // an idle pooled session would otherwise be ended by idle_session_timeout; HikariCP's floor is 30 s
             c.setKeepaliveTime(stallTimeout.toMillis() / 2);
@@ -76,32 +74,6 @@ public final class Database implements AutoCloseable {
         }
         return new Database(settings.dbUrl(), settings.dbUser(), settings.dbPassword(), poolSize, appName, null,
                 settings.stallTimeout());
-    }
-
-    /**
-     * Settings sent in the startup packet of every connection. As startup options they are the
-     * session's reset values: RESET ALL (the end of a worker's chain of runs) returns to them, where
-     * a SET by the pool's init SQL would be undone for good. PostgreSQL 14 or later.
-     *
-     * <p>A worker's run is held by its session, so a node that stops talking (frozen by SIGSTOP or
-     * the host, or cut off by a network that drops packets without a reset) holds its runs as long
-     * as PostgreSQL keeps that session. {@code stall} bounds it: a session idle that long, inside a
-     * transaction (a transactional run between statements) or outside one (a {@code transaction:
-     * false} run, a claim waiting for its worker), is ended by the server, its locks go and the
-     * rescuer takes the run. TCP keepalives (probes from stall/3, three missed ones) and
-     * tcp_user_timeout (data unacknowledged for stall) end a session whose peer vanished from the
-     * network while the backend waits on it inside a statement (a COPY, a large result).
-     *
-     * @param idleTimeouts false for the LISTEN connection, which holds no run and may sit idle
-     */
-    static String startupOptions(Duration stall, boolean idleTimeouts) {
-        long ms = stall.toMillis();
-        long probeAfter = Math.max(1, stall.toSeconds() / 3);
-        long probeEvery = Math.max(1, stall.toSeconds() / 9);
-        String o = "-c client_connection_check_interval=" + CONNECTION_CHECK_MS
-                + " -c tcp_keepalives_idle=" + probeAfter + " -c tcp_keepalives_interval=" + probeEvery
-                + " -c tcp_keepalives_count=3 -c tcp_user_timeout=" + ms;
-        return idleTimeouts ? o + " -c idle_in_transaction_session_timeout=" + ms + " -c idle_session_timeout=" + ms : o;
     }
 
     public DataSource dataSource() {
@@ -137,20 +109,121 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** A connection outside the pool, for a LISTEN session that must live as long as the node. */
+    /**
+     * A connection outside the pool, for a LISTEN session that must live as long as the node: it
+     * holds no run, so it may sit idle past the stall timeout (a role default behind a pooler).
+     */
     public Connection openDedicated() throws SQLException {
-        Properties p = new Properties();
-        if (user != null) {
-            p.setProperty("user", user);
+        Connection c = listenerSource.getConnection();
+        try (Statement st = c.createStatement()) {
+            st.execute("SET idle_session_timeout = 0");
+        } catch (SQLException e) {
+            c.close();
+            throw e;
         }
-        if (password != null) {
-            p.setProperty("password", password);
+        return c;
+    }
+
+    /**
+     * Checks, before the node uses the database, that its sessions keep guarantee 2 behind any
+     * pooler: refuses one that moves sessions between transactions ({@link PoolModeCheck}); behind one that refuses startup options, writes the session settings as the role's
+     * defaults in the database (where they differ); refuses sessions that lack them otherwise (the
+     * options were dropped on the way); then borrows {@code sessions} connections of the pool at
+     * once and checks each.
+     *
+     * @throws PoolerException when they cannot: the node must not start
+     */
+    public void checkSessions(int sessions) throws SQLException {
+        Optional<String> mode = PoolModeCheck.movingSessions(source);
+        if (mode.isPresent()) {
+            throw new PoolerException("the connection pooler at " + shownUrl() + " runs in " + mode.get() + " mode: it hands"
+                    + " a session's server connection to other clients between transactions, and a node keeps its guarantees in"
+                    + " its sessions (a worker holds its run by a lock of its session, the listener's LISTEN, the sessions'"
+                    + " settings). Set pool_mode = session for this database (PgBouncer: pool_mode in [pgbouncer], or"
+                    + " pool_mode=session on the database's line in [databases]), or connect to PostgreSQL directly."
+                    + " See operations.md, \"Behind a connection pooler\".");
         }
-        p.setProperty("ApplicationName", "nightshift listener");
-        p.setProperty("options", startupOptions(stallTimeout, false));
-        p.setProperty("tcpKeepAlive", "true");
-        p.setProperty("connectTimeout", "2");
-        return DriverManager.getConnection(url, p);
+        try (Connection c = source.getConnection()) {
+            List<String> lacking = SessionSettings.lacking(c);
+            if (source.optionsRefused()) {
+                List<String> written = sessionSettings.writeRoleDefaults(c);
+                if (!written.isEmpty()) {
+                    log.info("sessions reach {} without startup options: wrote the role's defaults in this database: {}",
+                            shownUrl(), String.join(", ", written));
+                    // the pool's sessions opened before lack them: the next ones are fresh, or end themselves
+                    pool.getHikariPoolMXBean().softEvictConnections();
+                }
+            } else if (!lacking.isEmpty()) {
+                // options sent and lost on the way: a pooler told to drop them, which would drop them silently again
+                throw lackingSettings(lacking);
+            }
+        }
+        List<Connection> borrowed = new ArrayList<>();
+        try {
+            for (int i = 0; i < sessions; i++) {
+                borrowed.add(borrowOrDiagnose());
+            }
+            for (Connection c : borrowed) {
+                List<String> lacking = SessionSettings.lacking(c);
+                if (!lacking.isEmpty()) {
+                    throw lackingSettings(lacking);
+                }
+            }
+        } finally {
+            for (Connection c : borrowed) {
+                c.close();
+            }
+        }
+    }
+
+    private Connection borrowOrDiagnose() throws SQLException {
+        try {
+            return pool.getConnection();
+        } catch (SQLException e) {
+            // the pool's init SQL ends a session without the check interval: see whether that is why
+            List<String> lacking;
+            try (Connection c = source.getConnection()) {
+                lacking = SessionSettings.lacking(c);
+            } catch (SQLException again) {
+                throw e;
+            }
+            if (!lacking.isEmpty()) {
+                throw lackingSettings(lacking);
+            }
+            throw e;
+        }
+    }
+
+    /** The URL without its query string, which may carry a password. */
+    private String shownUrl() {
+        return url.indexOf('?') < 0 ? url : url.substring(0, url.indexOf('?'));
+    }
+
+    /** A startup parameter refused by a pooler somewhere in {@code e}'s causes, as the node's refusal to start. */
+    public static Optional<PoolerException> refusedByPooler(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SessionSource.RefusedParameter r) {
+                return Optional.of(new PoolerException(r.getMessage()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private PoolerException lackingSettings(List<String> lacking) {
+        String how = source.optionsRefused()
+                ? "The database at " + shownUrl() + " is reached through a connection pooler (it refused the startup options);"
+                + " nightshift wrote these settings as the role's defaults in this database (ALTER ROLE CURRENT_USER IN"
+                + " DATABASE … SET …), yet the pooler's sessions do not have them: does the pooler log in to PostgreSQL as"
+                + " another role, or keep server connections opened before (PgBouncer: RECONNECT, or wait server_lifetime)?"
+                : "The startup options were dropped on the way to " + shownUrl() + ", as a connection pooler does when told to"
+                + " ignore them (PgBouncer's ignore_startup_parameters = options): take options out of that list (the pooler"
+                + " then refuses them, and nightshift writes the settings as the role's defaults in this database), or write"
+                + " them yourself: ALTER ROLE <role> IN DATABASE <database> SET client_connection_check_interval = 1000"
+                + " (and idle_in_transaction_session_timeout, idle_session_timeout = the stall timeout in ms).";
+        return new PoolerException("this node's database sessions lack the settings a worker needs as their reset values ("
+                + String.join("; ", lacking) + "): without " + SessionSettings.CONNECTION_CHECK + " a backend busy in a long"
+                + " statement would not notice its node killed, and would keep the run until the statement ends. " + how
+                + " See operations.md, \"Behind a connection pooler\".");
     }
 
     /** Evicts a connection whose session state can no longer be trusted (e.g. a lock we could not release). */

@@ -46,7 +46,7 @@ final class BackfillsApi {
                 out.put("slots", plan.slots());
                 return Response.json(200, out);
             }
-            long id = backfills.start(request);
+            long id = backfills.start(request, r.actor());
             return Response.json(201, Map.of("backfill", find(id))).withHeader("Location", "/api/backfills/" + id);
         } catch (Backfills.RefusedException e) {
             throw new HttpError(e.getMessage().startsWith("unknown job") ? 404 : 400, e.getMessage());
@@ -55,7 +55,7 @@ final class BackfillsApi {
 
     private Response cancel(Request r) throws Exception {
         long id = id(r);
-        Optional<String> outcome = backfills.cancel(id);
+        Optional<String> outcome = backfills.cancel(id, r.actor());
         if (outcome.isEmpty()) {
             throw new HttpError(404, "no backfill " + id);
         }

@@ -16,4 +16,17 @@ final class HttpError extends RuntimeException {
         this.status = status;
         this.headers = headers;
     }
+
+    /** {@code text} as a whole number from 1 to {@code max}; a 400 naming {@code what} and the range otherwise. */
+    static long wholeNumber(String what, String text, long max) {
+        try {
+            long n = Long.parseLong(text);
+            if (n >= 1 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the range
+        }
+        throw new HttpError(400, what + " must be a whole number from 1 to " + max + ", got '" + text + "'");
+    }
 }

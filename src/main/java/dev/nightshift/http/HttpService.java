@@ -59,7 +59,8 @@ public final class HttpService implements AutoCloseable {
     public static HttpService start(Settings settings, Node node, DataSource ds, Metrics metrics, JobCatalog catalog,
                                     BooleanSupplier schedulerStarted) {
         Readiness readiness = new Readiness(node, schedulerStarted);
-        Router router = new Router(new Auth(settings.adminToken(), settings.readToken()));
+        Auth auth = Auth.of(settings);
+        Router router = new Router(auth);
         new Probes(readiness, metrics).routes(router);
         java.time.Clock clock = node.clock();
         new JobsApi(ds, catalog, clock).routes(router);
@@ -67,6 +68,7 @@ public final class HttpService implements AutoCloseable {
         Backfills backfills = new Backfills(ds, clock);
         new BackfillsApi(backfills).routes(router);
         new Dashboard(ds, settings.nodeName(), backfills, clock).routes(router);
+        new AuditApi(ds, settings.nodeName()).routes(router);
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(64), r -> {
@@ -86,8 +88,9 @@ public final class HttpService implements AutoCloseable {
         server.setExecutor(executor);
         server.start();
         log.info("HTTP on {}:{} (/, /api, /metrics, /livez, /readyz){}", settings.httpBind(), server.getAddress().getPort(),
-                (settings.adminToken() == null ? "; NIGHTSHIFT_ADMIN_TOKEN unset: state-changing requests are refused" : "")
-                        + (settings.readToken() == null ? "; NIGHTSHIFT_READ_TOKEN unset: the dashboard and API reads are open" : ""));
+                (auth.actorsConfigured() ? "" : "; no NIGHTSHIFT_ADMIN_TOKEN, NIGHTSHIFT_TOKENS_FILE or NIGHTSHIFT_TRUSTED_PROXIES:"
+                        + " state-changing requests are refused")
+                        + (auth.readsClosed() ? "" : "; no NIGHTSHIFT_READ_TOKEN or NIGHTSHIFT_TOKENS_FILE: the dashboard and API reads are open"));
         return new HttpService(server, executor);
     }
 

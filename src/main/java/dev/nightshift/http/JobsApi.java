@@ -1,5 +1,6 @@
 package dev.nightshift.http;
 
+import dev.nightshift.audit.Action;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.config.JobCatalog;
@@ -7,7 +8,6 @@ import dev.nightshift.config.JobDefinition;
 import dev.nightshift.jobs.AimedSource;
 import dev.nightshift.json.Json;
 import dev.nightshift.db.Tx;
-import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.Period;
 import dev.nightshift.schedule.LogicalTime;
@@ -77,8 +77,11 @@ final class JobsApi {
         RunQueue.Enqueued e;
         try {
             Period period = period(name, t.at());
-            Map<String, String> params = t.overrideGuards() ? RunParams.overridingGuards(t.params(), GuardOverride.ADMIN) : t.params();
-            e = queue.enqueue(NewRun.manual(name, params, t.key(), period));
+            if (t.overrideGuards()) {
+                r.actor().require(Action.GUARD_OVERRIDE);
+            }
+            Map<String, String> params = t.overrideGuards() ? RunParams.overridingGuards(t.params(), r.actor().name()) : t.params();
+            e = queue.enqueue(NewRun.manual(name, params, t.key(), period).by(r.actor()));
         } catch (RunQueue.UnknownJobException ex) {
             throw unknownJob(name);
         }
@@ -177,7 +180,7 @@ final class JobsApi {
 
     private Response pause(Request r, boolean paused) throws Exception {
         String name = r.param("name");
-        if (!pauses.set(List.of(name), paused).unknown().isEmpty()) {
+        if (!pauses.set(List.of(name), paused, r.actor()).unknown().isEmpty()) {
             throw unknownJob(name);
         }
         return Response.json(200, listing.find(name).orElseThrow(() -> unknownJob(name)));

@@ -1,6 +1,7 @@
 package dev.nightshift.http;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.nightshift.audit.Actor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 
-/** One HTTP request as handlers see it: method, path, route captures, query, headers, a size-limited body. */
+/** One HTTP request as handlers see it: method, path, route captures, query, headers, a size-limited body, its actor. */
 final class Request {
     /** Bodies are small JSON objects (trigger parameters); anything bigger is refused. */
     static final int MAX_BODY = 64 * 1024;
@@ -26,6 +27,7 @@ final class Request {
     private final HttpExchange exchange;
     private final Matcher route;
     private final Map<String, String> query;
+    private Actor actor = Actor.ANONYMOUS;
 
     Request(HttpExchange exchange, Matcher route) {
         this.exchange = exchange;
@@ -50,6 +52,20 @@ final class Request {
     String query(String name) {
         String v = query.get(name);
         return v == null || v.isEmpty() ? null : v;
+    }
+
+    /** Who sent it, as the router found (anonymous on open routes). */
+    Actor actor() {
+        return actor;
+    }
+
+    void actor(Actor a) {
+        this.actor = a;
+    }
+
+    /** The address the connection comes from (a proxy's, behind one). */
+    java.net.InetAddress remoteAddress() {
+        return exchange.getRemoteAddress().getAddress();
     }
 
     String header(String name) {

@@ -2,6 +2,7 @@ package dev.nightshift.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.nightshift.audit.Actor;
 import dev.nightshift.db.SqlStates;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Dispatches every request of the port to its route: 404 for an unknown path, 405 for a known one
- * with another method, the admin token for every state-changing method, the read token for every
+ * with another method, an actor of the operator role or above for every state-changing method (a
+ * handler asks for more where its action needs it), the read token for every
  * other route but the open ones (probes and metrics), and an error response
  * instead of any exception (the stack trace goes to the log, never to the client). Thread-safe
  * once built.
@@ -66,6 +68,8 @@ final class Router implements HttpHandler {
             for (Map.Entry<String, String> h : e.headers.entrySet()) {
                 response = response.withHeader(h.getKey(), h.getValue());
             }
+        } catch (Actor.NotAllowedException e) {
+            response = Response.error(403, e.getMessage());
         } catch (Exception e) {
             response = failure(ex, e);
         }
@@ -88,9 +92,9 @@ final class Router implements HttpHandler {
             if (route.method().equals(method) || head && route.method().equals("GET")) {
                 Request r = new Request(ex, m);
                 if (!route.method().equals("GET")) {
-                    auth.check(r);
+                    r.actor(auth.writer(r));
                 } else if (!route.open()) {
-                    auth.checkRead(r);
+                    r.actor(auth.reader(r));
                 }
                 return route.handler().handle(r);
             }

@@ -32,6 +32,8 @@ final class RunPage {
         }
         b.append("</div></section><section class=\"detail\"><dl id=\"run-fields\">");
         field(b, "Trigger", esc(r.trigger()));
+        field(b, "Actor", r.actor() == null ? "<span class=\"muted\">–</span>"
+                : "<a id=\"run-actor\" href=\"/audit?run=" + r.id() + "\">" + esc(r.actor()) + "</a>");
         field(b, "Attempt", r.attempt() + " of " + r.maxAttempts());
         field(b, "Node", esc(r.node()));
         field(b, "Created", Html.when(r.createdAt(), now) + " <span class=\"muted small\">" + esc(Html.absolute(r.createdAt())) + "</span>");

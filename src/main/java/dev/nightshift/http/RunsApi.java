@@ -1,5 +1,6 @@
 package dev.nightshift.http;
 
+import dev.nightshift.audit.Action;
 import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.RunOps;
 import dev.nightshift.queue.RunQueries;
@@ -39,7 +40,8 @@ final class RunsApi {
      */
     private Response overrideGuards(Request r) throws Exception {
         long id = runId(r);
-        GuardOverride.Outcome o = override.rerun(id, GuardOverride.ADMIN).orElseThrow(() -> noRun(id));
+        r.actor().require(Action.GUARD_OVERRIDE);
+        GuardOverride.Outcome o = override.rerun(id, r.actor()).orElseThrow(() -> noRun(id));
         if (o.refusal() != null) {
             throw new HttpError(409, o.refusal());
         }
@@ -55,8 +57,8 @@ final class RunsApi {
         if (state != null && !RunQueries.STATES.contains(state)) {
             throw new HttpError(400, "state must be one of available, running, succeeded, dead, cancelled; got '" + state + "'");
         }
-        Long before = r.query("before") == null ? null : number("before", r.query("before"), Long.MAX_VALUE);
-        int limit = r.query("limit") == null ? DEFAULT_LIMIT : (int) number("limit", r.query("limit"), MAX_LIMIT);
+        Long before = r.query("before") == null ? null : HttpError.wholeNumber("before", r.query("before"), Long.MAX_VALUE);
+        int limit = r.query("limit") == null ? DEFAULT_LIMIT : (int) HttpError.wholeNumber("limit", r.query("limit"), MAX_LIMIT);
         List<RunView> page = queries.list(r.query("job"), state, before, limit);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("runs", page);
@@ -72,7 +74,7 @@ final class RunsApi {
     /** 200 when the action changed the run, 409 (with the run's state) when its state does not allow it. */
     private Response act(Request r, boolean cancel) throws Exception {
         long id = runId(r);
-        RunOps.Outcome o = cancel ? ops.cancel(id) : ops.retry(id);
+        RunOps.Outcome o = cancel ? ops.cancel(id, r.actor()) : ops.retry(id, r.actor());
         if (o == null) {
             throw noRun(id);
         }
@@ -88,19 +90,7 @@ final class RunsApi {
     }
 
     private static long runId(Request r) {
-        return number("run id", r.param("id"), Long.MAX_VALUE);
-    }
-
-    private static long number(String what, String text, long max) {
-        try {
-            long n = Long.parseLong(text);
-            if (n >= 1 && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below, with the range
-        }
-        throw new HttpError(400, what + " must be a whole number from 1 to " + max + ", got '" + text + "'");
+        return HttpError.wholeNumber("run id", r.param("id"), Long.MAX_VALUE);
     }
 
     private static HttpError noRun(long id) {

@@ -3,6 +3,9 @@ package dev.nightshift.jobs;
 import dev.nightshift.config.ImportParams;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.config.JobKind;
+import dev.nightshift.config.PeriodTemplate;
+import dev.nightshift.config.RemoteSource;
+import java.net.URI;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -45,6 +48,13 @@ public final class AimedSource {
      */
     public static Path check(JobDefinition d, String requested) throws RefusedException {
         ImportParams p = (ImportParams) d.params();
+        if (RemoteSource.isUrl(requested)) {
+            checkUrl(p, requested.strip());
+            return null;
+        }
+        if (p.remoteSource()) {
+            throw new RefusedException("param source: this job's source is a URL; give a URL inside its directory or allowed_sources");
+        }
         List<Path> dirs = allowedDirectories(p);
         if (requested == null || requested.isBlank()) {
             throw new RefusedException("param source: empty; give a file inside " + list(dirs));
@@ -85,6 +95,32 @@ public final class AimedSource {
                     + "); give one file: refused, nothing read");
         }
         return real;
+    }
+
+    /**
+     * A URL a run asks for: only one inside the job's source URL's directory (https) or an
+     * allowed_sources prefix, so that a trigger cannot make a node fetch an internal address.
+     * Nothing is fetched to decide.
+     */
+    private static void checkUrl(ImportParams p, String requested) throws RefusedException {
+        if (p.remote() == null) {
+            throw new RefusedException("param source: " + requested + " is a URL, and allowed_sources names no URL prefix:"
+                    + " refused, nothing fetched");
+        }
+        URI u;
+        try {
+            u = RemoteSource.url(requested);
+        } catch (IllegalArgumentException e) {
+            throw new RefusedException("param source: " + e.getMessage());
+        }
+        URI own = null;
+        if (p.remote().url() != null && !PeriodTemplate.uses(p.remote().url())) {
+            own = RemoteSource.url(p.remote().url());
+        }
+        String refusal = p.remote().refusal(own, u);
+        if (refusal != null) {
+            throw new RefusedException("param source: " + refusal + ": refused, nothing fetched");
+        }
     }
 
     /** The job's source directory, then each of allowed_sources; absolute and normalized. */

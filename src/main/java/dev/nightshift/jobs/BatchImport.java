@@ -29,6 +29,9 @@ final class BatchImport implements JobType {
         ImportParams p = (ImportParams) attempt.definition().params();
         String aimed = attempt.params().get(AimedSource.PARAM);
         String arrived = attempt.params().get(ArrivalWatcher.PARAM);
+        if (aimed != null && dev.nightshift.config.RemoteSource.isUrl(aimed) || aimed == null && p.remoteSource()) {
+            return remote(attempt, p, aimed);
+        }
         Path source = Path.of(LogicalTimes.expand(attempt.connection(), p.source().toString()));
         List<Path> files = aimed != null ? List.of(aimedFile(attempt, aimed))
                 : arrived != null ? arrivedFile(attempt, p, arrived)
@@ -45,6 +48,24 @@ final class BatchImport implements JobType {
         if (files.isEmpty()) {
             log.info("import {}: no file in {}", attempt.definition().name(), source);
         }
+        return totals;
+    }
+
+    /** A URL: the job's own or the run's, which the worker checks again (the fetch checks every hop). */
+    private static Map<String, Long> remote(Attempt attempt, ImportParams p, String aimed) throws Exception {
+        if (aimed != null) {
+            try {
+                AimedSource.check(attempt.definition(), aimed);
+            } catch (AimedSource.RefusedException e) {
+                throw new JobFailedException(e.getMessage());
+            }
+        }
+        Map<String, Long> totals = FileImport.counts(0, 0, 0, 0, 0, 0);
+        totals.put("files", 0L);
+        totals.put("skipped_files", 0L);
+        totals.put("skipped", 0L);
+        RemoteImport.run(attempt, p, aimed != null ? aimed : LogicalTimes.expand(attempt.connection(), p.remote().url()),
+                aimed != null, totals);
         return totals;
     }
 
@@ -144,7 +165,7 @@ final class BatchImport implements JobType {
      * MB), and room for the temporary staging tables, which only a session that has not yet used
      * temporary tables can be given.
      */
-    private static void prepareSession(Connection c) throws SQLException {
+    static void prepareSession(Connection c) throws SQLException {
         Merge.exec(c, "SET LOCAL work_mem = '128MB'");
         Merge.exec(c, "SAVEPOINT nightshift_temp_buffers");
         try {

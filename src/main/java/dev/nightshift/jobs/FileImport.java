@@ -50,12 +50,19 @@ final class FileImport {
     private final Path file;
     private final String name;
     private final boolean force;
+    private final String ledgerPath;
     private Header header;
     private String checksum;
 
     /** @param force apply the file even when its content is the last one applied from its path (an aimed re-import) */
     FileImport(Attempt attempt, TargetTable target, Path file, boolean force) {
+        this(attempt, target, file, force, ImportLedger.path(file));
+    }
+
+    /** @param ledgerPath the content's name in the import ledger: a file's path, or the URL a spooled body came from */
+    FileImport(Attempt attempt, TargetTable target, Path file, boolean force, String ledgerPath) {
         this.force = force;
+        this.ledgerPath = ledgerPath;
         this.attempt = attempt;
         this.c = attempt.connection();
         this.p = (ImportParams) attempt.definition().params();
@@ -203,7 +210,7 @@ final class FileImport {
     }
 
     private boolean alreadyApplied() throws SQLException {
-        return !force && ImportLedger.current(c, attempt.definition().name(), ImportLedger.path(file), checksum);
+        return !force && ImportLedger.current(c, attempt.definition().name(), ledgerPath, checksum);
     }
 
     private Merge.Spec spec(boolean mayDelete) {

@@ -49,19 +49,48 @@ final class ImportLedger {
 
     static void record(Connection c, Attempt a, String target, Path file, String checksum, Map<String, Long> counts)
             throws SQLException {
+        record(c, a, target, file.getFileName().toString(), path(file), checksum, counts, RemoteFetch.Validators.NONE);
+    }
+
+    /**
+     * Records applied content; {@code sourcePath} is a file's path or a URL, and {@code validators}
+     * the ETag and Last-Modified it came with (a URL's), sent back on the next fetch.
+     */
+    static void record(Connection c, Attempt a, String target, String fileName, String sourcePath, String checksum,
+                       Map<String, Long> counts, RemoteFetch.Validators validators) throws SQLException {
         String sql = """
-                INSERT INTO nightshift.import_file (job_name, target, file_name, source_path, checksum, run_id, counts)
-                VALUES (?, ?, ?, ?, ?, ?, ?::jsonb)
+                INSERT INTO nightshift.import_file (job_name, target, file_name, source_path, checksum, run_id, counts, etag,
+                                                   last_modified)
+                VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
                 """;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, a.definition().name());         // job_name
             ps.setString(2, target);                        // target
-            ps.setString(3, file.getFileName().toString()); // file_name
-            ps.setString(4, path(file));                    // source_path
+            ps.setString(3, fileName);                      // file_name
+            ps.setString(4, sourcePath);                    // source_path
             ps.setString(5, checksum);                      // checksum
             ps.setLong(6, a.runId());                       // run_id
             ps.setString(7, Json.write(counts));            // counts
+            ps.setString(8, validators.etag());             // etag
+            ps.setString(9, validators.lastModified());     // last_modified
             ps.executeUpdate();
+        }
+    }
+
+    /** The ETag and Last-Modified of the content last applied from {@code sourcePath} (a URL), or none. */
+    static RemoteFetch.Validators validators(Connection c, String job, String sourcePath) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT f.etag, f.last_modified
+                FROM nightshift.import_file f
+                WHERE f.job_name = ? AND f.source_path = ?
+                ORDER BY f.id DESC
+                LIMIT 1
+                """)) {
+            ps.setString(1, job);           // job_name
+            ps.setString(2, sourcePath);    // source_path
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new RemoteFetch.Validators(rs.getString(1), rs.getString(2)) : RemoteFetch.Validators.NONE;
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.nightshift.queue;
 
+import dev.nightshift.audit.Actor;
 import java.sql.SQLException;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
@@ -14,9 +15,6 @@ import javax.sql.DataSource;
  * the dead run). Thread-safe.
  */
 public final class GuardOverride {
-    /** The actor recorded until named tokens exist (issue 24): the admin token's holder. */
-    public static final String ADMIN = "admin";
-
     private final RunQueue queue;
     private final RunQueries runs;
 
@@ -30,7 +28,7 @@ public final class GuardOverride {
     }
 
     /** Empty when run {@code deadRunId} does not exist. */
-    public Optional<Outcome> rerun(long deadRunId, String actor) throws SQLException {
+    public Optional<Outcome> rerun(long deadRunId, Actor actor) throws SQLException {
         Optional<RunView> found = runs.find(deadRunId);
         if (found.isEmpty()) {
             return Optional.empty();
@@ -44,7 +42,8 @@ public final class GuardOverride {
         Period period = dead.scheduledAt() == null || dead.periodStart() == null ? null
                 : new Period(dead.scheduledAt(), dead.periodStart(), dead.periodEnd(),
                 ZoneId.of(dead.periodZone() == null ? "UTC" : dead.periodZone()));
-        NewRun run = NewRun.manual(dead.job(), RunParams.overridingGuards(params, actor), "override-guards-of-run-" + deadRunId, period);
+        NewRun run = NewRun.manual(dead.job(), RunParams.overridingGuards(params, actor.name()), "override-guards-of-run-" + deadRunId, period)
+                .by(actor);
         return Optional.of(new Outcome(queue.enqueue(run), null));
     }
 }

@@ -1,5 +1,6 @@
 package dev.nightshift.queue;
 
+import dev.nightshift.audit.Actor;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -11,6 +12,9 @@ import java.util.UUID;
  * @param dedupeKey   unique across all runs: a second enqueue with the same key returns the first run
  * @param runAt       earliest start; null for now
  * @param period      the run's slot and period, or null (then an {@code after:} run inherits its parent's)
+ * @param actor       who asked for it (recorded on the run, and its trigger in the audit table, in the
+ *                    enqueue's transaction), or null for the scheduler's own runs (an {@code after:}
+ *                    run inherits its parent's)
  */
 public record NewRun(
         String jobName,
@@ -19,7 +23,8 @@ public record NewRun(
         String dedupeKey,
         Instant runAt,
         Period period,
-        Long parentRunId) {
+        Long parentRunId,
+        Actor actor) {
 
     private static final String REQUEST_KEY = "request:";
 
@@ -35,6 +40,17 @@ public record NewRun(
         public String dbName() {
             return dbName;
         }
+    }
+
+    /** A run no operator asked for: a schedule's fire, a dependent, an arrival. */
+    public NewRun(String jobName, Trigger trigger, Map<String, String> params, String dedupeKey, Instant runAt, Period period,
+                  Long parentRunId) {
+        this(jobName, trigger, params, dedupeKey, runAt, period, parentRunId, null);
+    }
+
+    /** This run, asked for by {@code by}. */
+    public NewRun by(Actor by) {
+        return new NewRun(jobName, trigger, params, dedupeKey, runAt, period, parentRunId, by);
     }
 
     public NewRun {

@@ -19,7 +19,7 @@ public final class RunQueries {
     private static final String COLUMNS = """
             id, job_name, state, trigger, params::text, dedupe_key, scheduled_at, parent_run_id, attempt, max_attempts,
             run_at, created_at, started_at, finished_at, node, backend_pid, cancel_requested, counts::text,
-            last_error, last_error_sqlstate, period_start, period_end, period_zone""";
+            last_error, last_error_sqlstate, period_start, period_end, period_zone, actor""";
 
     private final DataSource ds;
 
@@ -130,7 +130,8 @@ public final class RunQueries {
                 rs.getBoolean(17),
                 Json.countMap(rs.getString(18)),
                 rs.getString(19),
-                rs.getString(20));
+                rs.getString(20),
+                rs.getString(24));
     }
 
     private static Instant instant(Timestamp t) {

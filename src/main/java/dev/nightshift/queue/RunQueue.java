@@ -1,5 +1,7 @@
 package dev.nightshift.queue;
 
+import dev.nightshift.audit.Action;
+import dev.nightshift.audit.AuditLog;
 import dev.nightshift.json.Json;
 import dev.nightshift.db.Tx;
 import java.sql.Array;
@@ -65,12 +67,12 @@ public final class RunQueue {
         // An after: run without a period of its own inherits its parent's.
         String insert = """
                 INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at,
-                                            period_start, period_end, period_zone, parent_run_id)
+                                            period_start, period_end, period_zone, parent_run_id, actor)
                 SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, clock_timestamp()),
                        CASE WHEN ? THEN ? ELSE p.scheduled_at END,
                        CASE WHEN ? THEN ? ELSE p.period_start END,
                        CASE WHEN ? THEN ? ELSE p.period_end END,
-                       CASE WHEN ? THEN ? ELSE p.period_zone END, ?
+                       CASE WHEN ? THEN ? ELSE p.period_zone END, ?, coalesce(?, p.actor)
                 FROM nightshift.job j
                 LEFT JOIN nightshift.run p ON p.id = ?
                 WHERE j.name = ? AND j.removed_at IS NULL
@@ -93,11 +95,13 @@ public final class RunQueue {
             ps.setBoolean(11, own);
             ps.setString(12, own ? period.zone().getId() : null);               // period_zone
             ps.setObject(13, run.parentRunId(), java.sql.Types.BIGINT);         // parent_run_id
-            ps.setObject(14, run.parentRunId(), java.sql.Types.BIGINT);         // the parent, for its period
-            ps.setString(15, run.jobName());                                    // job.name
+            ps.setString(14, run.actor() == null ? null : run.actor().name());  // actor (else the parent's)
+            ps.setObject(15, run.parentRunId(), java.sql.Types.BIGINT);         // the parent, for its period
+            ps.setString(16, run.jobName());                                    // job.name
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     long id = rs.getLong(1);
+                    audit(c, run, id);
                     notify(c, run.jobName());
                     return new Enqueued(id, true);
                 }
@@ -114,6 +118,22 @@ public final class RunQueue {
             }
         }
         throw new UnknownJobException(run.jobName());
+    }
+
+    /** An operator's trigger, in the audit table in the transaction that makes the run. */
+    private static void audit(Connection c, NewRun run, long id) throws SQLException {
+        if (run.actor() == null) {
+            return;
+        }
+        Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        if (!run.params().isEmpty()) {
+            detail.put("params", run.params());
+        }
+        if (run.period() != null) {
+            detail.put("at", run.period().slot().toString());
+        }
+        Action action = run.params().containsKey(RunParams.OVERRIDE_GUARDS) ? Action.GUARD_OVERRIDE : Action.TRIGGER;
+        AuditLog.record(c, run.actor(), action, run.jobName(), id, null, detail);
     }
 
     /** Wakes the workers of every node when the caller's transaction commits; the payload is a job name. */

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param periodZone  the schedule's time zone, in which the period is shown, or null
  * @param counts      numbers (rows read, inserted...) and, for a run a guard refused, the guard's
  *                    name ({@code "guard"}) and limit ({@code "guard_limit"}) as text
+ * @param actor       who triggered the run or last cancelled or retried it, or null (the scheduler's)
  */
 public record RunView(
         long id,
@@ -39,7 +40,8 @@ public record RunView(
         boolean cancelRequested,
         Map<String, Object> counts,
         String lastError,
-        String lastErrorSqlstate) {
+        String lastErrorSqlstate,
+        String actor) {
 
     private static final DateTimeFormatter DAY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm");

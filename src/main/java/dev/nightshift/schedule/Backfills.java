@@ -1,5 +1,8 @@
 package dev.nightshift.schedule;
 
+import dev.nightshift.audit.Action;
+import dev.nightshift.audit.Actor;
+import dev.nightshift.audit.AuditLog;
 import dev.nightshift.db.Tx;
 import dev.nightshift.queue.Period;
 import dev.nightshift.queue.RunOps;
@@ -15,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -169,14 +173,14 @@ public final class Backfills {
     }
 
     /** Starts a backfill: records it with its slots and enqueues the first of them, in one transaction. */
-    public long start(Request r) throws SQLException {
+    public long start(Request r, Actor actor) throws SQLException {
         return Tx.call(ds, c -> {
             Plan plan = plan(c, r);
             long id;
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO nightshift.backfill (job_name, range_from, range_to, reprocess, max_active, reverse, slots,
-                                                     pending, skipped)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+                                                     pending, skipped, actor)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
                     RETURNING id
                     """)) {
                 ps.setString(1, r.job());                                           // job_name
@@ -187,11 +191,18 @@ public final class Backfills {
                 ps.setBoolean(6, r.reverse());                                      // reverse
                 ps.setInt(7, plan.slots().size());                                  // slots
                 ps.setArray(8, timestamps(c, plan.slots().stream().map(SlotPlan::slot).toList()));   // pending
+                ps.setString(9, actor.name());                                      // actor
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     id = rs.getLong(1);
                 }
             }
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("from", r.from().toString());
+            detail.put("to", r.to().toString());
+            detail.put("reprocess", r.reprocess().dbName());
+            detail.put("slots", plan.slots().size());
+            AuditLog.record(c, actor, Action.BACKFILL, r.job(), null, id, detail);
             pump(c, id, false);
             return id;
         });
@@ -205,10 +216,11 @@ public final class Backfills {
     public static void pump(Connection c, long id, boolean skipLocked) throws SQLException {
         String job;
         String reprocess;
+        String actor;
         Integer maxActive;
         List<Instant> pending = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT job_name, reprocess, max_active, pending FROM nightshift.backfill
+                SELECT job_name, reprocess, max_active, pending, actor FROM nightshift.backfill
                 WHERE id = ? AND state = 'active'
                 FOR UPDATE""" + (skipLocked ? " SKIP LOCKED" : ""))) {
             ps.setLong(1, id);
@@ -223,6 +235,7 @@ public final class Backfills {
                 for (Timestamp t : (Timestamp[]) rs.getArray(4).getArray()) {
                     pending.add(t.toInstant());
                 }
+                actor = rs.getString(5);
             }
         }
         int active = active(c, id);
@@ -238,7 +251,7 @@ public final class Backfills {
                     break;
                 }
             }
-            if (!enqueue(c, id, job, slots.periodEndingAt(pending.get(taken)), Reprocess.parse(reprocess))) {
+            if (!enqueue(c, id, job, slots.periodEndingAt(pending.get(taken)), Reprocess.parse(reprocess), actor)) {
                 skipped++;
             }
         }
@@ -289,12 +302,13 @@ public final class Backfills {
      * in a state the policy re-runs, that run made due again as this backfill's. False when the
      * slot's run is left alone (waiting, running, or finished in a state the policy keeps).
      */
-    private static boolean enqueue(Connection c, long backfill, String job, Period p, Reprocess reprocess) throws SQLException {
+    private static boolean enqueue(Connection c, long backfill, String job, Period p, Reprocess reprocess, String actor)
+            throws SQLException {
         String key = ScheduledEnqueue.dedupeKey(job, p.slot());
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at,
-                                            period_start, period_end, period_zone, backfill_id)
-                SELECT j.name, 'backfill', ?, j.max_attempts, now(), ?, ?, ?, ?, ?
+                                            period_start, period_end, period_zone, backfill_id, actor)
+                SELECT j.name, 'backfill', ?, j.max_attempts, now(), ?, ?, ?, ?, ?, ?
                 FROM nightshift.job j
                 WHERE j.name = ? AND j.removed_at IS NULL
                 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
@@ -305,7 +319,8 @@ public final class Backfills {
             ps.setTimestamp(4, Timestamp.from(p.end()));        // period_end
             ps.setString(5, p.zone().getId());                  // period_zone
             ps.setLong(6, backfill);                            // backfill_id
-            ps.setString(7, job);                               // job.name
+            ps.setString(7, actor);                             // actor: the backfill's
+            ps.setString(8, job);                               // job.name
             if (ps.executeUpdate() == 1) {
                 return true;
             }
@@ -317,12 +332,13 @@ public final class Backfills {
         try (PreparedStatement ps = c.prepareStatement("""
                 UPDATE nightshift.run
                 SET state = 'available', trigger = 'backfill', backfill_id = ?, run_at = now(), finished_at = NULL,
-                    cancel_requested = false, attempt = 0
+                    cancel_requested = false, attempt = 0, actor = ?
                 WHERE dedupe_key = ? AND state = ANY (?)
                 """)) {
             ps.setLong(1, backfill);                                                    // backfill_id
-            ps.setString(2, key);                                                       // the slot's run
-            ps.setArray(3, c.createArrayOf("text", reprocess.rerunStates.toArray()));   // states to re-run
+            ps.setString(2, actor);                                                     // actor: the backfill's
+            ps.setString(3, key);                                                       // the slot's run
+            ps.setArray(4, c.createArrayOf("text", reprocess.rerunStates.toArray()));   // states to re-run
             return ps.executeUpdate() == 1;
         }
     }
@@ -349,7 +365,7 @@ public final class Backfills {
     }
 
     /** Stops a backfill: no more slots are enqueued, its waiting runs are cancelled, its running ones asked to stop. */
-    public Optional<String> cancel(long id) throws SQLException {
+    public Optional<String> cancel(long id, Actor actor) throws SQLException {
         List<Long> running = new ArrayList<>();
         String outcome = Tx.call(ds, c -> {
             String state;
@@ -380,6 +396,7 @@ public final class Backfills {
                 ps.setLong(1, id);
                 cancelled = ps.executeUpdate();
             }
+            AuditLog.record(c, actor, Action.BACKFILL_CANCEL, null, null, id, Map.of("waitingCancelled", cancelled));
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT id FROM nightshift.run WHERE backfill_id = ? AND state = 'running'")) {
                 ps.setLong(1, id);
@@ -396,7 +413,7 @@ public final class Backfills {
         }
         RunOps ops = new RunOps(ds);
         for (long run : running) {
-            ops.cancel(run);
+            ops.cancel(run, actor);
         }
         return Optional.of(outcome + (running.isEmpty() ? "" : ", " + running.size() + " running runs asked to stop"));
     }

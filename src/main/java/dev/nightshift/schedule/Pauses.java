@@ -1,6 +1,10 @@
 package dev.nightshift.schedule;
 
+import dev.nightshift.audit.Action;
+import dev.nightshift.audit.Actor;
+import dev.nightshift.audit.AuditLog;
 import dev.nightshift.db.Tx;
+import java.util.Map;
 import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,7 +17,8 @@ import javax.sql.DataSource;
  * Pause and resume of jobs, the one place that writes them. The state is {@code nightshift.job.paused},
  * read by every node at each fire and each chaining, so it holds across nodes and restarts; Quartz
  * triggers keep firing and the fires of a paused job add nothing, while manual triggers still run
- * a paused job. Shared by the CLI and the HTTP API. Thread-safe.
+ * a paused job. Each job whose state changes gets its audit row in the same transaction. Shared by
+ * the CLI and the HTTP API. Thread-safe.
  */
 public final class Pauses {
     private final DataSource ds;
@@ -27,7 +32,7 @@ public final class Pauses {
     }
 
     /** Sets {@code paused} on the named jobs, or on every current job when {@code jobs} is null. */
-    public Outcome set(List<String> jobs, boolean paused) throws SQLException {
+    public Outcome set(List<String> jobs, boolean paused, Actor actor) throws SQLException {
         String sql = """
                 UPDATE nightshift.job SET paused = ?, updated_at = now()
                 WHERE removed_at IS NULL AND paused <> ? AND (?::text[] IS NULL OR name = ANY (?::text[]))
@@ -67,6 +72,10 @@ public final class Pauses {
                 return new Outcome(List.of(), unknown);
             }
             changed.sort(null);
+            for (String job : changed) {
+                AuditLog.record(c, actor, paused ? Action.PAUSE : Action.RESUME, job, null, null,
+                        jobs == null ? Map.of("all", true) : Map.of());
+            }
             return new Outcome(changed, unknown);
         });
     }

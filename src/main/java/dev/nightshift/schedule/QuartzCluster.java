@@ -74,7 +74,8 @@ public final class QuartzCluster implements AutoCloseable {
         p.setProperty("org.quartz.scheduler.idleWaitTime", Long.toString(o.idleWait().toMillis()));
         // A batch per acquisition: with many jobs on one slot, each round trip under the
         // cluster-wide TRIGGER_ACCESS lock serves several triggers instead of one.
-        p.setProperty("org.quartz.scheduler.batchTriggerAcquisitionMaxCount", Integer.toString(o.threads()));
+        p.setProperty("org.quartz.scheduler.batchTriggerAcquisitionMaxCount", Integer.toString(o.effectiveBatchSize()));
+        p.setProperty("org.quartz.scheduler.batchTriggerAcquisitionFireAheadTimeWindow", Long.toString(o.fireAhead().toMillis()));
         p.setProperty("org.quartz.threadPool.class", "org.quartz.simpl.SimpleThreadPool");
         p.setProperty("org.quartz.threadPool.threadCount", Integer.toString(o.threads()));
         p.setProperty("org.quartz.threadPool.threadNamePrefix", "nightshift-fire-" + nodeName);

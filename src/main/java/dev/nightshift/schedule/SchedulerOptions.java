@@ -16,10 +16,25 @@ import java.util.Objects;
  *                         about this plus 7.5 s is declared dead and its fires recovered
  * @param idleWait         how long an idle scheduler waits before looking for triggers again,
  *                         which bounds how late a trigger added by another process is noticed
+ * @param batchSize        most triggers one acquisition takes under the cluster lock
+ *                         (batchTriggerAcquisitionMaxCount); 0: as many as threads. Quartz takes
+ *                         no more than its free threads whatever this says
+ * @param fireAhead        how far ahead of its time a trigger may join a batch and fire with it
+ *                         (batchTriggerAcquisitionFireAheadTimeWindow)
  */
-public record SchedulerOptions(int threads, Duration misfireThreshold, Duration checkinInterval, Duration idleWait) {
+public record SchedulerOptions(int threads, Duration misfireThreshold, Duration checkinInterval, Duration idleWait, int batchSize,
+                               Duration fireAhead) {
+
+    /** Batches of as many triggers as threads, none fired ahead of its time. */
+    public SchedulerOptions(int threads, Duration misfireThreshold, Duration checkinInterval, Duration idleWait) {
+        this(threads, misfireThreshold, checkinInterval, idleWait, 0, Duration.ZERO);
+    }
 
     public SchedulerOptions {
+        Objects.requireNonNull(fireAhead, "fireAhead");
+        if (batchSize < 0 || batchSize > 1000 || fireAhead.isNegative() || fireAhead.compareTo(Duration.ofSeconds(10)) > 0) {
+            throw new IllegalArgumentException("scheduler batch 0..1000 and fire-ahead window 0..10s, got " + batchSize + " and " + fireAhead);
+        }
         Objects.requireNonNull(misfireThreshold, "misfireThreshold");
         Objects.requireNonNull(checkinInterval, "checkinInterval");
         Objects.requireNonNull(idleWait, "idleWait");
@@ -48,10 +63,20 @@ public record SchedulerOptions(int threads, Duration misfireThreshold, Duration 
     }
 
     public SchedulerOptions withThreads(int n) {
-        return new SchedulerOptions(n, misfireThreshold, checkinInterval, idleWait);
+        return new SchedulerOptions(n, misfireThreshold, checkinInterval, idleWait, batchSize, fireAhead);
     }
 
     public SchedulerOptions withMisfireThreshold(Duration d) {
-        return new SchedulerOptions(threads, d, checkinInterval, idleWait);
+        return new SchedulerOptions(threads, d, checkinInterval, idleWait, batchSize, fireAhead);
+    }
+
+    /** Acquisitions of up to {@code n} triggers (0: as many as threads) that may fire up to {@code ahead} early. */
+    public SchedulerOptions withBatch(int n, Duration ahead) {
+        return new SchedulerOptions(threads, misfireThreshold, checkinInterval, idleWait, n, ahead);
+    }
+
+    /** The most triggers one acquisition takes. */
+    public int effectiveBatchSize() {
+        return batchSize == 0 ? threads : batchSize;
     }
 }

@@ -191,7 +191,7 @@ final class Execution implements Attempt {
     /**
      * The run's logical time as settings, read from its row: {@code nightshift.scheduled_at},
      * {@code .period_start}, {@code .period_end}, written by {@code nightshift.logical_time_text}
-     * (R__queue.sql), which the claim uses too.
+     * (R__queue.sql), which the claim uses too; and its actor, {@code nightshift.actor}.
      */
     static final String PERIOD_SETTINGS = """
             SELECT set_config('nightshift.' || t.name, nightshift.logical_time_text(t.at, r.period_zone), ?)
@@ -199,6 +199,8 @@ final class Execution implements Attempt {
             CROSS JOIN LATERAL (VALUES ('scheduled_at', r.scheduled_at), ('period_start', r.period_start),
                                        ('period_end', r.period_end)) AS t(name, at)
             WHERE r.id = ?
+            UNION ALL
+            SELECT set_config('nightshift.actor', coalesce(r.actor, ''), ?) FROM nightshift.run r WHERE r.id = ?
             """;
 
     /** statement_timeout, the run's identity and logical time as session settings readable from SQL. */
@@ -219,6 +221,8 @@ final class Execution implements Attempt {
             ps.setArray(3, c.createArrayOf("text", values.toArray()));
             ps.setBoolean(4, local);
             ps.setLong(5, run.id());
+            ps.setBoolean(6, local);
+            ps.setLong(7, run.id());
             ps.execute();
         }
     }

@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.testing.NodeProcess;
 import dev.nightshift.testing.TestDatabase;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -44,6 +46,30 @@ class BenchScratchTest {
             assertThat(bench.waitFor(120)).as(bench.output()).isEqualTo(0);
             assertThat(bench.output()).containsPattern("one idle node \\([0-9]+ workers, no jobs\\), 5 s: [0-9]+ transactions, [0-9.]+/s");
             assertThat(db.queryLong("SELECT count(*) FROM pg_database WHERE datname = 'nightshift_bench_idle_" + bench.pid() + "'"))
+                    .isZero();
+        }
+    }
+
+    @Test
+    void the_idle_benchmark_loads_the_catalog_it_is_given() throws Exception {
+        Path catalog = Path.of("src/test/resources/bench/idle-catalog").toAbsolutePath();
+        try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-idle-catalog", "bench", "idle", "--seconds", "5",
+                "--jobs-dir", catalog.toString())) {
+            assertThat(bench.waitFor(120)).as(bench.output()).isEqualTo(0);
+            assertThat(bench.output()).containsPattern("one idle node \\([0-9]+ workers, 3 jobs from " + Pattern.quote(catalog.toString())
+                    + "\\), 5 s: [0-9]+ transactions, [0-9.]+/s");
+        }
+    }
+
+    @Test
+    void the_fleet_benchmark_measures_one_node_and_the_fleet_and_drops_its_scratch_databases() throws Exception {
+        try (NodeProcess bench = NodeProcess.command(db.env(), db.tempDir(), "bench-fleet", "bench", "fleet", "--nodes", "2",
+                "--idle-seconds", "5", "--samples", "10", "--backlog", "200")) {
+            assertThat(bench.waitFor(180)).as(bench.output()).isEqualTo(0);
+            assertThat(bench.output())
+                    .containsPattern("\\n1 \\| [0-9]+ / [0-9]+ \\| [0-9.]+ \\([0-9.]+\\) \\| [0-9.]+ / [0-9.]+ ms \\| [0-9]+ \\| [0-9]+ ms")
+                    .containsPattern("\\n2 \\| [0-9]+ / [0-9]+ \\|");
+            assertThat(db.queryLong("SELECT count(*) FROM pg_database WHERE datname LIKE 'nightshift_bench_fleet%_" + bench.pid() + "'"))
                     .isZero();
         }
     }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /**
- * Secrets planted in the configuration (the database password, the admin token) never show: not in
+ * Secrets planted in the configuration (the database password, the admin, read and named tokens) never show: not in
  * the log, not in what the CLI prints, not in the API's answers, the dashboard, the metrics, nor in
  * error messages, also when the password is written into the JDBC URL.
  */
@@ -37,6 +37,7 @@ class SecretsTest {
     private static final String TOKEN = "planted-admin-token-5c1d9e";
     private static final String READ = "planted-read-token-9b4e1f";
     private static final String PASSWORD = "planted-db-password-7f3a2b";
+    private static final String NAMED = "planted-named-token-2e8c6d";
 
     @AfterEach
     void restoreTestLogging() throws Exception {
@@ -55,19 +56,26 @@ class SecretsTest {
         env.put("NIGHTSHIFT_DB_PASSWORD", password);
         env.put("NIGHTSHIFT_ADMIN_TOKEN", TOKEN);
         env.put("NIGHTSHIFT_READ_TOKEN", READ);
+        java.nio.file.Path tokens = db.tempDir().resolve("secrets-tokens");
+        java.nio.file.Files.writeString(tokens, "ops-bot operator " + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(NAMED.getBytes(StandardCharsets.UTF_8))) + "\n");
+        env.put("NIGHTSHIFT_TOKENS_FILE", tokens.toString());
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Logging.use(Settings.LogFormat.JSON, "secrets-node", log);
         List<String> seen = new ArrayList<>();
 
         Settings s = db.settings(jobs.path(), Map.of(Setting.DB_PASSWORD, password, Setting.ADMIN_TOKEN, TOKEN,
-                Setting.READ_TOKEN, READ));
+                Setting.READ_TOKEN, READ, Setting.TOKENS_FILE, tokens.toString()));
         try (Daemon d = Daemon.start(s)) {
             Http http = new Http(d.httpPort());
             seen.add(http.post("/api/jobs/ok/trigger", "{\"params\": {\"v\": \"1\"}}", TOKEN).body());
             seen.add(http.post("/api/jobs/broken/trigger", null, TOKEN).body());
             seen.add(http.post("/api/jobs/ok/trigger", null, TOKEN + "-wrong").body());
+            seen.add(http.post("/api/jobs/ok/trigger", null, NAMED).body());
+            seen.add(http.get("/api/audit", "Bearer " + NAMED).body());
+            seen.add(http.get("/audit", "Bearer " + NAMED).body());
             await().atMost(Duration.ofSeconds(20)).until(() ->
-                    db.queryLong("SELECT count(*) FROM nightshift.run WHERE state IN ('succeeded', 'dead')") == 2);
+                    db.queryLong("SELECT count(*) FROM nightshift.run WHERE state IN ('succeeded', 'dead')") == 3);
             long dead = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'broken'");
             for (String path : List.of("/api/jobs", "/api/jobs/ok", "/api/runs", "/api/runs/" + dead, "/metrics", "/readyz", "/",
                     "/runs/" + dead)) {
@@ -79,7 +87,7 @@ class SecretsTest {
         String daemonLog = log.toString(StandardCharsets.UTF_8);
         long dead = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'broken'");
         for (String[] args : List.of(new String[] {"runs"}, new String[] {"show", Long.toString(dead)}, new String[] {"jobs"},
-                new String[] {"runs", "--json"})) {
+                new String[] {"runs", "--json"}, new String[] {"audit"}, new String[] {"audit", "--json"})) {
             Cli.Result r = Cli.run(env, args);
             seen.add(r.out());
             seen.add(r.err());
@@ -95,7 +103,8 @@ class SecretsTest {
         seen.add(daemonLog);
 
         assertThat(daemonLog).as("the daemon's log was captured").contains("division by zero");
+        assertThat(seen).anySatisfy(text -> assertThat(text).contains("ops-bot"));
         assertThat(seen).allSatisfy(text -> assertThat(text).doesNotContain(password).doesNotContain(TOKEN)
-                .doesNotContain(READ));
+                .doesNotContain(READ).doesNotContain(NAMED));
     }
 }

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
  * every guarantee is checked on the rows, and a summary table is printed.
  *
  * <p>Short form (in {@code mvn verify}): 2,000 runs, one round of the seven faults. Long form:
- * {@code mvn -B verify -Dtest=ChaosTest -Dnightshift.chaos.runs=50000 -Dnightshift.chaos.rate=120}
+ * {@code mvn -B verify -Dit.test=ChaosTest -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dnightshift.chaos.runs=50000 -Dnightshift.chaos.rate=120}
  * (runs enqueued per second; the rounds of faults repeat until the last run is enqueued).
  */
 @Tag("process")

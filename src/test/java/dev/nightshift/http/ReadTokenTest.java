@@ -72,11 +72,13 @@ class ReadTokenTest {
     @Test
     void the_read_token_cannot_write() throws Exception {
         Http.Reply r = http.post("/api/jobs/ok/trigger", "{}", READ);
-        assertThat(r.status()).isEqualTo(401);
-        assertThat(r.json().path("error").asText()).isEqualTo("wrong admin token");
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.json().path("error").asText()).isEqualTo("'read' has the role read: it cannot change anything");
         assertThat(db.queryLong("SELECT count(*) FROM nightshift.run")).isZero();
         assertThat(http.post("/api/jobs/ok/trigger", "{}", ADMIN).status()).isEqualTo(201);
         assertThat(db.queryLong("SELECT count(*) FROM nightshift.run")).isEqualTo(1);
+        assertThat(db.queryString("SELECT actor FROM nightshift.run")).as("the single admin token's actor").isEqualTo("admin");
+        assertThat(db.queryString("SELECT actor || ' ' || role || ' ' || action FROM nightshift.audit")).isEqualTo("admin admin trigger");
     }
 
     @Test

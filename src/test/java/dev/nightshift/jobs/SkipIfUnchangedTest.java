@@ -107,7 +107,8 @@ class SkipIfUnchangedTest {
     @Test
     void writers_of_a_tracked_table_do_not_wait_for_each_other() throws Exception {
         String view = sources("writers");
-        skipped(refresh("writers", view, ""));
+        JobDefinition job = refresh("writers", view, "");
+        skipped(job);
         try (Connection a = db.dataSource().getConnection(); Statement sa = a.createStatement();
              Connection b = db.dataSource().getConnection(); Statement sb = b.createStatement()) {
             a.setAutoCommit(false);
@@ -115,10 +116,17 @@ class SkipIfUnchangedTest {
             sa.execute("INSERT INTO src.writers_sale VALUES (1, 2024, 1)");
             sb.execute("SET LOCAL lock_timeout = '1s'");
             sb.execute("INSERT INTO src.writers_sale VALUES (2, 2024, 2)");
+            // Each of b's statements would end in 55P03 after 1 s had it waited for a's open transaction.
             sb.execute("TRUNCATE src.writers_region CASCADE");
             a.commit();
             b.rollback();
         }
+        assertThat(db.queryLong("SELECT count(*) FROM src.writers_sale WHERE (region_id, year, amount) = (1, 2024, 1)"))
+                .as("a's row, committed").isEqualTo(1);
+        assertThat(db.queryLong("SELECT count(*) FROM src.writers_sale WHERE (region_id, year, amount) = (2, 2024, 2)"))
+                .as("b's row, rolled back").isZero();
+        assertThat(skipped(job)).as("the refresh after a's committed write").isZero();
+        assertThat(skipped(job)).isEqualTo(1);
     }
 
     @Test

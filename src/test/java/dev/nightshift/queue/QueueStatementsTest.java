@@ -381,7 +381,7 @@ class QueueStatementsTest {
             });
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> db.queryLong(
                     "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(1.5)' AND state = 'active'") == 1);
-            assertThat(new RunOps(db.dataSource()).cancel(id).changed()).isTrue();
+            assertThat(new RunOps(db.dataSource()).cancel(id, dev.nightshift.audit.Actor.cli()).changed()).isTrue();
             busy.get(5, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(db.rows("SELECT state, cancel_requested FROM nightshift.run WHERE id = " + id)).containsExactly("running|t");
             unlockAll(claimer);

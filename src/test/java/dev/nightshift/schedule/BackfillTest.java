@@ -234,7 +234,7 @@ class BackfillTest {
             CompletableFuture<Long> backfill = CompletableFuture.supplyAsync(() -> {
                 await(start);
                 try {
-                    return backfills().start(new Backfills.Request("raced", slot, slot.plusSeconds(1), Backfills.Reprocess.NONE, null, false));
+                    return backfills().start(new Backfills.Request("raced", slot, slot.plusSeconds(1), Backfills.Reprocess.NONE, null, false), dev.nightshift.audit.Actor.cli());
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }

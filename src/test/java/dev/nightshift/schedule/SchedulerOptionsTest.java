@@ -30,5 +30,11 @@ class SchedulerOptionsTest {
         try (QuartzCluster q = QuartzCluster.create(db.dataSource(), "n1", options, new Metrics(new SimpleMeterRegistry()))) {
             assertThat(q.quartz().getMetaData().getThreadPoolSize()).isEqualTo(3);
         }
+        assertThat(p.getProperty("org.quartz.scheduler.batchTriggerAcquisitionMaxCount")).isEqualTo("3");
+        assertThat(p.getProperty("org.quartz.scheduler.batchTriggerAcquisitionFireAheadTimeWindow")).isEqualTo("0");
+        Properties batched = QuartzCluster.properties("n1", "ds", options.withBatch(50, java.time.Duration.ofMillis(500)));
+        assertThat(batched.getProperty("org.quartz.scheduler.batchTriggerAcquisitionMaxCount")).isEqualTo("50");
+        assertThat(batched.getProperty("org.quartz.scheduler.batchTriggerAcquisitionFireAheadTimeWindow")).isEqualTo("500");
+        assertThat(batched.getProperty("org.quartz.jobStore.acquireTriggersWithinLock")).isEqualTo("true");
     }
 }

@@ -174,6 +174,7 @@ class BadInputSweepTest {
         cli(soft, env, "RUN must be a run id", "retry", "1e3");
         cli(soft, env, "Unmatched argument", "frobnicate");
         cli(soft, env, "unknown job nope", "pause", "nope");
+        cli(soft, env, "--jobs-dir /nonexistent/jobs: no such directory", "bench", "idle", "--jobs-dir", "/nonexistent/jobs");
         soft.assertAll();
     }
 

@@ -58,6 +58,18 @@ public final class Http {
         return send(b);
     }
 
+    /** POST with a JSON body (null: none), a bearer token (null: none) and more headers. */
+    public Reply post(String path, String body, String token, java.util.Map<String, String> headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        headers.forEach(b::header);
+        return send(b);
+    }
+
     /** POST with a body of raw bytes (which need not be valid UTF-8). */
     public Reply postBytes(String path, byte[] body, String token) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body))

@@ -43,6 +43,7 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        requireTier(context.getRequiredTestClass());
         Server server = Server.get();
         name = ("nstest_" + context.getRequiredTestClass().getSimpleName() + "_" + ProcessHandle.current().pid()
                 + "_" + COUNTER.incrementAndGet()).toLowerCase(Locale.ROOT);
@@ -78,6 +79,20 @@ public final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
         pool.close();
         try (Connection c = Server.get().admin(); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        }
+    }
+
+    /**
+     * Refuses a class without the tag of a tier that has a database: untagged, it would run in the
+     * unit tier ({@code mvn test}), which promises to need no server, and fail only where none answers.
+     */
+    static void requireTier(Class<?> testClass) {
+        boolean tagged = org.junit.platform.commons.support.AnnotationSupport
+                .findRepeatableAnnotations(testClass, org.junit.jupiter.api.Tag.class).stream()
+                .anyMatch(t -> t.value().equals("database") || t.value().equals("process"));
+        if (!tagged) {
+            throw new IllegalStateException(testClass.getName() + " uses a database but has neither @Tag(\"database\") nor"
+                    + " @Tag(\"process\"): tag it, so that it runs in the tier that has a server (mvn verify), not in mvn test");
         }
     }
 

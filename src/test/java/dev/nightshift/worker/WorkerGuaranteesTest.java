@@ -170,7 +170,7 @@ class WorkerGuaranteesTest {
         long id = queue.enqueue(NewRun.manual("sleeps", Map.of(), null)).id();
         await().atMost(Duration.ofSeconds(10)).until(() -> run(id).state().equals("running") && run(id).backendPid() != null);
         Instant asked = Instant.now();
-        RunOps.Outcome o = new RunOps(db.dataSource()).cancel(id);
+        RunOps.Outcome o = new RunOps(db.dataSource()).cancel(id, dev.nightshift.audit.Actor.cli());
         assertThat(o.changed()).isTrue();
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> run(id).state().equals("cancelled"));
         assertThat(Duration.between(asked, Instant.now())).isLessThan(Duration.ofSeconds(1));
