@@ -73,6 +73,13 @@ public final class CommonOptions {
             description = "how long a silent worker session (frozen or cut-off node) holds its run before PostgreSQL ends it (default 60s)")
     String stallTimeout;
 
+    @Option(names = "--notify", paramLabel = "URLS",
+            description = "default webhooks for jobs without notify: (comma-separated, URL|slack for Slack's format)")
+    String notify;
+
+    @Option(names = "--public-url", paramLabel = "URL", description = "the dashboard's address, for links in notifications")
+    String publicUrl;
+
     /** The catalog directory given with {@code --jobs-dir}, or null when the flag is absent (whatever the environment says). */
     public String jobsDirFlag() {
         return jobsDir;
@@ -96,6 +103,8 @@ public final class CommonOptions {
         flags.put(Setting.SHUTDOWN_GRACE, shutdownGrace);
         flags.put(Setting.RESCUE_INTERVAL, rescueInterval);
         flags.put(Setting.RETENTION, retention);
+        flags.put(Setting.NOTIFY, notify);
+        flags.put(Setting.PUBLIC_URL, publicUrl);
         flags.put(Setting.SCHEDULER_THREADS, schedulerThreads);
         flags.put(Setting.MISFIRE_THRESHOLD, misfireThreshold);
         flags.put(Setting.STALL_TIMEOUT, stallTimeout);

@@ -7,6 +7,8 @@ import dev.nightshift.db.PoolerException;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.http.Operations;
 import dev.nightshift.jobs.ArrivalWatcher;
+import dev.nightshift.notify.Notifier;
+import dev.nightshift.notify.Outbox;
 import dev.nightshift.jobs.JobTypes;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.RunQueue;
@@ -54,6 +56,7 @@ public final class Daemon implements AutoCloseable {
     private final Operations ops;
     private final ArrivalWatcher arrivals;
     private final BackfillPump pump;
+    private Notifier notifier;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
@@ -102,6 +105,7 @@ public final class Daemon implements AutoCloseable {
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
             ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
             prepare(db, settings.workers(), catalog, new ScheduleSync(db.dataSource(), quartz));
+            ops.catalogSynced();
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
             node.addSuccessHook(new FanIn(catalog, new RunQueue(db.dataSource())));
             pump = new BackfillPump(new Backfills(db.dataSource(), clock), metrics);
@@ -110,7 +114,10 @@ public final class Daemon implements AutoCloseable {
             quartz.start();
             pump.start(BACKFILL_PUMP_INTERVAL);
             arrivals.start();
-            return new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
+            Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
+            daemon.notifier = new Notifier(new Outbox(db.dataSource()), settings, metrics, clock);
+            daemon.notifier.start();
+            return daemon;
         } catch (RuntimeException e) {
             arrivals.stop();
             if (pump != null) {
@@ -209,6 +216,9 @@ public final class Daemon implements AutoCloseable {
         }
         try {
             arrivals.stop();
+            if (notifier != null) {
+                notifier.close();
+            }
             pump.close();
             node.stop();
             quartz.close();

@@ -59,7 +59,7 @@ public final class Main implements Runnable {
             "trigger", "TriggerCommand", "backfill", "BackfillCommand", "backfills", "BackfillsCommand",
             "runs", "RunsCommand", "rejects", "RejectsCommand", "show", "ShowCommand", "cancel", "CancelCommand",
             "retry", "RetryCommand", "jobs", "JobsCommand", "pause", "PauseCommand", "resume", "ResumeCommand",
-            "audit", "AuditCommand", "bench", "dev.nightshift.bench.BenchCommand");
+            "notify", "NotifyCommand", "audit", "AuditCommand", "bench", "dev.nightshift.bench.BenchCommand");
 
     private static Map<String, String> subcommands(String... nameThenClass) {
         Map<String, String> m = new LinkedHashMap<>();

@@ -34,7 +34,7 @@ public final class JobCatalog {
     private static final String MAX_BACKOFF_WHY = "it doubles with each attempt";
 
     private static final Set<String> TOP_KEYS = Set.of("name", "description", "type", "schedule", "timeout",
-            "max_attempts", "backoff", "concurrency", "after", "params", "deadline");
+            "max_attempts", "backoff", "concurrency", "after", "params", "deadline", "notify");
     private static final Set<String> SCHEDULE_KEYS = Set.of("cron", "timezone", "misfire", "calendar", "pick", "overlap");
 
     static {
@@ -232,11 +232,46 @@ public final class JobCatalog {
             List<String> after = after(e.get("after"), afterAll);
             JobParams params = params(kind, e.get("params"), map.line());
             Deadline deadline = deadline(map, schedule);
+            List<NotifyTarget> notify = notify(e.get("notify"));
             if (problems.size() > problemsBefore || kind == null || params == null) {
                 return null;
             }
             return new JobDefinition(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency,
-                    after, params, file, deadline, afterAll);
+                    after, params, file, deadline, afterAll, notify);
+        }
+
+        /** {@code notify:} a list of webhook URLs, each a URL or {url: …, format: json|slack}. */
+        private List<NotifyTarget> notify(Yaml.Entry entry) {
+            if (entry == null || entry.value() instanceof Yaml.Scalar s && s.isNull()) {
+                return List.of();
+            }
+            List<Yaml.Node> items = entry.value() instanceof Yaml.ListNode l ? l.items() : List.of(entry.value());
+            List<NotifyTarget> out = new ArrayList<>();
+            for (Yaml.Node n : items) {
+                String url;
+                String format = "json";
+                if (n instanceof Yaml.Scalar s && !s.isNull()) {
+                    url = s.text();
+                } else if (n instanceof Yaml.MapNode m) {
+                    m.entries().values().stream().filter(x -> !Set.of("url", "format").contains(x.key()))
+                            .forEach(x -> problem(x.line(), "notify: unknown field '" + x.key() + "' (known: url, format)"));
+                    url = text(m, "url");
+                    format = text(m, "format") == null ? "json" : text(m, "format");
+                } else {
+                    problem(n.line(), "notify: each target is a URL or {url: …, format: json|slack}");
+                    continue;
+                }
+                String why = NotifyTarget.problem(url);
+                NotifyTarget.Format f = NotifyTarget.format(format);
+                if (why != null) {
+                    problem(n.line(), "notify: " + why);
+                } else if (f == null) {
+                    problem(n.line(), "notify: format must be json or slack, got '" + format + "'");
+                } else {
+                    out.add(new NotifyTarget(java.net.URI.create(url.strip()), f));
+                }
+            }
+            return out;
         }
 
         private Deadline deadline(Yaml.MapNode map, Schedule schedule) {

@@ -29,7 +29,8 @@ public record JobDefinition(
         JobParams params,
         Path file,
         Deadline deadline,
-        List<String> afterAll) {
+        List<String> afterAll,
+        List<NotifyTarget> notifyTargets) {
 
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
@@ -49,9 +50,18 @@ public record JobDefinition(
         }
         after = List.copyOf(after);
         afterAll = afterAll == null ? List.of() : List.copyOf(afterAll);
+        notifyTargets = notifyTargets == null ? List.of() : List.copyOf(notifyTargets);
         if (deadline != null && schedule == null) {
             throw new IllegalArgumentException("a deadline needs a schedule");
         }
+    }
+
+    /** A definition without notify targets of its own. */
+    public JobDefinition(String name, String description, JobKind kind, Schedule schedule, Duration timeout, int maxAttempts,
+                         Duration backoff, int concurrency, List<String> after, JobParams params, Path file, Deadline deadline,
+                         List<String> afterAll) {
+        this(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency, after, params, file, deadline, afterAll,
+                List.of());
     }
 
     /** A definition without a deadline. */

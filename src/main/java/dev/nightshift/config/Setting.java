@@ -36,7 +36,13 @@ public enum Setting {
     MISFIRE_THRESHOLD("60s", false, "how late a schedule's fire may be and still count as on time; later is a misfire, handled by the misfire policy"),
     STALL_TIMEOUT("60s", false, "how long a worker session may sit silent while it holds a run (a frozen node, a cut network) before"
             + " PostgreSQL ends it and another node takes the run over; also bounds the sessions' TCP keepalives."
-            + " Must exceed the longest pause of a node inside a run (GC, reading a file)");
+            + " Must exceed the longest pause of a node inside a run (GC, reading a file)"),
+    NOTIFY(null, false, "webhooks told of dead runs, late slots and recoveries of jobs without notify: of their own;"
+            + " URLs separated by commas, each optionally followed by |slack for Slack's message format"),
+    WEBHOOK_SECRET(null, true, "key of the HMAC-SHA256 signature of each notification (header X-Nightshift-Signature);"
+            + " unset = notifications are sent unsigned"),
+    PUBLIC_URL(null, false, "the dashboard's address as people reach it (e.g. https://nightshift.example.com), for the links"
+            + " in notifications; unset = http://HTTP_BIND:HTTP_PORT");
 
     private final String defaultValue;
     private final boolean secret;

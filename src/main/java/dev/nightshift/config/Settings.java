@@ -37,7 +37,23 @@ public record Settings(
         Duration retention,
         int schedulerThreads,
         Duration misfireThreshold,
-        Duration stallTimeout) {
+        Duration stallTimeout,
+        Notify notifications) {
+
+    /**
+     * Notification settings.
+     *
+     * @param targets   the default webhooks, for jobs without notify: of their own
+     * @param secret    HMAC key of the signature header, or null
+     * @param publicUrl the dashboard's address for links, or null for http://bind:port
+     */
+    public record Notify(java.util.List<NotifyTarget> targets, String secret, String publicUrl) {
+        public static final Notify NONE = new Notify(java.util.List.of(), null, null);
+
+        public Notify {
+            targets = targets == null ? java.util.List.of() : java.util.List.copyOf(targets);
+        }
+    }
 
     public enum LogFormat { TEXT, JSON }
 
@@ -49,6 +65,7 @@ public record Settings(
         Objects.requireNonNull(jobsDir, "jobsDir");
         Objects.requireNonNull(home, "home");
         Objects.requireNonNull(logFormat, "logFormat");
+        notifications = notifications == null ? Notify.NONE : notifications;
         List<String> problems = new ArrayList<>();
         if (dbUrl != null && !dbUrl.startsWith("jdbc:postgresql:")) {
             problems.add("db_url must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db), got '" + dbUrl + "'");
@@ -97,9 +114,18 @@ public record Settings(
                 || stallTimeout.compareTo(Duration.ofDays(1)) > 0) {
             problems.add("stall_timeout must be between 2s and 1d, got " + (stallTimeout == null ? null : Durations.format(stallTimeout)));
         }
+        if (notifications.publicUrl() != null && NotifyTarget.problem(notifications.publicUrl()) != null) {
+            problems.add("public_url: " + NotifyTarget.problem(notifications.publicUrl()));
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
+    }
+
+    /** The dashboard's address for links: public_url, or this node's HTTP address. */
+    public String dashboardUrl() {
+        String base = notifications.publicUrl() != null ? notifications.publicUrl() : "http://" + httpBind + ":" + httpPort;
+        return base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     }
 
     private static void requirePositive(List<String> problems, String key, Duration d) {
@@ -136,6 +162,9 @@ public record Settings(
         m.put("scheduler_threads", Integer.toString(schedulerThreads));
         m.put("misfire_threshold", Durations.format(misfireThreshold));
         m.put("stall_timeout", Durations.format(stallTimeout));
+        m.put("notify", notifications.targets().isEmpty() ? "(none)" : String.join(", ", notifications.targets().stream().map(NotifyTarget::shown).toList()));
+        m.put("webhook_secret", mask(notifications.secret()));
+        m.put("public_url", notifications.publicUrl() == null ? "(http://" + httpBind + ":" + httpPort + ")" : notifications.publicUrl());
         return m;
     }
 
@@ -152,6 +181,7 @@ public record Settings(
     public Settings withNodeName(String name) {
         return new Settings(dbUrl, dbUser, dbPassword, jobsDir, workers, httpPort, httpBind, adminToken, readToken, tokensFile,
                 trustedProxies, proxyRole, name, home,
-                logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold, stallTimeout);
+                logFormat, pollInterval, shutdownGrace, rescueInterval, retention, schedulerThreads, misfireThreshold, stallTimeout,
+                notifications);
     }
 }

@@ -157,6 +157,9 @@ public final class SettingsLoader {
         int schedulerThreads = integer(Setting.SCHEDULER_THREADS);
         Duration misfireThreshold = duration(Setting.MISFIRE_THRESHOLD);
         Duration stallTimeout = duration(Setting.STALL_TIMEOUT);
+        List<String> notifyProblems = new java.util.ArrayList<>();
+        List<NotifyTarget> notifyTargets = NotifyTarget.parseList(text(Setting.NOTIFY), notifyProblems);
+        notifyProblems.forEach(p -> problems.add(where(Setting.NOTIFY) + ": " + p));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -183,7 +186,8 @@ public final class SettingsLoader {
                     retention,
                     schedulerThreads,
                     misfireThreshold,
-                    stallTimeout);
+                    stallTimeout,
+                    new Settings.Notify(notifyTargets, text(Setting.WEBHOOK_SECRET), text(Setting.PUBLIC_URL)));
         } catch (java.nio.file.InvalidPathException e) {
             throw new ConfigException("invalid path: " + e.getMessage());
         } catch (ConfigException e) {

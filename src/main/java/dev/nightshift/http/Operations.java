@@ -39,7 +39,7 @@ public final class Operations implements AutoCloseable {
         metrics.registerJobs(catalog.all());
         DatabaseGauges gauges = new DatabaseGauges(db.dataSource(), metrics);
         gauges.start(GAUGE_REFRESH);
-        DeadlineWatch deadlines = new DeadlineWatch(new Lateness(db.dataSource(), node.clock()), metrics);
+        DeadlineWatch deadlines = new DeadlineWatch(new Lateness(db.dataSource(), node.clock()), metrics, db.dataSource(), node.clock());
         deadlines.start(GAUGE_REFRESH);
         try {
             return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, catalog, schedulerStarted), gauges, deadlines);
@@ -52,6 +52,11 @@ public final class Operations implements AutoCloseable {
 
     public int port() {
         return http.port();
+    }
+
+    /** The catalog is synced: the deadline watch plans its wakes from the jobs now in the database. */
+    public void catalogSynced() {
+        deadlines.wake();
     }
 
     /** Reads the database gauges now instead of at the next tick (tests, and a scrape right after start). */

@@ -170,6 +170,18 @@ public final class Metrics implements AutoCloseable {
         misfires(job).increment();
     }
 
+    /**
+     * One try of a notification: {@code delivered}, {@code retry} (failed, tried again later),
+     * {@code failed} (given up), {@code no-target} (no target to send to).
+     */
+    public void notification(String result) {
+        Counter.builder("nightshift.notifications")
+                .description("Tries of notification deliveries (webhooks), by result")
+                .tags("result", result)
+                .register(registry)
+                .increment();
+    }
+
     /** A guard of {@code job} refused a run's change ({@code guard}: min_rows, max_delete, max_change, assert). */
     public void guardRefused(String job, String guard) {
         Counter.builder("nightshift.guard.refusals")

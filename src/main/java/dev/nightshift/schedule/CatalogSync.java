@@ -74,6 +74,11 @@ public final class CatalogSync {
         if (d.deadline() != null) {
             m.put("deadline", d.deadline().text());
         }
+        if (!d.notifyTargets().isEmpty()) {
+            // read by nightshift.notify_enqueue (V18), in the transaction that makes a run dead
+            m.put("notify", d.notifyTargets().stream().map(t -> Map.of("url", t.url().toString(),
+                    "format", t.format().name().toLowerCase(java.util.Locale.ROOT))).toList());
+        }
         m.put("params", d.params());
         m.put("file", d.file().toString());
         return Json.write(m);

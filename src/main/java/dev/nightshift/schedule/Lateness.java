@@ -41,9 +41,14 @@ public final class Lateness {
     /**
      * The late slots of one job, oldest first.
      *
-     * @param overdue how long ago the oldest late slot's deadline passed; zero when none is late
+     * @param overdue      how long ago the oldest late slot's deadline passed; zero when none is late
+     * @param nextDeadline the next instant a slot of the job turns late if it has no success by then, or null
      */
-    public record Late(String job, String deadline, List<Instant> slots, Duration overdue) {
+    public record Late(String job, String deadline, List<Instant> slots, Duration overdue, Instant nextDeadline) {
+        public Late(String job, String deadline, List<Instant> slots, Duration overdue) {
+            this(job, deadline, slots, overdue, null);
+        }
+
         public boolean any() {
             return !slots.isEmpty();
         }
@@ -76,18 +81,26 @@ public final class Lateness {
         }
         Instant from = created.isAfter(now.minus(WINDOW)) ? created : now.minus(WINDOW);
         List<Instant> due = new ArrayList<>();
+        Instant next = null;
         for (Instant s : slots.between(from, now, MAX_SLOTS)) {
-            if (!deadline.of(s, slots.zone()).isAfter(now)) {
+            Instant d = deadline.of(s, slots.zone());
+            if (!d.isAfter(now)) {
                 due.add(s);
+            } else if (next == null) {
+                next = d;   // deadlines follow their slots in order: the first one ahead is the next
             }
         }
+        if (next == null) {
+            Instant upcoming = slots.next(now);
+            next = upcoming == null ? null : deadline.of(upcoming, slots.zone());
+        }
         if (due.isEmpty()) {
-            return new Late(job, deadline.text(), List.of(), Duration.ZERO);
+            return new Late(job, deadline.text(), List.of(), Duration.ZERO, next);
         }
         Set<Instant> succeeded = succeeded(c, job, due.get(0), due.get(due.size() - 1));
         List<Instant> late = due.stream().filter(s -> !succeeded.contains(s)).toList();
         Duration overdue = late.isEmpty() ? Duration.ZERO : Duration.between(deadline.of(late.get(0), slots.zone()), now);
-        return new Late(job, deadline.text(), late, overdue);
+        return new Late(job, deadline.text(), late, overdue, next);
     }
 
     /**

@@ -119,6 +119,15 @@ class BadInputSweepTest {
         yaml(soft, "utf8.yaml", concat("name: a\ntype: sql\ndescription: caf", new byte[] {(byte) 0xe9}, "\n" + sql),
                 "utf8.yaml:3: not valid UTF-8");
         yaml(soft, "binary.yaml", new byte[] {0, 1, 2, (byte) 0xff, 10, 0x7f}, "not valid UTF-8");
+        yaml(soft, "notify-scheme.yaml", "name: a\ntype: sql\nnotify: [ftp://example.com/hook]\n" + sql,
+                "notify-scheme.yaml:3: notify: 'ftp://example.com/…' is not an http(s) URL");
+        yaml(soft, "notify-host.yaml", "name: a\ntype: sql\nnotify: [\"https:///hook\"]\n" + sql, "notify: 'https:///hook' has no host");
+        yaml(soft, "notify-format.yaml", "name: a\ntype: sql\nnotify:\n  - {url: https://example.com/h, format: teams}\n" + sql,
+                "notify: format must be json or slack, got 'teams'");
+        yaml(soft, "notify-field.yaml", "name: a\ntype: sql\nnotify:\n  - {url: https://example.com/h, secret: x}\n" + sql,
+                "notify: unknown field 'secret' (known: url, format)");
+        yaml(soft, "notify-nested.yaml", "name: a\ntype: sql\nnotify:\n  - [https://example.com/h]\n" + sql,
+                "notify: each target is a URL or {url: …, format: json|slack}");
         yaml(soft, "overlap.yaml", "name: a\ntype: sql\nschedule:\n  cron: \"0 0 3 * * ?\"\n  overlap: drop\n" + sql,
                 "overlap.yaml:5: schedule.overlap must be queue, skip or coalesce, got 'drop'");
         String imp = "name: a\ntype: batch-import\nparams:\n  source: data.csv\n  target: s.t\n  key: [id]\n  mode: mirror\n";
@@ -182,6 +191,9 @@ class BadInputSweepTest {
                 {"NIGHTSHIFT_DB_URL", "mysql://db/app", "db_url must be a PostgreSQL JDBC URL"},
                 {"NIGHTSHIFT_ADMIN_TOKEN", "short", "admin_token must be at least 16 characters long"},
                 {"NIGHTSHIFT_NODE_NAME", "node name with spaces", "node_name must be 1-63 characters"},
+                {"NIGHTSHIFT_NOTIFY", "file:///etc/passwd", "NIGHTSHIFT_NOTIFY: notify: 'file:///etc/passwd' is not an http(s) URL"},
+                {"NIGHTSHIFT_NOTIFY", "https://example.com/h|teams", "notify: format must be json or slack, got 'teams'"},
+                {"NIGHTSHIFT_PUBLIC_URL", "dashboard.example.com", "public_url: 'dashboard.example.com' is not an http(s) URL"},
                 {"NIGHTSHIFT_WORKER", "4", "unknown environment variable NIGHTSHIFT_WORKER"},
                 {"NIGHTSHIFT_JOBS_DIR", "/nonexistent/jobs", "/nonexistent/jobs: jobs directory not found"},
         };
