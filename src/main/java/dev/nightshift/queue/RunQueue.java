@@ -311,18 +311,51 @@ public final class RunQueue {
                 FROM s, l
                 WHERE l.locked AND r.id = ? AND r.state = 'running' AND r.node = ? AND r.attempt = ?
                 """;
+        // A rescuer that has just put this run back to available (its previous attempt's owner was
+        // gone) holds the run's lock exclusively for a round trip or two after its update commits,
+        // and a claim can take the run within that window (its lock then comes back false). Giving
+        // up then would leave the run running with no owner, for the next rescue to take an attempt
+        // from it; so while the run is still this node's, the lock is tried again for a while.
+        long deadline = System.nanoTime() + START_LOCK_PATIENCE.toNanos();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, RunLock.key(run.id()));   // the run's lock, shared
             ps.setLong(2, run.id());                // id
             ps.setString(3, run.node());            // node
             ps.setInt(4, run.attempt());            // attempt
-            if (ps.executeUpdate() == 1) {
-                return true;
+            while (true) {
+                if (ps.executeUpdate() == 1) {
+                    return true;
+                }
+                if (System.nanoTime() > deadline || !stillOwned(c, run)) {
+                    break;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    // an abort of the node: give the run up as if it were taken; the rescuer has it
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
         }
         // Not ours any more; drop the lock if the statement took it (a no-op with a warning if not).
         unlock(c, run);
         return false;
+    }
+
+    /** How long {@link #start} tries for the lock of a run that is still its own. */
+    private static final java.time.Duration START_LOCK_PATIENCE = java.time.Duration.ofSeconds(2);
+
+    private static boolean stillOwned(Connection c, ClaimedRun run) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM nightshift.run WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?")) {
+            ps.setLong(1, run.id());                // id
+            ps.setString(2, run.node());            // node
+            ps.setInt(3, run.attempt());            // attempt
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** Releases the run's lock on the worker's connection; call after the run's last update. */
