@@ -83,7 +83,9 @@ AS $$
 BEGIN
     IF NEW.state = 'dead' THEN
         PERFORM nightshift.notify_enqueue(NEW.job_name, 'dead', NEW.id, NEW.scheduled_at, NEW.period_start, NEW.period_end,
-                                          NEW.last_error, 'dead:' || NEW.id);
+                                          NEW.last_error,
+                                          -- a run retried by hand may die again: each death is news of its own
+                                          'dead:' || NEW.id || '@' || (extract(epoch FROM coalesce(NEW.finished_at, clock_timestamp())) * 1000000)::bigint);
     ELSIF EXISTS (SELECT 1 FROM nightshift.notify_state s WHERE s.job_name = NEW.job_name) THEN
         PERFORM nightshift.notify_enqueue(NEW.job_name, 'recovered', NEW.id, NEW.scheduled_at, NEW.period_start,
                                           NEW.period_end, NULL, 'recovered:' || NEW.id);

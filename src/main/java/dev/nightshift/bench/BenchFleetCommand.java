@@ -111,11 +111,11 @@ final class BenchFleetCommand extends BenchSubcommand {
         RunQueue queue = new RunQueue(db.dataSource());
         for (int i = 0; i < samples; i++) {
             long id = queue.enqueue(NewRun.manual("noop", Map.of(), null)).id();
-            while (count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
+            while (Stats.count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
                 Thread.sleep(2);
             }
         }
-        double[] single = quantiles(db);
+        double[] single = Stats.startLatency(db, "true");
         execute(db, "DELETE FROM nightshift.run");
 
         try (Connection c = db.dataSource().getConnection()) {
@@ -126,16 +126,15 @@ final class BenchFleetCommand extends BenchSubcommand {
             c.commit();
         }
         long peak = 0;
-        while (count(db, """
+        while (Stats.count(db, """
                 SELECT (EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'available')
                         OR EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'running'))::int
                 """) > 0) {
             peak = Math.max(peak, connections(admin, scratch.name()));
             Thread.sleep(50);
         }
-        double seconds = count(db, "SELECT (extract(epoch FROM max(finished_at) - max(created_at)) * 1000)::bigint"
-                + " FROM nightshift.run") / 1000.0;
-        double[] drain = quantiles(db);
+        double seconds = Stats.number(db, "SELECT extract(epoch FROM max(finished_at) - max(created_at)) FROM nightshift.run");
+        double[] drain = Stats.startLatency(db, "true");
         return new Figures(n, idleConnections, Math.max(peak, idleConnections), idleRate, single[0], single[1],
                 backlog / seconds, drain[1]);
     }
@@ -158,24 +157,6 @@ final class BenchFleetCommand extends BenchSubcommand {
                 rs.next();
                 return rs.getLong(2);
             }
-        }
-    }
-
-    private static double[] quantiles(Database db) throws SQLException {
-        String sql = """
-                SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at)) * 1000,
-                       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at)) * 1000
-                FROM nightshift.run WHERE started_at IS NOT NULL""";
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return new double[] {rs.getDouble(1), rs.getDouble(2)};
-        }
-    }
-
-    private static long count(Database db, String sql) throws SQLException {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
         }
     }
 

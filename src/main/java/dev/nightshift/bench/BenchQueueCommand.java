@@ -229,7 +229,7 @@ final class BenchQueueCommand extends BenchSubcommand {
                 }
             }
         });
-        long done = count(db, "SELECT count(*) FROM public.bench_floor WHERE state = 'succeeded'");
+        long done = Stats.count(db, "SELECT count(*) FROM public.bench_floor WHERE state = 'succeeded'");
         if (done != n) {
             throw new IllegalStateException("the floor queue drained " + done + " of " + n + " rows");
         }
@@ -302,16 +302,16 @@ final class BenchQueueCommand extends BenchSubcommand {
         }
         long enqueued = System.nanoTime();
         // Two probes of the partial indexes, not a count: the poll must not compete with the drain.
-        while (count(db, """
+        while (Stats.count(db, """
                 SELECT (EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'available')
                         OR EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'running'))::int
                 """) > 0) {
             Thread.sleep(50);
         }
         // Measured in the database, from the commit of the enqueue to the last completion.
-        double seconds = seconds(db, "SELECT extract(epoch FROM max(finished_at) - max(created_at)) FROM nightshift.run WHERE id > "
+        double seconds = Stats.number(db, "SELECT extract(epoch FROM max(finished_at) - max(created_at)) FROM nightshift.run WHERE id > "
                 + historyEnd);
-        double[] q = quantiles(db, "started_at - created_at");
+        double[] q = Stats.startLatency(db, "id > " + historyEnd);
         return new Drain(n / ((enqueued - t0) / 1e9), n / seconds, q[0], q[1]);
     }
 
@@ -386,36 +386,12 @@ final class BenchQueueCommand extends BenchSubcommand {
         RunQueue queue = new RunQueue(db.dataSource());
         for (int i = 0; i < samples; i++) {
             long id = queue.enqueue(NewRun.manual(LIMITED + 1, Map.of(), null)).id();
-            while (count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
+            while (Stats.count(db, "SELECT count(*) FROM nightshift.run WHERE id = " + id + " AND state = 'succeeded'") == 0) {
                 Thread.sleep(2);
             }
         }
-        double[] q = quantiles(db, "started_at - created_at");
+        double[] q = Stats.startLatency(db, "id > " + historyEnd);
         return new Latency(q[0], q[1]);
-    }
-
-    private double[] quantiles(Database db, String interval) throws SQLException {
-        String sql = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM " + interval + ")) * 1000,"
-                + " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM " + interval + ")) * 1000"
-                + " FROM nightshift.run WHERE started_at IS NOT NULL AND id > " + historyEnd;
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return new double[] {rs.getDouble(1), rs.getDouble(2)};
-        }
-    }
-
-    private static long count(Database db, String sql) throws SQLException {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static double seconds(Database db, String sql) throws SQLException {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getDouble(1);
-        }
     }
 
     private static String serverVersion(Database db) throws SQLException {

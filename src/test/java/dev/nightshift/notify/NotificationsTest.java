@@ -38,40 +38,70 @@ class NotificationsTest {
             JobsDir jobs = new JobsDir(db.tempDir(), "notify-jobs").file("flaky.yaml", "name: flaky\ntype: sql\nmax_attempts: 1\n"
                     + "notify: [" + hook.url() + "]\n"
                     + "params:\n  sql: SELECT 1 / (SELECT count(*) FROM public.flag WHERE ok)::int\n");
-            Daemon daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.WEBHOOK_SECRET, SECRET,
-                    Setting.PUBLIC_URL, "https://nightshift.example.com/"))));
-            String dir = jobs.path().toString();
-
-            assertThat(Cli.run(db.env(), "trigger", "flaky", "--jobs-dir", dir, "--wait").exitCode()).isEqualTo(1);
-            long dead = db.queryLong("SELECT max(id) FROM nightshift.run WHERE job_name = 'flaky'");
-            assertThat(db.rows("SELECT event, run_id, url, state FROM nightshift.notification"))
-                    .as("written with the dead run").containsExactly("dead|" + dead + "|" + hook.url() + "|pending");
-            await().atMost(Duration.ofSeconds(30)).until(() -> hook.hits().size() >= 3);
-            List<Receiver.Hit> hits = hook.hits();
-            assertThat(hits.stream().map(Receiver.Hit::idempotencyKey).collect(Collectors.toSet())).containsExactly("dead:" + dead + ":1");
-            for (Receiver.Hit h : hits) {
-                assertThat(h.signature()).isEqualTo("sha256=" + Webhook.sign(SECRET, h.timestamp() + "." + h.body()));
+            // Each test's node stops with the test: left running, it would claim the next test's runs of
+            // a job its catalog does not hold.
+            try (Daemon daemon = Daemon.start(db.settings(jobs.path(), Map.of(Setting.WEBHOOK_SECRET, SECRET,
+                    Setting.PUBLIC_URL, "https://nightshift.example.com/")))) {
+                deadRunAndRecovery(hook, daemon, jobs.path().toString());
             }
-            JsonNode body = Json.MAPPER.readTree(hits.get(2).body());
-            assertThat(body.path("event").asText()).isEqualTo("dead");
-            assertThat(body.path("job").asText()).isEqualTo("flaky");
-            assertThat(body.path("run").asLong()).isEqualTo(dead);
-            assertThat(body.path("error").asText()).contains("division by zero");
-            assertThat(body.path("link").asText()).isEqualTo("https://nightshift.example.com/runs/" + dead);
-            await().atMost(Duration.ofSeconds(10)).until(() -> db.queryString(
-                    "SELECT state || '/' || attempts FROM nightshift.notification WHERE run_id = " + dead), "delivered/3"::equals);
-            String metrics = new Http(daemon.httpPort()).get("/metrics").body();
-            assertThat(metrics).contains("nightshift_notifications_total{result=\"retry\"} 2.0",
-                    "nightshift_notifications_total{result=\"delivered\"} 1.0");
-
-            db.execute("UPDATE flag SET ok = true");
-            assertThat(Cli.run(db.env(), "trigger", "flaky", "--jobs-dir", dir, "--wait").exitCode()).isZero();
-            await().atMost(Duration.ofSeconds(30)).until(() -> hook.hits().size() >= 4);
-            assertThat(Json.MAPPER.readTree(hook.hits().get(3).body()).path("event").asText()).isEqualTo("recovered");
-            // a second success is no news
-            assertThat(Cli.run(db.env(), "trigger", "flaky", "--jobs-dir", dir, "--wait").exitCode()).isZero();
-            assertThat(db.queryLong("SELECT count(*) FROM nightshift.notification")).isEqualTo(2);
         }
+    }
+
+    private static void deadRunAndRecovery(Receiver hook, Daemon daemon, String dir) throws Exception {
+        assertThat(Cli.run(db.env(), "trigger", "flaky", "--jobs-dir", dir, "--wait").exitCode()).isEqualTo(1);
+        long dead = db.queryLong("SELECT max(id) FROM nightshift.run WHERE job_name = 'flaky'");
+        assertThat(db.rows("SELECT event, run_id, url, state FROM nightshift.notification WHERE job_name = 'flaky'"))
+                .as("written with the dead run").containsExactly("dead|" + dead + "|" + hook.url() + "|pending");
+        await().atMost(Duration.ofSeconds(30)).until(() -> hook.hits().size() >= 3);
+        List<Receiver.Hit> hits = hook.hits();
+        assertThat(hits.stream().map(Receiver.Hit::idempotencyKey).collect(Collectors.toSet())).singleElement().asString()
+                .matches("dead:" + dead + "@[0-9]+:1");
+        for (Receiver.Hit h : hits) {
+            assertThat(h.signature()).isEqualTo("sha256=" + Webhook.sign(SECRET, h.timestamp() + "." + h.body()));
+        }
+        JsonNode body = Json.MAPPER.readTree(hits.get(2).body());
+        assertThat(body.path("event").asText()).isEqualTo("dead");
+        assertThat(body.path("job").asText()).isEqualTo("flaky");
+        assertThat(body.path("run").asLong()).isEqualTo(dead);
+        assertThat(body.path("error").asText()).contains("division by zero");
+        assertThat(body.path("link").asText()).isEqualTo("https://nightshift.example.com/runs/" + dead);
+        await().atMost(Duration.ofSeconds(10)).until(() -> db.queryString(
+                "SELECT state || '/' || attempts FROM nightshift.notification WHERE run_id = " + dead), "delivered/3"::equals);
+        String metrics = new Http(daemon.httpPort()).get("/metrics").body();
+        assertThat(metrics).contains("nightshift_notifications_total{result=\"retry\"} 2.0",
+                "nightshift_notifications_total{result=\"delivered\"} 1.0");
+
+        db.execute("UPDATE flag SET ok = true");
+        assertThat(Cli.run(db.env(), "trigger", "flaky", "--jobs-dir", dir, "--wait").exitCode()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> hook.hits().size() >= 4);
+        assertThat(Json.MAPPER.readTree(hook.hits().get(3).body()).path("event").asText()).isEqualTo("recovered");
+        // a second success is no news
+        assertThat(Cli.run(db.env(), "trigger", "flaky", "--jobs-dir", dir, "--wait").exitCode()).isZero();
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.notification WHERE job_name = 'flaky'")).isEqualTo(2);
+    }
+
+    @Test
+    void a_run_retried_by_hand_that_dies_again_notifies_again_under_a_key_of_its_own() throws Exception {
+        try (Receiver hook = new Receiver(n -> 200)) {
+            JobsDir jobs = new JobsDir(db.tempDir(), "notify-again").file("doomed.yaml", "name: doomed\ntype: sql\nmax_attempts: 1\n"
+                    + "notify: [" + hook.url() + "]\nparams:\n  sql: SELECT 1 / 0\n");
+            String dir = jobs.path().toString();
+            try (Daemon daemon = Daemon.start(db.settings(jobs.path(), Map.of(Setting.WEBHOOK_SECRET, SECRET)))) {
+                diesTwice(hook, dir);
+            }
+        }
+    }
+
+    private static void diesTwice(Receiver hook, String dir) throws Exception {
+        assertThat(Cli.run(db.env(), "trigger", "doomed", "--jobs-dir", dir, "--wait").exitCode()).isEqualTo(1);
+        long run = db.queryLong("SELECT max(id) FROM nightshift.run WHERE job_name = 'doomed'");
+        await().atMost(Duration.ofSeconds(30)).until(() -> hook.hits().size() >= 1);
+
+        assertThat(Cli.run(db.env(), "retry", Long.toString(run)).exitCode()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> db.queryLong(
+                "SELECT count(*) FROM nightshift.notification WHERE run_id = " + run + " AND event = 'dead'") == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> hook.hits().size() >= 2);
+        assertThat(hook.hits().stream().map(Receiver.Hit::idempotencyKey).distinct().count()).as("two deaths, two keys").isEqualTo(2);
     }
 
     @Test

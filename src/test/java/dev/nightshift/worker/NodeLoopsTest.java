@@ -32,8 +32,15 @@ class NodeLoopsTest {
     @Test
     void interrupted_claimer_and_maintenance_loops_keep_running_and_the_node_stays_ready() throws Exception {
         JobsDir jobs = new JobsDir(db.tempDir(), "loops").sql("tick", "SELECT 1", "");
-        Daemon daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(),
-                Map.of(Setting.NODE_NAME, "interrupted", Setting.POLL_INTERVAL, "200ms", Setting.RESCUE_INTERVAL, "200ms"))));
+        // Each test's node stops with the test: a node left running would claim the next test's runs
+        // of a job its catalog does not hold, and fail them.
+        try (Daemon daemon = Daemon.start(db.settings(jobs.path(),
+                Map.of(Setting.NODE_NAME, "interrupted", Setting.POLL_INTERVAL, "200ms", Setting.RESCUE_INTERVAL, "200ms")))) {
+            interruptedLoopsGoOn(daemon);
+        }
+    }
+
+    private static void interruptedLoopsGoOn(Daemon daemon) throws Exception {
         await().atMost(Duration.ofSeconds(30)).until(() -> daemon.node().ready());
         List<Thread> loops = loopsOf("interrupted");
         assertThat(loops).hasSize(2);
@@ -53,8 +60,13 @@ class NodeLoopsTest {
     @Test
     void an_idle_claimer_is_not_cut_off_by_the_servers_idle_session_timeout() throws Exception {
         JobsDir jobs = new JobsDir(db.tempDir(), "idle-claimer").sql("tock", "SELECT 1", "");
-        Daemon daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "idle-claimer",
-                Setting.STALL_TIMEOUT, "2s", Setting.RESCUE_INTERVAL, "500ms"))));
+        try (Daemon daemon = Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "idle-claimer",
+                Setting.STALL_TIMEOUT, "2s", Setting.RESCUE_INTERVAL, "500ms")))) {
+            idleClaimerWorks(daemon);
+        }
+    }
+
+    private static void idleClaimerWorks(Daemon daemon) throws Exception {
         await().atMost(Duration.ofSeconds(30)).until(() -> daemon.node().ready());
         // idle longer than the sessions' idle_session_timeout (stall_timeout), then work arrives
         await().pollDelay(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(6)).until(() -> true);
