@@ -58,7 +58,8 @@ class NamedTokensTest {
         jobs = new JobsDir(db.tempDir(), "named-tokens")
                 .sql("note", "INSERT INTO public.seen SELECT current_setting('nightshift.run_id')::bigint, current_setting('nightshift.actor')", null)
                 .sql("hold", "SELECT pg_sleep(30)", null)
-                .sql("broken", "SELECT 1 / 0", "max_attempts: 1\n");
+                .sql("broken", "SELECT 1 / 0", "max_attempts: 1\n")
+                .sql("refused", "SELECT 1 / 0", "max_attempts: 1\n");
         tokens = db.tempDir().resolve("tokens");
         writeTokens("# name role sha256\nalice operator " + sha256(ALICE) + "\nviewer read " + sha256(VIEWER) + "\n\nroot admin "
                 + sha256(ROOT) + "\n");
@@ -77,6 +78,23 @@ class NamedTokensTest {
         assertThat(db.queryString("SELECT actor FROM public.seen WHERE run_id = " + id)).isEqualTo("alice");
         assertThat(db.rows("SELECT actor || ' ' || role || ' ' || action || ' ' || job_name || ' ' || (detail->'params'->>'why')"
                 + " FROM nightshift.audit WHERE run_id = " + id)).containsExactly("alice operator trigger note month end");
+    }
+
+    @Test
+    void an_operator_cannot_override_guards_and_an_admins_override_is_audited_as_such() throws Exception {
+        long before = db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name IN ('note', 'refused')");
+        Http.Reply refused = http.post("/api/jobs/note/trigger", "{\"override_guards\": true}", ALICE);
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.json().path("error").asText()).isEqualTo("'alice' has the role operator; guard-override needs admin");
+        long dead = http.post("/api/jobs/refused/trigger", "{}", ROOT).json().path("run").path("id").asLong();
+        await().atMost(Duration.ofSeconds(20)).until(() -> "dead".equals(db.queryString("SELECT state FROM nightshift.run WHERE id = " + dead)));
+        assertThat(http.post("/api/runs/" + dead + "/override-guards", "", ALICE).status()).isEqualTo(403);
+        assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name IN ('note', 'refused')")).as("only the admin's broken run").isEqualTo(before + 1);
+
+        Http.Reply allowed = http.post("/api/runs/" + dead + "/override-guards", "", ROOT);
+        assertThat(allowed.status()).isEqualTo(201);
+        long rerun = allowed.json().path("run").path("id").asLong();
+        assertThat(db.rows("SELECT actor || ' ' || action FROM nightshift.audit WHERE run_id = " + rerun)).containsExactly("root guard-override");
     }
 
     @Test
