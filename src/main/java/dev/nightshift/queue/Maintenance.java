@@ -137,6 +137,7 @@ public final class Maintenance {
             log.info("pruned {} finished runs older than {}", total, retention);
         }
         pruneSlotOverlaps(retention);
+        dev.nightshift.runlog.RunLogStore.prune(ds, retention);
         return total;
     }
 

@@ -44,6 +44,7 @@ final class Execution implements Attempt {
     private volatile boolean aborting;
     private volatile boolean cancelSeen;
     private JobDefinition definition;
+    private dev.nightshift.runlog.AttemptLog runLog;
 
     /**
      * @param previousLock the worker's previous run whose lock {@code connection} still holds, or null
@@ -76,11 +77,13 @@ final class Execution implements Attempt {
     void execute() {
         MDC.put("job", run.jobName());
         MDC.put("run", Long.toString(run.id()));
+        runLog = node.runLogs().open(run.id(), run.attempt());
         try {
             attempt(connection);
         } catch (RuntimeException e) {
             log.error("run {} of job {}: unexpected failure in the worker", run.id(), run.jobName(), e);
         } finally {
+            runLog.close();
             cleanUp(connection);
             MDC.remove("job");
             MDC.remove("run");
@@ -391,6 +394,11 @@ final class Execution implements Attempt {
     @Override
     public dev.nightshift.metrics.Metrics metrics() {
         return node.metrics();
+    }
+
+    @Override
+    public dev.nightshift.runlog.RunLog log() {
+        return runLog;
     }
 
     @Override
