@@ -2,6 +2,7 @@ package dev.nightshift.http;
 
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.runlog.RunLogStore;
 import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.JobListing;
 import dev.nightshift.schedule.Lateness;
@@ -34,6 +35,9 @@ final class Dashboard {
     private final PeriodGrid grid;
     /** Slots per job in the period grid. */
     static final int GRID_SLOTS = 14;
+    /** Lines of a run's log its page shows (the newest); the CLI and the API give them all. */
+    static final int LOG_LINES = 2_000;
+    private final RunLogStore logs;
 
     Dashboard(DataSource ds, String node, Backfills backfills, java.time.Clock clock) {
         this.lateness = new Lateness(ds, clock);
@@ -41,6 +45,7 @@ final class Dashboard {
         this.backfills = backfills;
         this.jobs = new JobListing(ds, clock);
         this.runs = new RunQueries(ds);
+        this.logs = new RunLogStore(ds);
         this.node = node;
     }
 
@@ -64,7 +69,8 @@ final class Dashboard {
         RunView v = runs.find(id).orElseThrow(() -> new HttpError(404, "no run " + id));
         Lateness.Late late = v.scheduledAt() == null ? null : lateness.all().get(v.job());
         boolean pastDeadline = late != null && late.slots().contains(v.scheduledAt());
-        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow(), pastDeadline ? late.deadline() : null)));
+        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow(), pastDeadline ? late.deadline() : null,
+                logs.tail(id, LOG_LINES))));
     }
 
     private static Response page(String html) {
