@@ -125,7 +125,8 @@ public final class RunLogWriter {
         return maxBytes;
     }
 
-    Scrubber scrubber() {
+    /** What masks secrets in this node's run logs, for the node's own log lines that may carry them too. */
+    public Scrubber scrubber() {
         return scrubber;
     }
 
@@ -140,7 +141,8 @@ public final class RunLogWriter {
             return;
         }
         pending.add(p);
-        if (pending.size() == BATCH) {
+        // the first line starts the flush interval's clock; a full batch goes at once
+        if (pending.size() == 1 || pending.size() == BATCH) {
             notifyAll();
         }
     }
