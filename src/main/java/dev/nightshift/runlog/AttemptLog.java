@@ -63,12 +63,14 @@ public final class AttemptLog implements RunLog {
 
     /** Ends the attempt's log: later lines are dropped, and the writer forgets the run once this is written. */
     public void close() {
+        boolean wrote;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            wrote = lines > 0 || over;
         }
-        writer.closed(this);
+        writer.closed(this, wrote);
     }
 }

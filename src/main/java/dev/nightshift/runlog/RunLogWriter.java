@@ -130,9 +130,12 @@ public final class RunLogWriter {
         return scrubber;
     }
 
-    void closed(AttemptLog a) {
+    /** @param wrote whether the attempt logged a line: only then does the writer know the run, and need to forget it */
+    void closed(AttemptLog a, boolean wrote) {
         RunLogAppender.OPEN.remove(a.runId(), a);
-        add(new Pending(a.runId(), a.attempt(), clock.instant(), null, null, Kind.CLOSE));
+        if (wrote) {
+            add(new Pending(a.runId(), a.attempt(), clock.instant(), null, null, Kind.CLOSE));
+        }
     }
 
     synchronized void add(Pending p) {
@@ -190,17 +193,24 @@ public final class RunLogWriter {
         List<Row> rows = null;
         while (true) {
             try (Connection c = ds.getConnection()) {
-                c.setAutoCommit(true);
+                c.setAutoCommit(false);
+                try (var st = c.createStatement()) {
+                    // A log line is not worth a WAL flush: a crash of the server may lose the last
+                    // fraction of a second of lines, never a run's state (written elsewhere).
+                    st.execute("SET LOCAL synchronous_commit = off");
+                }
                 if (rows == null) {
                     rows = rows(c, batch);
                 }
                 insert(c, rows);
+                c.commit();
                 forgetClosed(batch);
                 if (failures > 0) {
                     log.info("run logs written again after {} failed attempts", failures);
                 }
                 return 0;
             } catch (SQLException | RuntimeException e) {
+                // the pool rolls back what the failed batch left open when the connection goes back
                 failures++;
                 onError.run();
                 if (failures == 1) {
@@ -248,7 +258,7 @@ public final class RunLogWriter {
     private void load(Connection c, List<Pending> batch) throws SQLException {
         Set<Long> unknown = new HashSet<>();
         for (Pending p : batch) {
-            if (!runs.containsKey(p.runId())) {
+            if (p.kind() != Kind.CLOSE && !runs.containsKey(p.runId())) {
                 unknown.add(p.runId());
             }
         }
