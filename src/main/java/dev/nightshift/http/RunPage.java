@@ -10,6 +10,9 @@ import java.util.Map;
 
 /** The dashboard's page of one run: every field, parameters, counts, the error, and its actions. Stateless. */
 final class RunPage {
+    /** A log line's time, in UTC to the millisecond (dashboard.js writes the lines it appends the same way). */
+    private static final java.time.format.DateTimeFormatter LOG_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(java.time.ZoneOffset.UTC);
     private RunPage() {
     }
 
@@ -96,7 +99,7 @@ final class RunPage {
 
     static void line(StringBuilder b, RunLogStore.Line l) {
         b.append("<span class=\"log-line level-").append(esc(l.level())).append("\" data-seq=\"").append(l.seq()).append("\">")
-                .append(esc(Html.absolute(l.time()))).append(' ').append(esc(String.format("%-7s", l.level()))).append(" [")
+                .append(LOG_TIME.format(l.time())).append(' ').append(esc(String.format("%-7s", l.level()))).append(" [")
                 .append(l.attempt()).append("] ").append(esc(l.text())).append("</span>\n");
     }
 

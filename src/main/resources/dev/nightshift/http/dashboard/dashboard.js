@@ -165,6 +165,11 @@
   // A running run's log: new lines from /api/runs/N/log?after=SEQ every second, appended without a
   // reload, until the run has ended and a last poll brought nothing more.
   var LOG_POLL_MS = 1000;
+  // "2026-12-08T01:45:28.6455Z" -> "2026-12-08 01:45:28.645", as the server renders a line's time
+  function logTime(iso) {
+    var m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
+    return m ? m[1] + " " + m[2] + "." + ((m[3] || "") + "000").slice(0, 3) : iso;
+  }
   function pollLog() {
     var log = document.getElementById("run-log");
     if (!log || log.dataset.live !== "true") { return; }
@@ -179,7 +184,7 @@
             var span = document.createElement("span");
             span.className = "log-line level-" + l.level;
             span.dataset.seq = String(l.seq);
-            span.textContent = l.time.replace("T", " ").replace(/\.\d+Z$/, "Z") + " " + (l.level + "       ").slice(0, 7) + " [" + l.attempt + "] " + l.text;
+            span.textContent = logTime(l.time) + " " + (l.level + "       ").slice(0, 7) + " [" + l.attempt + "] " + l.text;
             log.appendChild(span);
             log.appendChild(document.createTextNode("\n"));
           });
