@@ -37,6 +37,8 @@ public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** How often each node looks for backfills with room for more runs (a success makes room at once). */
     static final Duration BACKFILL_PUMP_INTERVAL = Duration.ofSeconds(2);
+    /** How often each node looks for backfills when none is active (a backfill made elsewhere, whose runs fail). */
+    static final Duration BACKFILL_PUMP_BACKSTOP = Duration.ofMinutes(1);
 
     /** The node's own loops, each with a connection of its own while it works: claimer, listener, maintenance. */
     private static final int NODE_LOOP_CONNECTIONS = 3;
@@ -112,7 +114,7 @@ public final class Daemon implements AutoCloseable {
             node.addSuccessHook(pump);
             node.start();
             quartz.start();
-            pump.start(BACKFILL_PUMP_INTERVAL);
+            pump.start(BACKFILL_PUMP_INTERVAL, BACKFILL_PUMP_BACKSTOP);
             arrivals.start();
             Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
             daemon.notifier = new Notifier(new Outbox(db.dataSource()), settings, metrics, clock);
