@@ -102,6 +102,7 @@ public final class Daemon implements AutoCloseable {
         Operations ops = null;
         ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, clock);
         BackfillPump pump = null;
+        Notifier notifier = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics, clock);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
@@ -112,16 +113,21 @@ public final class Daemon implements AutoCloseable {
             node.addSuccessHook(new FanIn(catalog, new RunQueue(db.dataSource())));
             pump = new BackfillPump(new Backfills(db.dataSource(), clock), metrics);
             node.addSuccessHook(pump);
+            notifier = new Notifier(new Outbox(db.dataSource()), settings, metrics, clock);
+            node.onNotification(Notifier.CHANNEL, notifier::wake);
             node.start();
             quartz.start();
             pump.start(BACKFILL_PUMP_INTERVAL, BACKFILL_PUMP_BACKSTOP);
             arrivals.start();
             Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
-            daemon.notifier = new Notifier(new Outbox(db.dataSource()), settings, metrics, clock);
-            daemon.notifier.start();
+            daemon.notifier = notifier;
+            notifier.start();
             return daemon;
         } catch (RuntimeException e) {
             arrivals.stop();
+            if (notifier != null) {
+                notifier.close();
+            }
             if (pump != null) {
                 pump.close();
             }
