@@ -41,6 +41,7 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
     private volatile Duration idle;
     private boolean idleWait;                 // guarded by this
     private ScheduledFuture<?> pending;       // guarded by this
+    private long wakes;                       // guarded by this
 
     public BackfillPump(Backfills backfills, Metrics metrics) {
         this.backfills = backfills;
@@ -58,6 +59,10 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
     }
 
     private void tick() {
+        long wakesBefore;
+        synchronized (this) {
+            wakesBefore = wakes;
+        }
         Duration wait = busy;
         try {
             wait = backfills.pumpAll() > 0 ? busy : idle;
@@ -70,7 +75,13 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
             metrics.loopError("backfill-pump");
             log.error("backfill pump", e);
         }
-        next(wait, wait == idle);
+        synchronized (this) {
+            // a wake-up that came while this tick ran may concern a backfill it did not see
+            if (wakes != wakesBefore) {
+                wait = Duration.ZERO;
+            }
+            next(wait, wait == idle);
+        }
     }
 
     /** Replaces the pending tick: there is only ever one. */
@@ -87,6 +98,7 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
 
     /** Ends an idle wait early: a backfill made on another node is active now. */
     private synchronized void wake() {
+        wakes++;
         if (idleWait) {
             next(Duration.ZERO, false);
         }
