@@ -41,7 +41,7 @@ public final class StatementTag {
         return tag.toString();
     }
 
-    /** Drops leading comments and blanks. */
+    /** Drops leading comments, blanks and opening parentheses. */
     private static String strip(String sql) {
         String s = sql.strip();
         while (true) {
@@ -51,6 +51,8 @@ public final class StatementTag {
             } else if (s.startsWith("/*")) {
                 int end = s.indexOf("*/");
                 s = end < 0 ? "" : s.substring(end + 2).strip();
+            } else if (s.startsWith("(")) {
+                s = s.substring(1).strip();
             } else {
                 return s;
             }

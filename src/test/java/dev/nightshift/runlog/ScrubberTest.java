@@ -34,6 +34,7 @@ class ScrubberTest {
         assertThat(scrubber.scrub("abc: 3 rows")).isEqualTo("abc: 3 rows");
         String plain = "sql statement 2 (line 3): INSERT, 310 rows, 12 ms";
         assertThat(scrubber.scrub(plain)).isEqualTo(plain);
-        assertThat(new Scrubber(List.of()).scrub("tokens=5 of 9")).isEqualTo("tokens=****");
+        // a name that looks secret is masked, even when its value was a count: better one figure too few
+        assertThat(new Scrubber(List.of()).scrub("tokens=5 of 9")).isEqualTo("tokens=**** of 9");
     }
 }
