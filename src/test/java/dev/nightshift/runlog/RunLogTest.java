@@ -42,7 +42,9 @@ class RunLogTest {
 
     @BeforeAll
     static void start() throws Exception {
-        db.execute("CREATE TABLE landed (n int)");
+        db.execute("CREATE TABLE landed (n int); CREATE TABLE partner (id int PRIMARY KEY, name text)");
+        java.nio.file.Path csv = db.tempDir().resolve("partner.csv");
+        java.nio.file.Files.writeString(csv, "id,name\n1,ada\n2,grace\n3,edsger\n");
         JobsDir jobs = new JobsDir(db.tempDir(), "runlog")
                 .sql("flaky", """
                         DO $$ BEGIN RAISE NOTICE 'hello from attempt %', current_setting('nightshift.attempt'); END $$;
@@ -56,6 +58,8 @@ class RunLogTest {
                         DO $$ BEGIN RAISE NOTICE 'first words'; END $$;
                         SELECT pg_sleep(3);
                         DO $$ BEGIN RAISE NOTICE 'last words'; END $$""", "max_attempts: 1\n")
+                .file("partner.yaml", "name: partner\ntype: batch-import\nparams:\n  source: " + csv + "\n  target: public.partner\n"
+                        + "  key: [id]\n  mode: mirror\n  guards: {min_rows: 2}\n")
                 .sql("doomed", "DO $$ BEGIN RAISE NOTICE 'about to fail'; PERFORM 1 / 0; END $$", "max_attempts: 1\n");
         daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.ADMIN_TOKEN, TOKEN))));
         http = new Http(daemon.httpPort());
@@ -188,6 +192,20 @@ class RunLogTest {
         assertThat(unknown.exitCode()).isEqualTo(2);
         assertThat(unknown.err()).contains("no run 999999");
         assertThat(Cli.run(env, "logs", "abc").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    @Order(5)
+    void an_imports_log_has_its_phases_counts_and_the_guards_verdict() throws Exception {
+        db.execute("INSERT INTO public.partner VALUES (1, 'ada'), (9, 'gone')");
+        long run = trigger("partner");
+        awaitState(run, "succeeded");
+        List<String> lines = texts(lines(run, "succeeded"), 1);
+        assertThat(lines).anySatisfy(t -> assertThat(t).matches("INFO partner\\.csv: reading 3\\d bytes into public\\.partner \\(mode mirror\\)"));
+        assertThat(lines).anySatisfy(t -> assertThat(t).matches("INFO partner\\.csv: read 3 rows, staged in \\d+ ms"));
+        assertThat(lines).anySatisfy(t -> assertThat(t).matches(
+                "INFO partner\\.csv: merged into public\\.partner in \\d+ ms: inserted 2, updated 0, unchanged 1, deleted 1"));
+        assertThat(lines).anySatisfy(t -> assertThat(t).startsWith("INFO guards passed for public.partner (the file partner.csv: 3 rows read"));
     }
 
     @Test
