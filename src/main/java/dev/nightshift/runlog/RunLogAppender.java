@@ -5,7 +5,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.AppenderBase;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.LoggerFactory;
@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
  * {@code run} (the worker sets it while it executes the run) goes to the attempt log this JVM has
  * open for that run. One appender per JVM on the root logger, since logback's appenders are
  * global; several nodes in one JVM (tests) share it, each run's lines going to the node running it.
- * Thread-safe.
+ * Thread-safe without a lock of its own (logback's synchronized base would serialize every log
+ * call of the process through it).
  */
-final class RunLogAppender extends AppenderBase<ILoggingEvent> {
+final class RunLogAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
     static final String NAME = "NIGHTSHIFT_RUN_LOG";
     /** The attempt logs open in this JVM, by run id. */
     static final Map<Long, AttemptLog> OPEN = new ConcurrentHashMap<>();
