@@ -101,7 +101,8 @@ final class Execution implements Attempt {
         JobType type = node.types().get(definition.kind());
         boolean tx = type.transactional(definition);
         log.info("run {} of job {} started (attempt {}/{}, trigger {}{})", run.id(), run.jobName(), run.attempt(),
-                run.maxAttempts(), run.trigger(), run.params().isEmpty() ? "" : ", params " + node.runLogs().scrubber().scrub(run.params().toString()));
+                run.maxAttempts(), run.trigger(),
+                run.params().isEmpty() ? "" : ", params " + node.runLogs().scrubber().scrub(run.params().toString()));
         for (int tries = 1; ; tries++) {
             try {
                 Map<String, Long> counts = tx ? inTransaction(c, type) : withoutTransaction(c, type);

@@ -164,6 +164,13 @@ class DashboardBrowserTest {
         // each line once, though the poller and the page's refresh both ran meanwhile
         assertThat(text.split("step two", -1)).hasSize(2);
         screenshot("dashboard-run-log.png");
+
+        // the job's page: its runs and the tail of its last run's log
+        browser.findElement(By.cssSelector("nav.crumbs a[href='/jobs/step-by-step']")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().endsWith("/jobs/step-by-step"));
+        assertThat(browser.findElement(By.id("job-log-tail")).getText()).contains("step three");
+        assertThat(browser.findElements(By.cssSelector("#runs tr[data-run='" + run + "']"))).hasSize(1);
+        screenshot("dashboard-job.png");
     }
 
     static WebElement jobRow(String job) {
