@@ -76,8 +76,9 @@ final class DefinitionReader {
         if (problems.size() > problemsBefore || kind == null || params == null) {
             return null;
         }
-        return new JobDefinition(name, description, kind, schedule, timeout, maxAttempts, backoff, concurrency,
-                after, params, file, deadline, afterAll, notify);
+        return JobDefinition.builder(name, params).description(description).schedule(schedule).timeout(timeout)
+                .maxAttempts(maxAttempts).backoff(backoff).concurrency(concurrency).after(after).afterAll(afterAll)
+                .deadline(deadline).notifyTargets(notify).file(file).build();
     }
 
     private static JobKind kind(YamlFields f) {
