@@ -12,10 +12,6 @@ import dev.nightshift.config.CsvFormat;
  * equals one. Counts physical lines (1 = the file's first) and fields (1 = a line's first). Not thread-safe.
  */
 final class CsvGrammar {
-    static final String STRAY_QUOTE = "a quote inside an unquoted field (quote the whole field and double its quotes)";
-    static final String AFTER_CLOSE = "text after the closing quote (a field is either all quoted or not at all)";
-    static final String UNTERMINATED = "a quoted field is not closed before the end of the file";
-
     /** What one byte is. */
     enum Token {
         /** a byte of the field's value */

@@ -85,14 +85,14 @@ public final class CsvReader implements AutoCloseable {
             } else if (t == CsvGrammar.Token.STRAY_QUOTE) {
                 // Kept as data so that the record still ends at this line's end; the record is refused.
                 field.write(c);
-                problem = problem != null ? problem : "field " + at + ": " + CsvGrammar.STRAY_QUOTE;
+                problem = problem != null ? problem : "field " + at + ": " + CsvSyntax.STRAY_QUOTE;
             } else if (t == CsvGrammar.Token.AFTER_CLOSE) {
-                problem = problem != null ? problem : "field " + at + ": " + CsvGrammar.AFTER_CLOSE;
+                problem = problem != null ? problem : "field " + at + ": " + CsvSyntax.AFTER_CLOSE;
             }
             raw.write(c);
         }
         if (grammar.inQuotes()) {
-            problem = "field " + grammar.field() + ": " + CsvGrammar.UNTERMINATED + " (the quote opens on line " + grammar.quoteLine() + ")";
+            problem = "field " + grammar.field() + ": " + CsvSyntax.UNTERMINATED + " (the quote opens on line " + grammar.quoteLine() + ")";
         }
         fields.add(field.toByteArray());
         quoted.add(grammar.quotedField());

@@ -26,6 +26,10 @@ public final class CsvSyntax extends FilterInputStream {
         }
     }
 
+    static final String STRAY_QUOTE = "a quote inside an unquoted field (quote the whole field and double its quotes)";
+    static final String AFTER_CLOSE = "text after the closing quote (a field is either all quoted or not at all)";
+    static final String UNTERMINATED = "a quoted field is not closed before the end of the file";
+
     private final CsvGrammar grammar;
 
     public CsvSyntax(InputStream in, CsvFormat format) {
@@ -58,7 +62,7 @@ public final class CsvSyntax extends FilterInputStream {
 
     private void end() throws Error {
         if (grammar.inQuotes()) {
-            throw new Error(grammar.quoteLine(), grammar.quoteField(), CsvGrammar.UNTERMINATED);
+            throw new Error(grammar.quoteLine(), grammar.quoteField(), UNTERMINATED);
         }
     }
 
@@ -66,7 +70,7 @@ public final class CsvSyntax extends FilterInputStream {
         int field = grammar.field();
         CsvGrammar.Token t = grammar.step(b);
         if (t == CsvGrammar.Token.STRAY_QUOTE || t == CsvGrammar.Token.AFTER_CLOSE) {
-            throw new Error(grammar.line(), field, t == CsvGrammar.Token.STRAY_QUOTE ? CsvGrammar.STRAY_QUOTE : CsvGrammar.AFTER_CLOSE);
+            throw new Error(grammar.line(), field, t == CsvGrammar.Token.STRAY_QUOTE ? STRAY_QUOTE : AFTER_CLOSE);
         }
     }
 }
