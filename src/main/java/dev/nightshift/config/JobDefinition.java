@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * @param timeout       statement_timeout of each attempt; null for none
  * @param concurrency   runs at once across the cluster, or {@link #UNLIMITED}
  * @param after         the jobs whose every success runs this one ({@code after: [a, b]})
- * @param file          the YAML file it was read from; null for a definition made in code
+ * @param file          the YAML file it was read from (a name of its own for a definition made in code)
  * @param deadline      when each slot must have succeeded; null for none (only with a schedule)
  * @param afterAll      {@code after: {all: [...]}}: the jobs that must all have succeeded for a period
  *                      before this job runs once for it; empty for none
