@@ -3,26 +3,21 @@ package dev.nightshift.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.util.ContextInitializer;
 import dev.nightshift.config.Setting;
 import dev.nightshift.config.Settings;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 /**
  * Secrets planted in the configuration (the database password, the admin, read and named tokens) never show: not in
@@ -43,12 +38,8 @@ class SecretsTest {
     private static final String CONN = "planted-conn-password-6b9d0e";
     private static final String HOOK = "planted-webhook-token-4d2a71";
 
-    @AfterEach
-    void restoreTestLogging() throws Exception {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        context.reset();
-        new ContextInitializer(context).autoConfig();
-    }
+    @RegisterExtension
+    final JsonLogCapture log = new JsonLogCapture();
 
     @Test
     void planted_password_and_token_appear_in_no_log_output_answer_or_error() throws Exception {
@@ -73,8 +64,7 @@ class SecretsTest {
         java.nio.file.Files.writeString(tokens, "ops-bot operator " + java.util.HexFormat.of().formatHex(
                 java.security.MessageDigest.getInstance("SHA-256").digest(NAMED.getBytes(StandardCharsets.UTF_8))) + "\n");
         env.put("NIGHTSHIFT_TOKENS_FILE", tokens.toString());
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Logging.use(Settings.LogFormat.JSON, "secrets-node", log);
+        log.start("secrets-node");
         List<String> seen = new ArrayList<>();
         // what is a log: the daemon's, the runs' (API, page, table, CLI); a parameter's value is echoed elsewhere as given
         List<String> logs = new ArrayList<>();
@@ -109,7 +99,7 @@ class SecretsTest {
             seen.add(http.get("/api/jobs", "Bearer " + READ + "-wrong").body());
         }
         // Before the CLI runs below, which set up logging their own way.
-        String daemonLog = log.toString(StandardCharsets.UTF_8);
+        String daemonLog = log.text();
         long dead = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'broken'");
         long leaky = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'leaky'");
         logs.add(String.join("\n", db.rows("SELECT text FROM nightshift.run_log")));
