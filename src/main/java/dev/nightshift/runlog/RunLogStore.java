@@ -71,6 +71,31 @@ public final class RunLogStore {
     }
 
     /**
+     * Adds one line to an attempt's log from another node than the one that ran it (the rescuer's
+     * verdict on an attempt whose node is gone), after the attempt's last line, unless the run's log
+     * is capped. Written on {@code c} at once: such lines are rare.
+     */
+    public static void append(Connection c, long runId, int attempt, RunLog.Level level, String text) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO nightshift.run_log (run_id, attempt, line, logged_at, level, text)
+                SELECT ?, ?, coalesce(max(l.line) FILTER (WHERE l.attempt = ?), 0) + 1, clock_timestamp(), ?, ?
+                FROM nightshift.run_log l
+                WHERE l.run_id = ?
+                HAVING NOT coalesce(bool_or(l.level = 'WARNING' AND l.text LIKE ?), false)
+                ON CONFLICT DO NOTHING
+                """)) {
+            ps.setLong(1, runId);                                 // run_id
+            ps.setInt(2, attempt);                                // attempt
+            ps.setInt(3, attempt);                                // the attempt's last line
+            ps.setString(4, level.name());                        // level
+            ps.setString(5, text);                                // text
+            ps.setLong(6, runId);                                 // the run's lines
+            ps.setString(7, RunLogWriter.CAP_NOTE + "%");         // none after the cap's note
+            ps.executeUpdate();
+        }
+    }
+
+    /**
      * Deletes the lines of runs that are gone, in batches; returns how many. A pruned run finished
      * before {@code now - retention}, so all its lines are older than that: only those are looked at.
      */
