@@ -30,7 +30,11 @@ final class NotifyCommand extends BaseCommand {
         Settings settings = settings();
         JobDefinition d = JobCatalog.load(settings.jobsDir()).find(job).orElseThrow(
                 () -> new UsageException("unknown job '" + job + "' in the catalog in " + settings.jobsDir()));
-        List<NotifyTarget> targets = d.notifyTargets().isEmpty() ? settings.notifications().targets() : d.notifyTargets();
+        List<NotifyTarget> targets = d.notifyOff() ? List.of()
+                : d.notifyTargets().isEmpty() ? settings.notifications().targets() : d.notifyTargets();
+        if (d.notifyOff()) {
+            throw new UsageException("job " + job + " has notify: [] (it notifies no one): nothing to send to");
+        }
         if (targets.isEmpty()) {
             throw new UsageException("job " + job + " has no notify: targets and the notify setting is unset: nothing to send to");
         }

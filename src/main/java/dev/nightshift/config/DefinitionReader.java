@@ -78,7 +78,7 @@ final class DefinitionReader {
         }
         return JobDefinition.builder(name, params).description(description).schedule(schedule).timeout(timeout)
                 .maxAttempts(maxAttempts).backoff(backoff).concurrency(concurrency).after(after).afterAll(afterAll)
-                .deadline(deadline).notifyTargets(notify).file(file).build();
+                .deadline(deadline).notifyTargets(notify).notifyOff(notifyOff(f)).file(file).build();
     }
 
     private static JobKind kind(YamlFields f) {
@@ -91,6 +91,11 @@ final class DefinitionReader {
             f.problemAt(f.line("type"), "unknown type '" + typeName + "' (known: " + JobKind.names() + ")");
         }
         return kind;
+    }
+
+    /** {@code notify: []}, written as an empty list: the job notifies no one, not even the node's default targets. */
+    private static boolean notifyOff(YamlFields f) {
+        return f.node("notify") instanceof Yaml.ListNode l && l.items().isEmpty();
     }
 
     /** {@code notify:} a list of webhook URLs, each a URL or {url: …, format: json|slack}. */

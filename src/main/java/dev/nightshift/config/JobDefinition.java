@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  * @param afterAll      {@code after: {all: [...]}}: the jobs that must all have succeeded for a period
  *                      before this job runs once for it; empty for none
  * @param notifyTargets the job's own webhooks ({@code notify:}); empty for none
+ * @param notifyOff     {@code notify: []}: no notification at all, not even to the node's default targets
  */
 public record JobDefinition(
         String name,
@@ -35,6 +36,7 @@ public record JobDefinition(
         List<String> afterAll,
         Deadline deadline,
         List<NotifyTarget> notifyTargets,
+        boolean notifyOff,
         Path file) {
 
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -55,6 +57,9 @@ public record JobDefinition(
         after = List.copyOf(after);
         afterAll = List.copyOf(afterAll);
         notifyTargets = List.copyOf(notifyTargets);
+        if (notifyOff && !notifyTargets.isEmpty()) {
+            throw new IllegalArgumentException("notify is off or has targets, not both");
+        }
         if (deadline != null && schedule == null) {
             throw new IllegalArgumentException("a deadline needs a schedule");
         }
@@ -106,6 +111,7 @@ public record JobDefinition(
         private List<String> afterAll = List.of();
         private Deadline deadline;
         private List<NotifyTarget> notifyTargets = List.of();
+        private boolean notifyOff;
         private Path file;
 
         private Builder(String name, JobParams params) {
@@ -163,6 +169,11 @@ public record JobDefinition(
             return this;
         }
 
+        public Builder notifyOff(boolean v) {
+            notifyOff = v;
+            return this;
+        }
+
         public Builder file(Path v) {
             file = v;
             return this;
@@ -170,7 +181,7 @@ public record JobDefinition(
 
         public JobDefinition build() {
             return new JobDefinition(name, description, params, schedule, timeout, maxAttempts, backoff, concurrency, after,
-                    afterAll, deadline, notifyTargets, file);
+                    afterAll, deadline, notifyTargets, notifyOff, file);
         }
     }
 }

@@ -98,7 +98,8 @@ final class JobPage {
         if (d != null) {
             dt(b, "Guards", "<span id=\"job-guards\">" + guards(d) + "</span>");
             List<String> targets = d.notifyTargets().stream().map(t -> t.shown() + (t.format() == NotifyTarget.Format.SLACK ? " (slack)" : "")).toList();
-            dt(b, "Notify", "<span id=\"job-notify\">" + (targets.isEmpty() ? "<span class=\"muted\">the settings' default targets, if any</span>"
+            dt(b, "Notify", "<span id=\"job-notify\">" + (d.notifyOff() ? "<span class=\"muted\">no one (notify: [])</span>"
+                    : targets.isEmpty() ? "<span class=\"muted\">the settings' default targets, if any</span>"
                     : esc(String.join(", ", targets))) + "</span>");
         }
         b.append("</dl></section>");

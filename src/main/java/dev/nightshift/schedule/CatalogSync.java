@@ -74,7 +74,9 @@ public final class CatalogSync {
         if (d.deadline() != null) {
             m.put("deadline", d.deadline().text());
         }
-        if (!d.notifyTargets().isEmpty()) {
+        if (d.notifyOff()) {
+            m.put("notify", java.util.List.of());     // notify_enqueue writes nothing for an empty list
+        } else if (!d.notifyTargets().isEmpty()) {
             // read by nightshift.notify_enqueue (V18), in the transaction that makes a run dead
             m.put("notify", d.notifyTargets().stream().map(t -> Map.of("url", t.url().toString(),
                     "format", t.format().name().toLowerCase(java.util.Locale.ROOT))).toList());

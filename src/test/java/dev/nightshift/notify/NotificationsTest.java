@@ -138,6 +138,28 @@ class NotificationsTest {
     }
 
     @Test
+    void a_job_with_an_empty_notify_list_notifies_no_one_not_even_the_default_targets() throws Exception {
+        try (Receiver defaults = new Receiver(n -> 200)) {
+            JobsDir jobs = new JobsDir(db.tempDir(), "notify-off")
+                    .file("quiet.yaml", "name: quiet\ntype: sql\nmax_attempts: 1\nnotify: []\nparams:\n  sql: SELECT 1 / 0\n")
+                    .file("loud.yaml", "name: loud\ntype: sql\nmax_attempts: 1\nparams:\n  sql: SELECT 1 / 0\n");
+            String dir = jobs.path().toString();
+            try (Daemon daemon = Daemon.start(db.settings(jobs.path(), Map.of(Setting.NOTIFY, defaults.url())))) {
+                assertThat(Cli.run(db.env(), "trigger", "quiet", "--jobs-dir", dir, "--wait").exitCode()).isEqualTo(1);
+                assertThat(Cli.run(db.env(), "trigger", "loud", "--jobs-dir", dir, "--wait").exitCode()).isEqualTo(1);
+                await().atMost(Duration.ofSeconds(30)).until(() -> defaults.hits().size() >= 1);
+                assertThat(db.rows("SELECT job_name || '|' || coalesce(url, 'defaults') FROM nightshift.notification "
+                        + "WHERE job_name IN ('quiet', 'loud')")).containsExactly("loud|defaults");
+                assertThat(defaults.hits()).hasSize(1);
+                assertThat(Json.MAPPER.readTree(defaults.hits().get(0).body()).path("job").asText()).isEqualTo("loud");
+                Cli.Result test = Cli.run(db.env(), "notify", "test", "quiet", "--jobs-dir", dir);
+                assertThat(test.exitCode()).isEqualTo(2);
+                assertThat(test.err()).contains("job quiet has notify: [] (it notifies no one): nothing to send to");
+            }
+        }
+    }
+
+    @Test
     void notify_test_sends_a_sample_to_each_target_and_says_which_failed() throws Exception {
         try (Receiver ok = new Receiver(n -> 200); Receiver down = new Receiver(n -> 503)) {
             JobsDir jobs = new JobsDir(db.tempDir(), "notify-test").file("t.yaml", "name: t\ntype: sql\nnotify:\n  - " + ok.url()
