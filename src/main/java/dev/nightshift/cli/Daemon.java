@@ -14,6 +14,7 @@ import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.schedule.AfterChain;
 import dev.nightshift.schedule.BackfillPump;
+import dev.nightshift.schedule.NodeWatch;
 import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.FanIn;
 import java.time.Clock;
@@ -56,13 +57,15 @@ public final class Daemon implements AutoCloseable {
     private final Operations ops;
     private final ArrivalWatcher arrivals;
     private final BackfillPump pump;
+    private final NodeWatch watch;
     private Notifier notifier;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
     private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops,
-                   ArrivalWatcher arrivals, BackfillPump pump) {
+                   ArrivalWatcher arrivals, BackfillPump pump, NodeWatch watch) {
         this.arrivals = arrivals;
+        this.watch = watch;
         this.settings = settings;
         this.database = database;
         this.node = node;
@@ -100,6 +103,7 @@ public final class Daemon implements AutoCloseable {
         Operations ops = null;
         ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, clock);
         BackfillPump pump = null;
+        NodeWatch watch = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics, clock);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
@@ -112,9 +116,11 @@ public final class Daemon implements AutoCloseable {
             node.addSuccessHook(pump);
             node.start();
             quartz.start();
+            watch = quartz.watch(db::openDedicated);
+            watch.start();
             pump.start(BACKFILL_PUMP_INTERVAL);
             arrivals.start();
-            Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
+            Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump, watch);
             daemon.notifier = new Notifier(new Outbox(db.dataSource()), settings, metrics, clock);
             daemon.notifier.start();
             return daemon;
@@ -125,6 +131,9 @@ public final class Daemon implements AutoCloseable {
             }
             if (quartz != null) {
                 quartz.close();
+            }
+            if (watch != null) {
+                watch.close();
             }
             if (node != null) {
                 node.stop();
@@ -222,6 +231,8 @@ public final class Daemon implements AutoCloseable {
             pump.close();
             node.stop();
             quartz.close();
+            // after Quartz: while this node's session lives, no peer takes its triggers over
+            watch.close();
             ops.close();
             database.close();
             metrics.close();
