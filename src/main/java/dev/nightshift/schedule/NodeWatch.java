@@ -218,7 +218,8 @@ public final class NodeWatch implements AutoCloseable {
         try (Statement st = c.createStatement()) {
             st.execute("SET lock_timeout = " + WAIT.toMillis());
             st.execute("SET statement_timeout = 0");
-            st.execute("SET application_name = 'nightshift watch'");
+            // the node's name, for an operator (and a test) telling its sessions apart
+            st.execute("SET application_name = 'nightshift watch " + self.replace("'", "''") + "'");
         } catch (SQLException e) {
             c.close();
             throw e;
