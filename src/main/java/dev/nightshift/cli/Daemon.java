@@ -7,6 +7,7 @@ import dev.nightshift.db.PoolerException;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.http.Operations;
 import dev.nightshift.jobs.ArrivalWatcher;
+import dev.nightshift.loop.Loops;
 import dev.nightshift.notify.Notifier;
 import dev.nightshift.notify.Outbox;
 import dev.nightshift.jobs.JobTypes;
@@ -60,13 +61,15 @@ public final class Daemon implements AutoCloseable {
     private final ArrivalWatcher arrivals;
     private final BackfillPump pump;
     private final NodeWatch watch;
+    private final Loops loops;
     private Notifier notifier;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
     private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops,
-                   ArrivalWatcher arrivals, BackfillPump pump, NodeWatch watch) {
+                   ArrivalWatcher arrivals, BackfillPump pump, NodeWatch watch, Loops loops) {
         this.arrivals = arrivals;
+        this.loops = loops;
         this.watch = watch;
         this.settings = settings;
         this.database = database;
@@ -106,11 +109,13 @@ public final class Daemon implements AutoCloseable {
         ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, clock);
         BackfillPump pump = null;
         NodeWatch watch = null;
+        // the schedule side's loops, the gauges' and the arrival watcher's, for /readyz (the worker node keeps its own)
+        Loops loops = new Loops();
         Notifier notifier = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics, clock);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
-            ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
+            ops = Operations.start(settings, db, node, metrics, catalog, quartz::started, loops);
             prepare(db, settings.workers(), catalog, new ScheduleSync(db.dataSource(), quartz));
             ops.catalogSynced();
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
@@ -122,10 +127,10 @@ public final class Daemon implements AutoCloseable {
             node.start();
             quartz.start();
             watch = quartz.watch(db::openDedicated);
-            watch.start();
-            pump.start(BACKFILL_PUMP_INTERVAL, BACKFILL_PUMP_BACKSTOP);
-            arrivals.start();
-            Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump, watch);
+            watch.start(loops);
+            pump.start(BACKFILL_PUMP_INTERVAL, BACKFILL_PUMP_BACKSTOP, loops);
+            arrivals.start(loops);
+            Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump, watch, loops);
             daemon.notifier = notifier;
             notifier.start();
             return daemon;
@@ -206,6 +211,11 @@ public final class Daemon implements AutoCloseable {
 
     public Settings settings() {
         return settings;
+    }
+
+    /** The loops of the node besides the worker node's own (see {@link Loops}). */
+    public Loops loops() {
+        return loops;
     }
 
     public QuartzCluster quartz() {

@@ -1,6 +1,8 @@
 package dev.nightshift.schedule;
 
 import dev.nightshift.config.JobDefinition;
+import dev.nightshift.loop.Loop;
+import dev.nightshift.loop.Loops;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.ClaimedRun;
 import dev.nightshift.worker.SuccessHook;
@@ -9,12 +11,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keeps backfills moving: when one of a backfill's runs succeeds, its next slot is enqueued in that
@@ -27,20 +23,12 @@ import org.slf4j.LoggerFactory;
  * would anyway. Thread-safe.
  */
 public final class BackfillPump implements SuccessHook, AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(BackfillPump.class);
-
     private final Backfills backfills;
     private final Metrics metrics;
-    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "nightshift-backfill-pump");
-        t.setDaemon(true);
-        return t;
-    });
-
     private volatile Duration busy;
     private volatile Duration idle;
-    private boolean idleWait;                 // guarded by this
-    private ScheduledFuture<?> pending;       // guarded by this
+    private volatile boolean idleWait;
+    private volatile Loop loop;
 
     public BackfillPump(Backfills backfills, Metrics metrics) {
         this.backfills = backfills;
@@ -48,47 +36,27 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
     }
 
     /**
-     * Pumps every active backfill, from now on until {@link #close()}: again after {@code busy} while
-     * one is active, after {@code idle} when none is (or after a failure, {@code busy}).
+     * Pumps every active backfill, from now on until {@link #close()}, as a loop of {@code loops}:
+     * again after {@code busy} while one is active, after {@code idle} when none is.
      */
-    public void start(Duration busy, Duration idle) {
+    public synchronized void start(Duration busy, Duration idle, Loops loops) {
         this.busy = busy;
         this.idle = idle;
-        next(Duration.ZERO, false);
+        loop = loops.add(new Loop("backfill-pump", this::tick, () -> metrics.loopError("backfill-pump"))).start();
     }
 
-    private void tick() {
-        Duration wait = busy;
-        try {
-            wait = backfills.pumpAll() > 0 ? busy : idle;
-        } catch (Exception e) {
-            // the next tick tries again; a dead loop would stall every backfill
-            metrics.loopError("backfill-pump");
-            log.warn("backfill pump: {}", e.getMessage());
-        } catch (Error e) {
-            // a scheduled task that throws is never run again: log and go on, as for an exception
-            metrics.loopError("backfill-pump");
-            log.error("backfill pump", e);
-        }
-        next(wait, wait == idle);
-    }
-
-    /** Replaces the pending tick: there is only ever one. */
-    private synchronized void next(Duration wait, boolean isIdle) {
-        if (loop.isShutdown()) {
-            return;
-        }
-        if (pending != null) {
-            pending.cancel(false);
-        }
-        idleWait = isIdle;
-        pending = loop.schedule(this::tick, wait.toMillis(), TimeUnit.MILLISECONDS);
+    private Duration tick() throws SQLException {
+        idleWait = false;
+        boolean active = backfills.pumpAll() > 0;
+        idleWait = !active;
+        return active ? busy : idle;
     }
 
     /** Ends an idle wait early: a backfill made on another node is active now. */
-    private synchronized void wake() {
-        if (idleWait) {
-            next(Duration.ZERO, false);
+    private void wake() {
+        Loop l = loop;
+        if (idleWait && l != null) {
+            l.wake();
         }
     }
 
@@ -111,6 +79,9 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
 
     @Override
     public void close() {
-        loop.shutdownNow();
+        Loop l = loop;
+        if (l != null) {
+            l.stop(Duration.ofSeconds(5));
+        }
     }
 }

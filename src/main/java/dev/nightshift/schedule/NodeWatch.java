@@ -1,6 +1,8 @@
 package dev.nightshift.schedule;
 
 import dev.nightshift.db.SqlStates;
+import dev.nightshift.loop.Loop;
+import dev.nightshift.loop.Loops;
 import dev.nightshift.metrics.Metrics;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -49,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * <p>A statement waiting on a lock holds a snapshot, which holds back the database's vacuum horizon
  * for as long as it waits: each wait ends after {@link #WAIT} (lock_timeout) and starts again, so
  * the horizon is held back at most that long, for one transaction per node per {@link #WAIT}. A
- * node alone in its cluster waits on nobody and sends nothing. One thread; start once, close once.
+ * node alone in its cluster waits on nobody and sends nothing. One loop ({@link Loop}); start once, close once.
  */
 public final class NodeWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeWatch.class);
@@ -57,7 +59,6 @@ public final class NodeWatch implements AutoCloseable {
     static final int LOCK_CLASS = 0x6e736e64;
     /** How long one wait on a peer's lock lasts before it starts again (see the class comment). */
     static final Duration WAIT = Duration.ofSeconds(30);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     /**
      * Waits for the peer's lock unless it is free at once. CASE evaluates its branches in order and
@@ -92,8 +93,10 @@ public final class NodeWatch implements AutoCloseable {
     private volatile boolean stopping;
     private volatile Statement waiting;
     private volatile String watched;
+    /** The watch session; only the loop's thread uses it, and close() once the loop has ended. */
+    private Connection connection;
     private boolean holdsOwnLock;
-    private Thread thread;
+    private Loop loop;
 
     NodeWatch(Callable<Connection> connect, ClusterJobStore store, String self, DataSource pool, Metrics metrics,
               Duration misfireThreshold, Clock clock) {
@@ -117,19 +120,12 @@ public final class NodeWatch implements AutoCloseable {
         }
     }
 
-    public synchronized void start() {
-        if (thread != null) {
+    /** Starts the watch as a loop of {@code loops}. */
+    public synchronized void start(Loops loops) {
+        if (loop != null) {
             throw new IllegalStateException("node watch already started");
         }
-        thread = new Thread(this::loop, "nightshift-node-watch-" + self);
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    /** Whether its thread runs (it ends only at close). */
-    public boolean running() {
-        Thread t = thread;
-        return t != null && t.isAlive();
+        loop = loops.add(new Loop("node-watch", this::turn, () -> metrics.loopError("node-watch"))).start();
     }
 
     /** The peer whose lock it waits on now, or null. */
@@ -137,42 +133,34 @@ public final class NodeWatch implements AutoCloseable {
         return watched;
     }
 
-    private void loop() {
-        Connection c = null;
-        int failures = 0;
-        while (!stopping) {
-            try {
-                if (c == null) {
-                    c = open();
-                    holdsOwnLock = false;
-                }
-                if (!holdsOwnLock) {
-                    holdsOwnLock = lockOwn(c);
-                }
-                watchOnce(c);
-                if (failures > 0) {
-                    log.info("node watch working again after {} failures", failures);
-                    failures = 0;
-                }
-            } catch (InterruptedException e) {
-                // only close() ends this loop, and it sets stopping first
-                if (!stopping) {
-                    log.warn("node watch interrupted while the node runs; going on");
-                }
-            } catch (Throwable t) {
-                if (stopping) {
-                    break;
-                }
-                failures++;
-                metrics.loopError("node-watch");
-                if (failures == 1) {
-                    log.warn("node watch failed, retrying with backoff (Quartz's own recovery still covers a dead node): {}", t.toString());
-                }
-                c = closeQuietly(c);
-                pause(failures);
-            }
+    /**
+     * One turn: (re)connect and take this node's lock if need be, then one wait. A failure ends the
+     * session (its locks go with it) and the loop backs off; Quartz's own recovery still covers a
+     * peer's death meanwhile.
+     */
+    private Duration turn() throws Exception {
+        if (stopping) {
+            return WAIT;    // close() is about to stop the loop, which ends this wait
         }
-        closeQuietly(c);
+        try {
+            if (connection == null) {
+                connection = open();
+                holdsOwnLock = false;
+            }
+            if (!holdsOwnLock) {
+                holdsOwnLock = lockOwn(connection);
+            }
+            watchOnce(connection);
+            return Duration.ZERO;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Throwable t) {
+            connection = closeQuietly(connection);
+            if (stopping) {
+                return WAIT;    // the wait cancelled by close(): not a failure
+            }
+            throw t;
+        }
     }
 
     /** One wait on the next peer's lock, or on a change of the members when there is no peer to wait on. */
@@ -322,15 +310,6 @@ public final class NodeWatch implements AutoCloseable {
         }
     }
 
-    private void pause(int failures) {
-        long ms = Math.min(MAX_BACKOFF.toMillis(), 100L << Math.min(failures - 1, 10));
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            // close() interrupts; the loop's condition sees stopping
-        }
-    }
-
     private static Connection closeQuietly(Connection c) {
         if (c != null) {
             try {
@@ -342,7 +321,7 @@ public final class NodeWatch implements AutoCloseable {
         return null;
     }
 
-    /** Ends the wait and the thread; the session's end releases this node's lock. */
+    /** Ends the wait and the loop; the session's end releases this node's lock. */
     @Override
     public void close() {
         stopping = true;
@@ -354,17 +333,13 @@ public final class NodeWatch implements AutoCloseable {
                 log.debug("node watch: cancelling its wait: {}", e.getMessage());
             }
         }
-        Thread t;
+        Loop l;
         synchronized (this) {
-            t = thread;
+            l = loop;
         }
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (l != null) {
+            l.stop(Duration.ofSeconds(10));
         }
+        connection = closeQuietly(connection);
     }
 }
