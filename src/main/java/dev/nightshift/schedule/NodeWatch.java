@@ -29,20 +29,22 @@ import org.slf4j.LoggerFactory;
  * schedules then, instead of when Quartz declares it dead (its check-in interval, 10 s, plus
  * 7.5 s, during which the triggers it had acquired fire nowhere).
  *
- * <p>Each node's watch session, a connection of its own outside the pool, holds a session advisory
- * lock on the node's key for as long as it lives, and waits on the lock of one peer: the next
- * member after it in the sorted list of the cluster's members (a ring, so each node holds one
- * connection for this however many nodes there are). PostgreSQL grants the lock to the waiter the
- * moment the peer's session ends: a killed process's sockets are closed by its kernel, and the
- * server notices within its {@code client_connection_check_interval} (1 s) even while the session
- * is itself waiting. The watcher then enqueues the slots of the peer's acquired or firing
+ * <p>Each node holds a session advisory lock on its key, on a session of its own outside the pool
+ * ({@code nightshift node NAME}, idle for the node's life), and waits on the lock of one peer on a
+ * second one ({@code nightshift watch NAME}): the peer is the next member after it in the sorted
+ * list of the cluster's members (a ring, so each node has two sessions for this however many nodes
+ * there are). The waiting session holds no lock: sessions each holding a lock and waiting on the
+ * next one's would form a cycle, which PostgreSQL's deadlock detector breaks by failing one wait
+ * after a second. PostgreSQL grants the lock to the waiter the moment the peer's session ends: a
+ * killed process's sockets are closed by its kernel, and an idle backend ends at once. The
+ * watcher then enqueues the slots of the peer's acquired or firing
  * triggers that are due, through {@link ScheduledEnqueue} (the slot's dedupe key makes Quartz's
  * later fire of the same slot add nothing), and has Quartz recover the peer at once
  * ({@link ClusterJobStore#recoverNow}), so that the following slots of its triggers fire on time
  * from a live node. A lock that is free when the wait starts is not a death seen (a node of an
  * older version, a peer between two sessions): it is left to Quartz's own recovery.
  *
- * <p>A node frozen rather than dead (SIGSTOP, a paused VM) keeps its session, so its lock stays
+ * <p>A node frozen rather than dead (SIGSTOP, a paused VM) keeps its sessions, so its lock stays
  * held and nothing fires early; Quartz recovers its triggers after 17.5 s as before. A node whose
  * session ended while the process lives (cut off, its backend terminated) is recovered early; when
  * it comes back, its own fires of those slots find their runs (dedupe keys), as after a Quartz
@@ -51,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * <p>A statement waiting on a lock holds a snapshot, which holds back the database's vacuum horizon
  * for as long as it waits: each wait ends after {@link #WAIT} (lock_timeout) and starts again, so
  * the horizon is held back at most that long, for one transaction per node per {@link #WAIT}. A
- * node alone in its cluster waits on nobody and sends nothing. One loop ({@link Loop}); start once, close once.
+ * node alone in its cluster waits on nobody and sends nothing. Each wait also checks that this
+ * node's own lock session still holds its lock, and takes it again on a new one if not. One loop ({@link Loop}); start once, close once.
  */
 public final class NodeWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeWatch.class);
@@ -61,11 +64,18 @@ public final class NodeWatch implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(30);
 
     /**
-     * Waits for the peer's lock unless it is free at once. CASE evaluates its branches in order and
-     * only as needed, so the wait happens only when the try failed (the lock was held).
+     * Waits for the peer's lock unless it is free at once. First, whether this node's own lock is
+     * still held by its lock session (a session the server ended is noticed here, at no cost of its
+     * own). CASE evaluates its branches in order and only as needed, so the wait happens only when
+     * the try failed (the lock was held). The waiting session holds no lock of its own: a ring of
+     * sessions each holding one lock and waiting on the next would be a deadlock.
      */
     private static final String WAIT_FOR = """
-            SELECT CASE WHEN pg_try_advisory_lock(?, ?) THEN 'free'
+            SELECT CASE WHEN ? AND NOT EXISTS (SELECT 1 FROM pg_locks
+                                                 WHERE locktype = 'advisory' AND classid = (?::int)::oid AND objid = (?::int)::oid
+                                                   AND objsubid = 2 AND pid = ? AND granted)
+                          THEN 'own-lock-lost'
+                        WHEN pg_try_advisory_lock(?, ?) THEN 'free'
                         ELSE (SELECT 'granted' FROM pg_advisory_lock(?, ?)) END""";
 
     /**
@@ -78,7 +88,7 @@ public final class NodeWatch implements AutoCloseable {
             WHERE sched_name = ? AND instance_name = ? AND trigger_group = ? AND sched_time <= ? AND sched_time > ?
             ORDER BY sched_time, trigger_name""";
 
-    private enum Wait { FREE, GRANTED, TIMED_OUT }
+    private enum Wait { OWN_LOCK_LOST, FREE, GRANTED, TIMED_OUT }
 
     private final Callable<Connection> connect;
     private final ClusterJobStore store;
@@ -93,8 +103,10 @@ public final class NodeWatch implements AutoCloseable {
     private volatile boolean stopping;
     private volatile Statement waiting;
     private volatile String watched;
-    /** The watch session; only the loop's thread uses it, and close() once the loop has ended. */
-    private Connection connection;
+    /** The sessions holding this node's lock and waiting on a peer's; only the loop's thread uses them, and close() once it has ended. */
+    private Connection holder;
+    private Connection waiter;
+    private int holderPid;
     private boolean holdsOwnLock;
     private Loop loop;
 
@@ -143,19 +155,28 @@ public final class NodeWatch implements AutoCloseable {
             return WAIT;    // close() is about to stop the loop, which ends this wait
         }
         try {
-            if (connection == null) {
-                connection = open();
+            if (holder == null) {
+                holder = open("nightshift node ");
+                holderPid = backendPid(holder);
                 holdsOwnLock = false;
             }
             if (!holdsOwnLock) {
-                holdsOwnLock = lockOwn(connection);
+                holdsOwnLock = lockOwn(holder);
             }
-            watchOnce(connection);
+        } catch (Throwable t) {
+            holder = closeQuietly(holder);
+            throw t;
+        }
+        try {
+            if (waiter == null) {
+                waiter = open("nightshift watch ");
+            }
+            watchOnce(waiter);
             return Duration.ZERO;
         } catch (InterruptedException e) {
             throw e;
         } catch (Throwable t) {
-            connection = closeQuietly(connection);
+            waiter = closeQuietly(waiter);
             if (stopping) {
                 return WAIT;    // the wait cancelled by close(): not a failure
             }
@@ -173,6 +194,10 @@ public final class NodeWatch implements AutoCloseable {
             return;
         }
         switch (waitFor(c, peer)) {
+            case OWN_LOCK_LOST -> {
+                log.warn("node {}: its lock session has ended (terminated by the server?); taking the lock again", self);
+                holder = closeQuietly(holder);
+            }
             case FREE -> {
                 unlock(c, peer);
                 log.debug("node {} holds no lock (older version, or between sessions); not watched for {} s", peer, WAIT.toSeconds());
@@ -201,18 +226,25 @@ public final class NodeWatch implements AutoCloseable {
         return ring.stream().filter(m -> !resting.containsKey(m)).findFirst().orElse(null);
     }
 
-    private Connection open() throws Exception {
+    private Connection open(String applicationName) throws Exception {
         Connection c = connect.call();
         try (Statement st = c.createStatement()) {
             st.execute("SET lock_timeout = " + WAIT.toMillis());
             st.execute("SET statement_timeout = 0");
             // the node's name, for an operator (and a test) telling its sessions apart
-            st.execute("SET application_name = 'nightshift watch " + self.replace("'", "''") + "'");
+            st.execute("SET application_name = '" + (applicationName + self).replace("'", "''") + "'");
         } catch (SQLException e) {
             c.close();
             throw e;
         }
         return c;
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     private boolean lockOwn(Connection c) throws SQLException {
@@ -234,17 +266,25 @@ public final class NodeWatch implements AutoCloseable {
     private Wait waitFor(Connection c, String peer) throws SQLException {
         int k = key(peer);
         try (PreparedStatement ps = c.prepareStatement(WAIT_FOR)) {
-            ps.setInt(1, LOCK_CLASS);
-            ps.setInt(2, k);
-            ps.setInt(3, LOCK_CLASS);
-            ps.setInt(4, k);
+            ps.setBoolean(1, holdsOwnLock);                 // this node's lock, when it has it:
+            ps.setInt(2, LOCK_CLASS);                       //   class
+            ps.setInt(3, key(self));                        //   key
+            ps.setInt(4, holderPid);                        //   held by its lock session
+            ps.setInt(5, LOCK_CLASS);                       // the peer's lock
+            ps.setInt(6, k);
+            ps.setInt(7, LOCK_CLASS);
+            ps.setInt(8, k);
             waiting = ps;
             if (stopping) {
                 return Wait.TIMED_OUT;
             }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return "granted".equals(rs.getString(1)) ? Wait.GRANTED : Wait.FREE;
+                return switch (rs.getString(1)) {
+                    case "own-lock-lost" -> Wait.OWN_LOCK_LOST;
+                    case "granted" -> Wait.GRANTED;
+                    default -> Wait.FREE;
+                };
             }
         } catch (SQLException e) {
             if (SqlStates.LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
@@ -340,6 +380,7 @@ public final class NodeWatch implements AutoCloseable {
         if (l != null) {
             l.stop(Duration.ofSeconds(10));
         }
-        connection = closeQuietly(connection);
+        waiter = closeQuietly(waiter);
+        holder = closeQuietly(holder);
     }
 }
