@@ -87,9 +87,10 @@ public final class ClusterJobStore extends JobStoreTX {
      * started gets a recovery trigger (nightshift's jobs request recovery; the slot's dedupe key
      * absorbs the repeat), its fired-trigger rows and its state row go.
      *
-     * @return false when there was nothing left of it (a cluster manager recovered it first)
+     * @return how many triggers it had acquired or was firing; -1 when nothing was left of it (a
+     *         cluster manager recovered it first)
      */
-    boolean recoverNow(String instanceId) throws JobPersistenceException {
+    int recoverNow(String instanceId) throws JobPersistenceException {
         if (instanceId.equals(getInstanceId())) {
             throw new IllegalArgumentException("a node does not recover itself: " + instanceId);
         }
@@ -100,8 +101,8 @@ public final class ClusterJobStore extends JobStoreTX {
             // the cluster manager's order (doCheckin): state first, then triggers
             getLockHandler().obtainLock(conn, LOCK_STATE_ACCESS);
             stateLocked = true;
-            boolean left = !getDelegate().selectSchedulerStateRecords(conn, instanceId).isEmpty()
-                    || !getDelegate().selectInstancesFiredTriggerRecords(conn, instanceId).isEmpty();
+            int fired = getDelegate().selectInstancesFiredTriggerRecords(conn, instanceId).size();
+            boolean left = fired > 0 || !getDelegate().selectSchedulerStateRecords(conn, instanceId).isEmpty();
             if (left) {
                 getLockHandler().obtainLock(conn, LOCK_TRIGGER_ACCESS);
                 triggersLocked = true;
@@ -113,7 +114,7 @@ public final class ClusterJobStore extends JobStoreTX {
             if (left) {
                 signalSchedulingChangeImmediately(0L);
             }
-            return left;
+            return left ? fired : -1;
         } catch (SQLException e) {
             rollbackConnection(conn);
             throw new JobPersistenceException("cannot recover node " + instanceId + ": " + e.getMessage(), e);

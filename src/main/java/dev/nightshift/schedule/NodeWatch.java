@@ -316,13 +316,14 @@ public final class NodeWatch implements AutoCloseable {
                 enqueue.enqueueForDeadNode(s.schedule(), s.slot());
                 enqueued.add(s.schedule() + "@" + s.slot());
             }
-            boolean recovered = store.recoverNow(peer);
+            int held = store.recoverNow(peer);
             long ms = (System.nanoTime() - started) / 1_000_000;
-            if (recovered || !enqueued.isEmpty()) {
-                log.warn("node {} is gone (its session ended): enqueued its due slots {} and recovered its triggers in {} ms", peer,
-                        enqueued, ms);
+            if (held > 0 || !enqueued.isEmpty()) {
+                log.warn("node {} is gone (its session ended): enqueued its due slots {} and recovered its {} acquired or firing"
+                        + " triggers, in {} ms", peer, enqueued, held, ms);
             } else {
-                log.info("node {} is gone (its session ended); nothing of it left to recover", peer);
+                // a node stopped gracefully releases its triggers itself: only its Quartz state was left, if anything
+                log.info("node {} is gone (its session ended); it held no trigger{}", peer, held == 0 ? "; its Quartz state removed" : "");
             }
         } catch (Exception e) {
             metrics.loopError("node-watch");

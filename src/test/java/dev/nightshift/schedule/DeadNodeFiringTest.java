@@ -65,10 +65,12 @@ class DeadNodeFiringTest {
                 + " AND application_name LIKE 'nightshift watch %' AND wait_event_type = 'Lock'");
     }
 
-    /** The node holding the trigger (acquired for its next slot, or firing it). */
-    private static String holder() {
+    /** The node of {@code nodes} holding the trigger (acquired for its next slot, or firing it); an earlier test's killed nodes may still hold one. */
+    private static String holder(Map<String, NodeProcess> nodes) {
+        String names = "'" + String.join("', '", nodes.keySet()) + "'";
         return await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> db.queryString(
-                "SELECT min(instance_name) FROM nightshift.qrtz_fired_triggers WHERE trigger_group = 'nightshift'"), v -> v != null);
+                "SELECT min(instance_name) FROM nightshift.qrtz_fired_triggers WHERE trigger_group = 'nightshift' AND instance_name IN ("
+                        + names + ")"), v -> v != null);
     }
 
     private static boolean stateOf(String node) throws Exception {
@@ -111,7 +113,7 @@ class DeadNodeFiringTest {
     }
 
     private void killedHolder(Map<String, NodeProcess> nodes) throws Exception {
-        String victim = holder();
+        String victim = holder(nodes);
         nodes.get(victim).kill9();
         Instant killed = Instant.now();
         long heldSlotMs = lastSlotMs();
@@ -149,7 +151,7 @@ class DeadNodeFiringTest {
     }
 
     private void frozenHolder(Map<String, NodeProcess> nodes) throws Exception {
-        String victim = holder();
+        String victim = holder(nodes);
         nodes.get(victim).freeze();
         Instant frozen = Instant.now();
         try {
