@@ -48,6 +48,7 @@ public final class Notifier implements AutoCloseable {
     });
 
     private ScheduledFuture<?> pending;     // guarded by this
+    private long wakes;                     // guarded by this
 
     public Notifier(Outbox outbox, Settings settings, Metrics metrics, Clock clock) {
         this.outbox = outbox;
@@ -63,7 +64,8 @@ public final class Notifier implements AutoCloseable {
     }
 
     /** Looks at the outbox now: notifications were written (the channel's notification). */
-    public void wake() {
+    public synchronized void wake() {
+        wakes++;
         next(Duration.ZERO);
     }
 
@@ -90,6 +92,10 @@ public final class Notifier implements AutoCloseable {
 
     /** Delivers every due notification, then waits until the next retry is due (at most the backstop). */
     private void tick() {
+        long wakesBefore;
+        synchronized (this) {
+            wakesBefore = wakes;
+        }
         Duration wait = RETRY_AFTER_ERROR;
         try {
             List<Notification> due;
@@ -111,7 +117,10 @@ public final class Notifier implements AutoCloseable {
             metrics.loopError("notifier");
             log.error("notification loop", e);
         }
-        next(wait);
+        synchronized (this) {
+            // a wake-up that came while this look ran may concern rows it did not see
+            next(wakes != wakesBefore ? Duration.ZERO : wait);
+        }
     }
 
     /** One try of one notification; its outcome recorded in the outbox. */

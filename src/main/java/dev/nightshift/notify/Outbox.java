@@ -83,13 +83,14 @@ public final class Outbox {
     Optional<Duration> untilNextDue() throws SQLException {
         return Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT greatest(0, ceil(extract(epoch FROM min(next_at) - clock_timestamp()) * 1000))::bigint
+                    SELECT ceil(extract(epoch FROM min(next_at) - clock_timestamp()) * 1000)::bigint
                     FROM nightshift.notification WHERE state = 'pending'
                     """);
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long ms = rs.getLong(1);
-                return rs.wasNull() ? Optional.<Duration>empty() : Optional.of(Duration.ofMillis(ms));
+                // NULL: nothing pending (and not greatest(0, NULL), which would be 0)
+                return rs.wasNull() ? Optional.<Duration>empty() : Optional.of(Duration.ofMillis(Math.max(0, ms)));
             }
         });
     }

@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Keeps backfills moving: when one of a backfill's runs succeeds, its next slot is enqueued in that
@@ -28,6 +29,8 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
     private volatile Duration busy;
     private volatile Duration idle;
     private volatile boolean idleWait;
+    /** A wake since the current look began: its backfill may be too new for the look to have seen it. */
+    private final AtomicBoolean wokenMeanwhile = new AtomicBoolean();
     private volatile Loop loop;
 
     public BackfillPump(Backfills backfills, Metrics metrics) {
@@ -47,13 +50,18 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
 
     private Duration tick() throws SQLException {
         idleWait = false;
-        boolean active = backfills.pumpAll() > 0;
-        idleWait = !active;
-        return active ? busy : idle;
+        wokenMeanwhile.set(false);
+        if (backfills.pumpAll() > 0) {
+            return busy;
+        }
+        idleWait = true;
+        // a wake that came while this look ran is not lost in the long wait
+        return wokenMeanwhile.get() ? Duration.ZERO : idle;
     }
 
     /** Ends an idle wait early: a backfill made on another node is active now. */
     private void wake() {
+        wokenMeanwhile.set(true);
         Loop l = loop;
         if (idleWait && l != null) {
             l.wake();

@@ -95,7 +95,7 @@ final class Execution implements Attempt {
                     + node.settings().jobsDir() + ")"), false);
             return;
         }
-        JobType type = node.types().get(definition.kind());
+        JobType type = node.types();
         boolean tx = type.transactional(definition);
         log.info("run {} of job {} started (attempt {}/{}, trigger {}{})", run.id(), run.jobName(), run.attempt(),
                 run.maxAttempts(), run.trigger(), run.params().isEmpty() ? "" : ", params " + run.params());
