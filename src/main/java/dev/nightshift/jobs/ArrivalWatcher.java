@@ -83,15 +83,8 @@ public final class ArrivalWatcher {
         if (jobs.isEmpty() || loop != null) {
             return;
         }
-<<<<<<< HEAD
         loop = loops.add(new Loop("arrivals", this::pollDue, () -> metrics.loopError("arrivals"))).start();
-        log.info("watching for arrivals: {}", jobs.stream().map(d -> d.name() + " (" + ((ImportParams) d.params()).source() + ")").toList());
-=======
-        thread = new Thread(this::loop, "nightshift-arrivals");
-        thread.setDaemon(true);
-        thread.start();
         log.info("watching for arrivals: {}", jobs.stream().map(w -> w.d().name() + " (" + w.p().source() + ")").toList());
->>>>>>> main
     }
 
     /** Stops the loop and waits a moment for it. */
