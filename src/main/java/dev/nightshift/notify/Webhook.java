@@ -2,6 +2,11 @@ package dev.nightshift.notify;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,9 +22,9 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * One POST of a notification: JSON body, {@code Idempotency-Key} (the same on every try of one
  * notification), {@code X-Nightshift-Timestamp} and, with a secret, {@code X-Nightshift-Signature:
- * sha256=HEX} (HMAC-SHA256 of {@code TIMESTAMP.BODY}). A target that hangs is cut after
- * {@link #TIMEOUT}; at most {@link #MAX_RESPONSE} bytes of a response are read, the rest is dropped
- * unread. Thread-safe.
+ * sha256=HEX} (HMAC-SHA256 of {@code TIMESTAMP.BODY}). A try is cut after {@link #TIMEOUT}, whether
+ * the target hangs before its answer or trickles the answer's body; at most {@link #MAX_RESPONSE}
+ * bytes of a response are read, the rest is dropped unread. Thread-safe.
  */
 final class Webhook {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -28,6 +33,12 @@ final class Webhook {
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
             .followRedirects(HttpClient.Redirect.NEVER).build();
+    /** Closes a response body still being read at its try's deadline (the request's timeout ends with the headers). */
+    private static final ScheduledExecutorService DEADLINES = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "nightshift-webhook-deadline");
+        t.setDaemon(true);
+        return t;
+    });
     private final String secret;
 
     /** @param secret HMAC key, or null to send unsigned */
@@ -52,12 +63,30 @@ final class Webhook {
         if (secret != null) {
             b.header("X-Nightshift-Signature", "sha256=" + sign(secret, epochSeconds + "." + body));
         }
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
         try {
             HttpResponse<InputStream> r = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
             String head;
+            AtomicBoolean cut = new AtomicBoolean();
             try (InputStream in = r.body()) {
-                // read at most MAX_RESPONSE bytes; closing the stream drops the rest of a huge answer
-                head = new String(in.readNBytes(MAX_RESPONSE), StandardCharsets.UTF_8);
+                ScheduledFuture<?> closer = DEADLINES.schedule(() -> {
+                    cut.set(true);
+                    closeQuietly(in);
+                }, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                try {
+                    // read at most MAX_RESPONSE bytes; closing the stream drops the rest of a huge answer
+                    head = new String(in.readNBytes(MAX_RESPONSE), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    if (cut.get()) {
+                        return new Reply(0, "HTTP " + r.statusCode() + ", but its body did not end within " + TIMEOUT.toSeconds() + " s");
+                    }
+                    throw e;
+                } finally {
+                    closer.cancel(false);
+                }
+            }
+            if (cut.get()) {
+                return new Reply(0, "HTTP " + r.statusCode() + ", but its body did not end within " + TIMEOUT.toSeconds() + " s");
             }
             return new Reply(r.statusCode(), "HTTP " + r.statusCode() + (head.isBlank() ? "" : ": " + shortened(head)));
         } catch (java.net.http.HttpTimeoutException e) {
@@ -68,6 +97,14 @@ final class Webhook {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Reply(0, "interrupted");
+        }
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // the reader sees the stream closed either way
         }
     }
 

@@ -94,6 +94,7 @@ public final class Maintenance {
                 if (done) {
                     log.warn("rescued run {} of job {} from node {} (attempt {}): now {}", cand.id(), cand.jobName(),
                             cand.owner(), cand.attempt(), dead ? "dead" : "available");
+                    logRescue(c, cand, dead);
                     if (!dead) {
                         RunQueue.notify(c, cand.jobName());
                     }
@@ -105,6 +106,17 @@ public final class Maintenance {
                 ps.setLong(1, key);
                 ps.execute();
             }
+        }
+    }
+
+    /** The rescue, as the last line of the lost attempt's log; a failure to write it stops no rescue. */
+    private void logRescue(Connection c, Candidate cand, boolean dead) {
+        try {
+            dev.nightshift.runlog.RunLogStore.append(c, cand.id(), cand.attempt(), dev.nightshift.runlog.RunLog.Level.WARNING,
+                    "node " + cand.owner() + " lost the run (its database session ended); rescued by " + node + ": now "
+                            + (dead ? "dead" : "available"));
+        } catch (SQLException e) {
+            log.warn("run {}: the rescue could not be written to its log: {}", cand.id(), e.getMessage());
         }
     }
 
@@ -137,6 +149,7 @@ public final class Maintenance {
             log.info("pruned {} finished runs older than {}", total, retention);
         }
         pruneSlotOverlaps(retention);
+        dev.nightshift.runlog.RunLogStore.prune(ds, retention);
         return total;
     }
 

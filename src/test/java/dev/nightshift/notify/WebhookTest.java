@@ -24,6 +24,34 @@ class WebhookTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void a_target_that_trickles_its_answer_is_cut_at_the_same_deadline() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", x -> {
+            x.sendResponseHeaders(200, 100_000);
+            try (OutputStream out = x.getResponseBody()) {
+                for (int i = 0; i < 100_000; i++) {      // a byte every 100 ms: 16 KB would take 27 minutes
+                    out.write('x');
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException | InterruptedException e) {
+                // the client stopped reading: as intended
+            }
+        });
+        server.start();
+        try {
+            long start = System.nanoTime();
+            Webhook.Reply r = new Webhook(null).post(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"), "{}", "k", 1);
+            assertThat(r.delivered()).as("a 200 whose body never ends is not a delivery").isFalse();
+            assertThat(r.detail()).isEqualTo("HTTP 200, but its body did not end within 10 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Webhook.TIMEOUT.plusSeconds(5));
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
     void a_ten_megabyte_answer_is_read_no_further_than_the_cap() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         byte[] chunk = "x".repeat(64 * 1024).getBytes();
