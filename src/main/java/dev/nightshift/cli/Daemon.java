@@ -7,6 +7,7 @@ import dev.nightshift.db.PoolerException;
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.http.Operations;
 import dev.nightshift.jobs.ArrivalWatcher;
+import dev.nightshift.loop.Loops;
 import dev.nightshift.notify.Notifier;
 import dev.nightshift.notify.Outbox;
 import dev.nightshift.jobs.JobTypes;
@@ -14,6 +15,7 @@ import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.schedule.AfterChain;
 import dev.nightshift.schedule.BackfillPump;
+import dev.nightshift.schedule.NodeWatch;
 import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.FanIn;
 import java.time.Clock;
@@ -58,13 +60,17 @@ public final class Daemon implements AutoCloseable {
     private final Operations ops;
     private final ArrivalWatcher arrivals;
     private final BackfillPump pump;
+    private final NodeWatch watch;
+    private final Loops loops;
     private Notifier notifier;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
     private Daemon(Settings settings, Database database, Node node, Metrics metrics, QuartzCluster quartz, Operations ops,
-                   ArrivalWatcher arrivals, BackfillPump pump) {
+                   ArrivalWatcher arrivals, BackfillPump pump, NodeWatch watch, Loops loops) {
         this.arrivals = arrivals;
+        this.loops = loops;
+        this.watch = watch;
         this.settings = settings;
         this.database = database;
         this.node = node;
@@ -102,11 +108,14 @@ public final class Daemon implements AutoCloseable {
         Operations ops = null;
         ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, clock);
         BackfillPump pump = null;
+        NodeWatch watch = null;
+        // the schedule side's loops, the gauges' and the arrival watcher's, for /readyz (the worker node keeps its own)
+        Loops loops = new Loops();
         Notifier notifier = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics, clock);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
-            ops = Operations.start(settings, db, node, metrics, catalog, quartz::started);
+            ops = Operations.start(settings, db, node, metrics, catalog, quartz::started, loops);
             prepare(db, settings.workers(), catalog, new ScheduleSync(db.dataSource(), quartz));
             ops.catalogSynced();
             node.addSuccessHook(new AfterChain(catalog, new RunQueue(db.dataSource())));
@@ -117,9 +126,11 @@ public final class Daemon implements AutoCloseable {
             node.onNotification(Notifier.CHANNEL, notifier::wake);
             node.start();
             quartz.start();
-            pump.start(BACKFILL_PUMP_INTERVAL, BACKFILL_PUMP_BACKSTOP);
-            arrivals.start();
-            Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
+            watch = quartz.watch(db::openDedicated);
+            watch.start(loops);
+            pump.start(BACKFILL_PUMP_INTERVAL, BACKFILL_PUMP_BACKSTOP, loops);
+            arrivals.start(loops);
+            Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump, watch, loops);
             daemon.notifier = notifier;
             notifier.start();
             return daemon;
@@ -133,6 +144,9 @@ public final class Daemon implements AutoCloseable {
             }
             if (quartz != null) {
                 quartz.close();
+            }
+            if (watch != null) {
+                watch.close();
             }
             if (node != null) {
                 node.stop();
@@ -199,6 +213,11 @@ public final class Daemon implements AutoCloseable {
         return settings;
     }
 
+    /** The loops of the node besides the worker node's own (see {@link Loops}). */
+    public Loops loops() {
+        return loops;
+    }
+
     public QuartzCluster quartz() {
         return quartz;
     }
@@ -230,6 +249,8 @@ public final class Daemon implements AutoCloseable {
             pump.close();
             node.stop();
             quartz.close();
+            // after Quartz: while this node's session lives, no peer takes its triggers over
+            watch.close();
             ops.close();
             database.close();
             metrics.close();

@@ -1,5 +1,6 @@
 package dev.nightshift.http;
 
+import dev.nightshift.loop.Loops;
 import com.sun.net.httpserver.HttpServer;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Settings;
@@ -58,7 +59,13 @@ public final class HttpService implements AutoCloseable {
      */
     public static HttpService start(Settings settings, Node node, DataSource ds, Metrics metrics, JobCatalog catalog,
                                     BooleanSupplier schedulerStarted) {
-        Readiness readiness = new Readiness(node, schedulerStarted);
+        return start(settings, node, ds, metrics, catalog, schedulerStarted, new Loops());
+    }
+
+    /** As above; /readyz also names a dead loop of {@code loops}. */
+    public static HttpService start(Settings settings, Node node, DataSource ds, Metrics metrics, JobCatalog catalog,
+                                    BooleanSupplier schedulerStarted, Loops loops) {
+        Readiness readiness = new Readiness(node, schedulerStarted, loops);
         Auth auth = Auth.of(settings);
         Router router = new Router(auth);
         new Probes(readiness, metrics).routes(router);

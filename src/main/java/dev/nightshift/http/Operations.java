@@ -1,5 +1,6 @@
 package dev.nightshift.http;
 
+import dev.nightshift.loop.Loops;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
@@ -31,18 +32,21 @@ public final class Operations implements AutoCloseable {
         this.deadlines = deadlines;
     }
 
-    /** @param schedulerStarted whether this node's scheduler runs, for /readyz */
+    /**
+     * @param schedulerStarted whether this node's scheduler runs, for /readyz
+     * @param loops            the node's loops: the gauges and the deadline watch join them; /readyz reads them
+     */
     public static Operations start(Settings settings, Database db, Node node, Metrics metrics, JobCatalog catalog,
-                                   BooleanSupplier schedulerStarted) {
+                                   BooleanSupplier schedulerStarted, Loops loops) {
         // The pool is already running: HikariCP accepts its meter registry once, at any time.
         db.pool().setMetricRegistry(metrics.registry());
         metrics.registerJobs(catalog.all());
         DatabaseGauges gauges = new DatabaseGauges(db.dataSource(), metrics);
-        gauges.start(GAUGE_REFRESH);
+        gauges.start(GAUGE_REFRESH, loops);
         DeadlineWatch deadlines = new DeadlineWatch(new Lateness(db.dataSource(), node.clock()), metrics, db.dataSource(), node.clock());
-        deadlines.start(GAUGE_REFRESH);
+        deadlines.start(GAUGE_REFRESH, loops);
         try {
-            return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, catalog, schedulerStarted), gauges, deadlines);
+            return new Operations(HttpService.start(settings, node, db.dataSource(), metrics, catalog, schedulerStarted, loops), gauges, deadlines);
         } catch (RuntimeException e) {
             gauges.close();
             deadlines.close();

@@ -1,11 +1,12 @@
 package dev.nightshift.http;
 
+import dev.nightshift.loop.Loops;
 import dev.nightshift.worker.Node;
 import java.util.function.BooleanSupplier;
 
 /**
  * Whether this node should receive traffic and count as up: started, its scheduler started, not
- * draining, every node loop running, and the database answering. The database part is the node's
+ * draining, every loop of the node running (the node's own and those of {@link Loops}), and the database answering. The database part is the node's
  * own measure: its LISTEN connection runs a one-statement check every rescue interval (2 s by
  * default) that must answer within 2 s, and a claim that loses its connection counts too; so a
  * probe costs no connection and cannot pile up while PostgreSQL is slow. Thread-safe.
@@ -18,10 +19,12 @@ final class Readiness {
 
     private final Node node;
     private final BooleanSupplier schedulerStarted;
+    private final Loops loops;
 
-    Readiness(Node node, BooleanSupplier schedulerStarted) {
+    Readiness(Node node, BooleanSupplier schedulerStarted, Loops loops) {
         this.node = node;
         this.schedulerStarted = schedulerStarted;
+        this.loops = loops;
     }
 
     State state() {
@@ -31,6 +34,10 @@ final class Readiness {
         }
         if (!schedulerStarted.getAsBoolean()) {
             return new State(false, "scheduler not started");
+        }
+        String dead = loops.dead();
+        if (dead != null) {
+            return new State(false, "loop " + dead + " ended");
         }
         return new State(node.ready(), nodeState);
     }

@@ -3,6 +3,8 @@ package dev.nightshift.jobs;
 import dev.nightshift.config.ImportParams;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
+import dev.nightshift.loop.Loop;
+import dev.nightshift.loop.Loops;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
@@ -34,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * time. The run's dedupe key is made of the job, the path, the size, the modification time and
  * the inode, so nodes watching one shared directory enqueue each arrival once. The loop survives
  * every error (logged once, counted, retried after a backoff) and ends only with {@link #stop()}.
- * Thread-safe: one thread works; start and stop may come from others.
+ * Thread-safe: one loop works ({@link Loop}); start and stop may come from others.
  */
 public final class ArrivalWatcher {
     private static final Logger log = LoggerFactory.getLogger(ArrivalWatcher.class);
@@ -61,9 +63,7 @@ public final class ArrivalWatcher {
     private final Map<String, Map<Path, Seen>> seen = new HashMap<>();
     private final Map<String, Instant> nextPoll = new HashMap<>();
     private final Set<String> failing = new HashSet<>();
-    private final Object wake = new Object();
-    private volatile boolean stopping;
-    private Thread thread;
+    private Loop loop;
 
     public ArrivalWatcher(JobCatalog catalog, RunQueue queue, Metrics metrics, Clock clock) {
         List<Watched> watched = new ArrayList<>();
@@ -78,67 +78,23 @@ public final class ArrivalWatcher {
         this.clock = clock;
     }
 
-    /** Starts the loop, if any job of the catalog has {@code on_arrival: true}. */
-    public synchronized void start() {
-        if (jobs.isEmpty() || thread != null) {
+    /** Starts the loop, as a loop of {@code loops}, if any job of the catalog has {@code on_arrival: true}. */
+    public synchronized void start(Loops loops) {
+        if (jobs.isEmpty() || loop != null) {
             return;
         }
-        thread = new Thread(this::loop, "nightshift-arrivals");
-        thread.setDaemon(true);
-        thread.start();
+        loop = loops.add(new Loop("arrivals", this::pollDue, () -> metrics.loopError("arrivals"))).start();
         log.info("watching for arrivals: {}", jobs.stream().map(w -> w.d().name() + " (" + w.p().source() + ")").toList());
     }
 
     /** Stops the loop and waits a moment for it. */
     public void stop() {
-        stopping = true;
-        synchronized (wake) {
-            wake.notifyAll();
-        }
-        Thread t;
+        Loop l;
         synchronized (this) {
-            t = thread;
+            l = loop;
         }
-        if (t != null) {
-            try {
-                t.join(5_000);
-            } catch (InterruptedException e) {
-                // closing while interrupted: stop waiting for the thread, keep the interrupt for the caller
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void loop() {
-        int failures = 0;
-        while (!stopping) {
-            Duration pause;
-            try {
-                pause = pollDue();
-                if (failures > 0) {
-                    log.info("arrival watcher recovered after {} failed polls", failures);
-                }
-                failures = 0;
-            } catch (Throwable t) {
-                failures++;
-                metrics.loopError("arrivals");
-                if (failures == 1) {
-                    log.warn("arrival watcher failed, retrying with backoff: {}", t.toString());
-                } else {
-                    log.debug("arrival watcher failed again ({} in a row): {}", failures, t.toString());
-                }
-                pause = Duration.ofMillis(Math.min(10_000, 200L << Math.min(failures, 6)));
-            }
-            synchronized (wake) {
-                if (!stopping) {
-                    try {
-                        wake.wait(Math.max(1, pause.toMillis()));
-                    } catch (InterruptedException e) {
-                        // Only stop() ends the loop; an interrupt from elsewhere is not a reason to stop watching.
-                        Thread.interrupted();
-                    }
-                }
-            }
+        if (l != null) {
+            l.stop(Duration.ofSeconds(5));
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.nightshift.metrics;
 
 import dev.nightshift.db.Tx;
+import dev.nightshift.loop.Loop;
+import dev.nightshift.loop.Loops;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -15,13 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Gauges read from the database on a timer, not per scrape (a scrape must stay cheap and must not
@@ -32,7 +28,6 @@ import org.slf4j.LoggerFactory;
  * Thread-safe; start once, close once.
  */
 public final class DatabaseGauges implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(DatabaseGauges.class);
     static final List<String> STATES = List.of("available", "running", "succeeded", "dead", "cancelled");
     static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(2);
 
@@ -43,8 +38,7 @@ public final class DatabaseGauges implements AutoCloseable {
     private final MultiGauge lastSuccess;
     /** Holds the values the last-success rows point to, so that none is collected while registered. */
     private volatile List<MultiGauge.Row<?>> lastSuccessRows = List.of();
-    private final AtomicBoolean failing = new AtomicBoolean();
-    private ScheduledExecutorService timer;
+    private volatile Loop loop;
 
     public DatabaseGauges(DataSource ds, Metrics metrics) {
         this.ds = ds;
@@ -67,32 +61,22 @@ public final class DatabaseGauges implements AutoCloseable {
                 .register(registry);
     }
 
-    /** Refreshes now, then every {@code interval} on a daemon thread. */
-    public void start(Duration interval) {
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "nightshift-metrics");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleWithFixedDelay(this::refreshQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    /** Refreshes now, then every {@code interval}, as a loop of {@code loops} until {@link #close()}. */
+    public synchronized void start(Duration interval, Loops loops) {
+        loop = loops.add(new Loop("metrics", () -> refreshOnce(interval), () -> metrics.loopError("metrics"))).start();
     }
 
-    private void refreshQuietly() {
+    private Duration refreshOnce(Duration interval) throws SQLException {
         try {
             refresh();
-            if (failing.compareAndSet(true, false)) {
-                log.info("database gauges refreshed again");
+        } catch (SQLException e) {
+            if ("42P01".equals(dev.nightshift.db.SqlStates.of(e))) {
+                // The schema is not migrated yet: the HTTP port (and this loop) start before migrations.
+                return interval;
             }
-        } catch (Throwable t) {
-            if ("42P01".equals(dev.nightshift.db.SqlStates.of(t))) {
-                // The schema is not migrated yet: the HTTP port (and this timer) start before migrations.
-                return;
-            }
-            metrics.loopError("metrics");
-            if (failing.compareAndSet(false, true)) {
-                log.warn("cannot refresh the database gauges, keeping the last values: {}", t.toString());
-            }
+            throw e;
         }
+        return interval;
     }
 
     /** One gauge's read, behind a savepoint of its own. */
@@ -209,8 +193,9 @@ public final class DatabaseGauges implements AutoCloseable {
 
     @Override
     public void close() {
-        if (timer != null) {
-            timer.shutdownNow();
+        Loop l = loop;
+        if (l != null) {
+            l.stop(Duration.ofSeconds(5));
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.nightshift.schedule;
 
 import dev.nightshift.config.JobDefinition;
+import dev.nightshift.loop.Loop;
+import dev.nightshift.loop.Loops;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.queue.ClaimedRun;
 import dev.nightshift.worker.SuccessHook;
@@ -9,12 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Keeps backfills moving: when one of a backfill's runs succeeds, its next slot is enqueued in that
@@ -27,21 +24,14 @@ import org.slf4j.LoggerFactory;
  * would anyway. Thread-safe.
  */
 public final class BackfillPump implements SuccessHook, AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(BackfillPump.class);
-
     private final Backfills backfills;
     private final Metrics metrics;
-    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "nightshift-backfill-pump");
-        t.setDaemon(true);
-        return t;
-    });
-
     private volatile Duration busy;
     private volatile Duration idle;
-    private boolean idleWait;                 // guarded by this
-    private ScheduledFuture<?> pending;       // guarded by this
-    private long wakes;                       // guarded by this
+    private volatile boolean idleWait;
+    /** A wake since the current look began: its backfill may be too new for the look to have seen it. */
+    private final AtomicBoolean wokenMeanwhile = new AtomicBoolean();
+    private volatile Loop loop;
 
     public BackfillPump(Backfills backfills, Metrics metrics) {
         this.backfills = backfills;
@@ -49,58 +39,32 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
     }
 
     /**
-     * Pumps every active backfill, from now on until {@link #close()}: again after {@code busy} while
-     * one is active, after {@code idle} when none is (or after a failure, {@code busy}).
+     * Pumps every active backfill, from now on until {@link #close()}, as a loop of {@code loops}:
+     * again after {@code busy} while one is active, after {@code idle} when none is.
      */
-    public void start(Duration busy, Duration idle) {
+    public synchronized void start(Duration busy, Duration idle, Loops loops) {
         this.busy = busy;
         this.idle = idle;
-        next(Duration.ZERO, false);
+        loop = loops.add(new Loop("backfill-pump", this::tick, () -> metrics.loopError("backfill-pump"))).start();
     }
 
-    private void tick() {
-        long wakesBefore;
-        synchronized (this) {
-            wakesBefore = wakes;
+    private Duration tick() throws SQLException {
+        idleWait = false;
+        wokenMeanwhile.set(false);
+        if (backfills.pumpAll() > 0) {
+            return busy;
         }
-        Duration wait = busy;
-        try {
-            wait = backfills.pumpAll() > 0 ? busy : idle;
-        } catch (Exception e) {
-            // the next tick tries again; a dead loop would stall every backfill
-            metrics.loopError("backfill-pump");
-            log.warn("backfill pump: {}", e.getMessage());
-        } catch (Error e) {
-            // a scheduled task that throws is never run again: log and go on, as for an exception
-            metrics.loopError("backfill-pump");
-            log.error("backfill pump", e);
-        }
-        synchronized (this) {
-            // a wake-up that came while this tick ran may concern a backfill it did not see
-            if (wakes != wakesBefore) {
-                wait = Duration.ZERO;
-            }
-            next(wait, wait == idle);
-        }
-    }
-
-    /** Replaces the pending tick: there is only ever one. */
-    private synchronized void next(Duration wait, boolean isIdle) {
-        if (loop.isShutdown()) {
-            return;
-        }
-        if (pending != null) {
-            pending.cancel(false);
-        }
-        idleWait = isIdle;
-        pending = loop.schedule(this::tick, wait.toMillis(), TimeUnit.MILLISECONDS);
+        idleWait = true;
+        // a wake that came while this look ran is not lost in the long wait
+        return wokenMeanwhile.get() ? Duration.ZERO : idle;
     }
 
     /** Ends an idle wait early: a backfill made on another node is active now. */
-    private synchronized void wake() {
-        wakes++;
-        if (idleWait) {
-            next(Duration.ZERO, false);
+    private void wake() {
+        wokenMeanwhile.set(true);
+        Loop l = loop;
+        if (idleWait && l != null) {
+            l.wake();
         }
     }
 
@@ -123,6 +87,9 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
 
     @Override
     public void close() {
-        loop.shutdownNow();
+        Loop l = loop;
+        if (l != null) {
+            l.stop(Duration.ofSeconds(5));
+        }
     }
 }

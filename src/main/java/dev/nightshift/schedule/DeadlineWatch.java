@@ -2,6 +2,8 @@ package dev.nightshift.schedule;
 
 import dev.nightshift.db.SqlStates;
 import dev.nightshift.db.Tx;
+import dev.nightshift.loop.Loop;
+import dev.nightshift.loop.Loops;
 import dev.nightshift.metrics.Metrics;
 import dev.nightshift.notify.Outbox;
 import java.sql.SQLException;
@@ -13,9 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,12 +41,7 @@ public final class DeadlineWatch implements AutoCloseable {
     /** Late slots this node has written notifications for ("job@epoch ms"); others' writes are found by key. */
     private final Set<String> notified = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile Duration every = Duration.ofSeconds(30);
-    private java.util.concurrent.ScheduledFuture<?> pending;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "nightshift-deadline-watch");
-        t.setDaemon(true);
-        return t;
-    });
+    private volatile Loop loop;
 
     /** @param ds where late slots' notifications are written, or null for gauges only */
     public DeadlineWatch(Lateness lateness, Metrics metrics, DataSource ds, Clock clock) {
@@ -61,45 +55,35 @@ public final class DeadlineWatch implements AutoCloseable {
         this(lateness, metrics, null, Clock.systemUTC());
     }
 
-    public void start(Duration every) {
+    /** Reads the late slots now, then as planned, as a loop of {@code loops} until {@link #close()}. */
+    public synchronized void start(Duration every, Loops loops) {
         this.every = every;
-        wake();
+        loop = loops.add(new Loop("deadline-watch", this::tick, () -> metrics.loopError("deadline-watch"))).start();
     }
 
     /**
-     * Reads the late slots now and plans the next wake from them: at start, and once the catalog is
-     * synced (the jobs and their deadlines may be new), instead of waiting for the planned wake.
+     * Reads the late slots now and plans the next wake from them: once the catalog is synced (the
+     * jobs and their deadlines may be new), instead of waiting for the planned wake.
      */
-    public synchronized void wake() {
-        if (pending != null) {
-            pending.cancel(false);
-        }
-        try {
-            pending = timer.schedule(this::tick, 0, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // closed: the node is stopping
+    public void wake() {
+        Loop l = loop;
+        if (l != null) {
+            l.wake();
         }
     }
 
-    private void tick() {
-        Instant next = null;
+    private Duration tick() throws SQLException {
+        Instant next;
         try {
             next = refresh();
-        } catch (Exception e) {
-            if (!"42P01".equals(SqlStates.of(e))) {
-                // The gauges keep their last values; the next tick tries again. (42P01: the schema
-                // is not migrated yet: the HTTP port, and this timer, start before migrations.)
-                metrics.loopError("deadline-watch");
-                log.warn("cannot read late slots: {}", e.getMessage());
+        } catch (SQLException e) {
+            if ("42P01".equals(SqlStates.of(e))) {
+                // the schema is not migrated yet: the HTTP port, and this loop, start before migrations
+                return every;
             }
+            throw e;
         }
-        synchronized (this) {
-            try {
-                pending = timer.schedule(this::tick, delay(clock.instant(), next, every).toMillis(), TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                // closed meanwhile: the node is stopping
-            }
-        }
+        return delay(clock.instant(), next, every);
     }
 
     /** Until the next deadline (just after it), at most {@code every}, at least {@link #MIN_WAKE}. */
@@ -150,6 +134,9 @@ public final class DeadlineWatch implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        Loop l = loop;
+        if (l != null) {
+            l.stop(Duration.ofSeconds(5));
+        }
     }
 }

@@ -1,15 +1,17 @@
 package dev.nightshift.schedule;
 
 import dev.nightshift.metrics.Metrics;
+import java.sql.Connection;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.quartz.Scheduler;
 import org.quartz.SchedulerException;
 import org.quartz.impl.SchedulerRepository;
 import org.quartz.impl.StdSchedulerFactory;
-import org.quartz.impl.jdbcjobstore.JobStoreTX;
 import org.quartz.impl.jdbcjobstore.PostgreSQLDelegate;
 import org.quartz.impl.matchers.GroupMatcher;
 import org.quartz.utils.DBConnectionManager;
@@ -33,10 +35,23 @@ public final class QuartzCluster implements AutoCloseable {
 
     private final Scheduler scheduler;
     private final SchedulerMetrics listener;
+    private final ClusterJobStore store;
+    private final String nodeName;
+    private final DataSource pool;
+    private final Metrics metrics;
+    private final Duration misfireThreshold;
+    private final Clock clock;
 
-    private QuartzCluster(Scheduler scheduler, SchedulerMetrics listener) {
+    private QuartzCluster(Scheduler scheduler, SchedulerMetrics listener, ClusterJobStore store, String nodeName, DataSource pool,
+                          Metrics metrics, Duration misfireThreshold, Clock clock) {
         this.scheduler = scheduler;
         this.listener = listener;
+        this.store = store;
+        this.nodeName = nodeName;
+        this.pool = pool;
+        this.metrics = metrics;
+        this.misfireThreshold = misfireThreshold;
+        this.clock = clock;
     }
 
     public static QuartzCluster create(DataSource pool, String nodeName, SchedulerOptions options, Metrics metrics) {
@@ -49,17 +64,19 @@ public final class QuartzCluster implements AutoCloseable {
         DBConnectionManager.getInstance().addConnectionProvider(dataSource, new PoolConnectionProvider(pool));
         try {
             Scheduler s;
+            ClusterJobStore store;
             // Quartz keeps one scheduler per name in a JVM-wide registry; tests run several nodes in
             // one JVM, all named NAME. Each is unregistered as soon as it exists: nothing here looks it up.
             synchronized (CREATION) {
                 StdSchedulerFactory f = new StdSchedulerFactory(properties(nodeName, dataSource, options));
                 s = f.getScheduler();
+                store = ClusterJobStore.take(dataSource);
                 SchedulerRepository.getInstance().remove(NAME);
             }
             s.setJobFactory(new EnqueueJobFactory(pool, metrics, options.misfireThreshold(), clock));
             SchedulerMetrics listener = new SchedulerMetrics(pool, metrics);
             s.getListenerManager().addTriggerListener(listener, GroupMatcher.anyTriggerGroup());
-            return new QuartzCluster(s, listener);
+            return new QuartzCluster(s, listener, store, nodeName, pool, metrics, options.misfireThreshold(), clock);
         } catch (SchedulerException e) {
             throw new IllegalStateException("cannot create the Quartz scheduler: " + e.getMessage(), e);
         }
@@ -83,7 +100,8 @@ public final class QuartzCluster implements AutoCloseable {
         // A fire that keeps trying through a database outage (ScheduledEnqueue) is told to stop at shutdown.
         p.setProperty("org.quartz.scheduler.interruptJobsOnShutdown", "true");
         p.setProperty("org.quartz.scheduler.interruptJobsOnShutdownWithWait", "true");
-        p.setProperty("org.quartz.jobStore.class", JobStoreTX.class.getName());
+        // JobStoreTX with a recovery of a named node on demand (NodeWatch)
+        p.setProperty("org.quartz.jobStore.class", ClusterJobStore.class.getName());
         p.setProperty("org.quartz.jobStore.driverDelegateClass", PostgreSQLDelegate.class.getName());
         p.setProperty("org.quartz.jobStore.dataSource", dataSource);
         p.setProperty("org.quartz.jobStore.tablePrefix", "nightshift.qrtz_");
@@ -99,6 +117,14 @@ public final class QuartzCluster implements AutoCloseable {
 
     public Scheduler quartz() {
         return scheduler;
+    }
+
+    /**
+     * The watch that takes over a gone peer's schedules at once ({@link NodeWatch}), on sessions
+     * from {@code connect} (one at a time, outside the pool, kept for the node's life); not started.
+     */
+    public NodeWatch watch(Callable<Connection> connect) {
+        return new NodeWatch(connect, store, nodeName, pool, metrics, misfireThreshold, clock);
     }
 
     public void start() {

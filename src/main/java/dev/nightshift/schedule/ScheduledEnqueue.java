@@ -144,6 +144,19 @@ public final class ScheduledEnqueue implements InterruptableJob {
         }
     }
 
+    /**
+     * Enqueues {@code slot} of {@code schedule} for a node that died holding the schedule's trigger
+     * ({@link NodeWatch}): the fire's own statement and dedupe keys, so that Quartz's fire of the
+     * same slot after recovering the trigger adds nothing, and the node's fire, had it got so far
+     * before dying, made this one add nothing.
+     */
+    List<Outcome> enqueueForDeadNode(String schedule, Instant slot) throws SQLException {
+        List<Outcome> outcomes = enqueue(schedule, slot);
+        outcomes.forEach(o -> metrics.schedulerFire(o.job(), o.result().label()));
+        report(schedule, slot, outcomes, true);
+        return outcomes;
+    }
+
     /** Quartz calls this at shutdown: a fire still trying through an outage stops. */
     @Override
     public void interrupt() {

@@ -52,7 +52,7 @@ class ArrivalTest {
         // A second node's watcher on the same database and directories: each arrival must still make one run.
         secondNode = new ArrivalWatcher(JobCatalog.load(jobs.path()), new RunQueue(daemon.database().dataSource()),
                 secondMetrics, Clock.systemUTC());
-        secondNode.start();
+        secondNode.start(new dev.nightshift.loop.Loops());
         db.closeAfterAll(secondNode::stop);
     }
 
