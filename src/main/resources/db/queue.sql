@@ -196,11 +196,11 @@ WITH done AS (
 hist AS (
     INSERT INTO nightshift.run_history (id, job_name, state, trigger, params, scheduled_at, period_start, period_end,
                                         period_zone, parent_run_id, backfill_id, actor, attempt, max_attempts, run_at,
-                                        created_at, started_at, finished_at, node, counts, last_error,
+                                        created_at, started_at, finished_at, node, slot, counts, last_error,
                                         last_error_sqlstate)
     SELECT d.id, d.job_name, 'succeeded', d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end,
            d.period_zone, d.parent_run_id, d.backfill_id, d.actor, d.attempt, d.max_attempts, d.run_at, d.created_at,
-           d.started_at, clock_timestamp(), d.node, :counts::jsonb, d.last_error, d.last_error_sqlstate
+           d.started_at, clock_timestamp(), d.node, d.slot, :counts::jsonb, d.last_error, d.last_error_sqlstate
     FROM done d
     RETURNING id),
 w AS (
@@ -246,11 +246,11 @@ WITH done AS (
 hist AS (
     INSERT INTO nightshift.run_history (id, job_name, state, trigger, params, scheduled_at, period_start, period_end,
                                         period_zone, parent_run_id, backfill_id, actor, attempt, max_attempts, run_at,
-                                        created_at, started_at, finished_at, node, counts, last_error,
+                                        created_at, started_at, finished_at, node, slot, counts, last_error,
                                         last_error_sqlstate)
     SELECT d.id, d.job_name, 'succeeded', d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end,
            d.period_zone, d.parent_run_id, d.backfill_id, d.actor, d.attempt, d.max_attempts, d.run_at, d.created_at,
-           d.started_at, clock_timestamp(), d.node, :counts::jsonb, d.last_error, d.last_error_sqlstate
+           d.started_at, clock_timestamp(), d.node, d.slot, :counts::jsonb, d.last_error, d.last_error_sqlstate
     FROM done d
     RETURNING id),
 freed AS (
@@ -284,11 +284,12 @@ WITH done AS (
     RETURNING r.*),
 back AS (
     INSERT INTO nightshift.queue (id, job_name, trigger, params, scheduled_at, period_start, period_end, period_zone,
-                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, counts,
-                                  last_error, last_error_sqlstate, settings)
+                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, started_at,
+                                  counts, last_error, last_error_sqlstate, settings)
     SELECT d.id, d.job_name, d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end, d.period_zone,
            d.parent_run_id, d.backfill_id, d.actor, d.attempt, d.max_attempts,
-           clock_timestamp() + :delay_ms * interval '1 millisecond', d.created_at, coalesce(:counts::jsonb, d.counts),
+           clock_timestamp() + :delay_ms * interval '1 millisecond', d.created_at, d.started_at,
+           coalesce(:counts::jsonb, d.counts),
            :error, :sqlstate, d.settings
     FROM done d
     WHERE NOT :dead
@@ -296,11 +297,11 @@ back AS (
 dead AS (
     INSERT INTO nightshift.run_history (id, job_name, state, trigger, params, scheduled_at, period_start, period_end,
                                         period_zone, parent_run_id, backfill_id, actor, attempt, max_attempts, run_at,
-                                        created_at, started_at, finished_at, node, counts, last_error,
+                                        created_at, started_at, finished_at, node, slot, counts, last_error,
                                         last_error_sqlstate)
     SELECT d.id, d.job_name, 'dead', d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end, d.period_zone,
            d.parent_run_id, d.backfill_id, d.actor, d.attempt, d.max_attempts, d.run_at, d.created_at, d.started_at,
-           clock_timestamp(), d.node, coalesce(:counts::jsonb, d.counts), :error, :sqlstate
+           clock_timestamp(), d.node, d.slot, coalesce(:counts::jsonb, d.counts), :error, :sqlstate
     FROM done d
     WHERE :dead
     RETURNING run_at),
@@ -327,11 +328,11 @@ WITH done AS (
 hist AS (
     INSERT INTO nightshift.run_history (id, job_name, state, trigger, params, scheduled_at, period_start, period_end,
                                         period_zone, parent_run_id, backfill_id, actor, attempt, max_attempts, run_at,
-                                        created_at, started_at, finished_at, node, counts, last_error,
+                                        created_at, started_at, finished_at, node, slot, counts, last_error,
                                         last_error_sqlstate)
     SELECT d.id, d.job_name, 'cancelled', d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end,
            d.period_zone, d.parent_run_id, d.backfill_id, d.actor, d.attempt, d.max_attempts, d.run_at, d.created_at,
-           d.started_at, clock_timestamp(), d.node, d.counts, coalesce(d.last_error, 'cancelled'),
+           d.started_at, clock_timestamp(), d.node, d.slot, d.counts, coalesce(d.last_error, 'cancelled'),
            d.last_error_sqlstate
     FROM done d
     RETURNING id),
@@ -356,10 +357,10 @@ WITH done AS (
     RETURNING r.*),
 back AS (
     INSERT INTO nightshift.queue (id, job_name, trigger, params, scheduled_at, period_start, period_end, period_zone,
-                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, counts,
-                                  last_error, last_error_sqlstate, settings)
+                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, started_at,
+                                  counts, last_error, last_error_sqlstate, settings)
     SELECT d.id, d.job_name, d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end, d.period_zone,
-           d.parent_run_id, d.backfill_id, d.actor, d.attempt - 1, d.max_attempts, now(), d.created_at, d.counts,
+           d.parent_run_id, d.backfill_id, d.actor, d.attempt - 1, d.max_attempts, now(), d.created_at, d.started_at, d.counts,
            :reason, NULL, d.settings
     FROM done d
     RETURNING id),
@@ -425,10 +426,10 @@ WITH gone AS (
     RETURNING r.*),
 back AS (
     INSERT INTO nightshift.queue (id, job_name, trigger, params, scheduled_at, period_start, period_end, period_zone,
-                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, counts,
-                                  last_error, last_error_sqlstate, settings)
+                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, started_at,
+                                  counts, last_error, last_error_sqlstate, settings)
     SELECT g.id, g.job_name, g.trigger, g.params, g.scheduled_at, g.period_start, g.period_end, g.period_zone,
-           g.parent_run_id, g.backfill_id, g.actor, g.attempt, g.max_attempts, now(), g.created_at, g.counts,
+           g.parent_run_id, g.backfill_id, g.actor, g.attempt, g.max_attempts, now(), g.created_at, g.started_at, g.counts,
            'node ' || g.node || ' lost the run (its database session ended); rescued by ' || :node, NULL, g.settings
     FROM gone g
     WHERE g.attempt < g.max_attempts
@@ -436,11 +437,11 @@ back AS (
 dead AS (
     INSERT INTO nightshift.run_history (id, job_name, state, trigger, params, scheduled_at, period_start, period_end,
                                         period_zone, parent_run_id, backfill_id, actor, attempt, max_attempts, run_at,
-                                        created_at, started_at, finished_at, node, counts, last_error,
+                                        created_at, started_at, finished_at, node, slot, counts, last_error,
                                         last_error_sqlstate)
     SELECT g.id, g.job_name, 'dead', g.trigger, g.params, g.scheduled_at, g.period_start, g.period_end, g.period_zone,
            g.parent_run_id, g.backfill_id, g.actor, g.attempt, g.max_attempts, g.run_at, g.created_at, g.started_at,
-           clock_timestamp(), g.node, g.counts,
+           clock_timestamp(), g.node, g.slot, g.counts,
            'node ' || g.node || ' lost the run (its database session ended); rescued by ' || :node, NULL
     FROM gone g
     WHERE g.attempt >= g.max_attempts
@@ -466,11 +467,11 @@ WITH done AS (
 hist AS (
     INSERT INTO nightshift.run_history (id, job_name, state, trigger, params, scheduled_at, period_start, period_end,
                                         period_zone, parent_run_id, backfill_id, actor, attempt, max_attempts, run_at,
-                                        created_at, started_at, finished_at, node, counts, last_error,
+                                        created_at, started_at, finished_at, node, slot, counts, last_error,
                                         last_error_sqlstate)
     SELECT d.id, d.job_name, 'cancelled', d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end,
            d.period_zone, d.parent_run_id, d.backfill_id, coalesce(:actor::text, d.actor), d.attempt, d.max_attempts,
-           d.run_at, d.created_at, NULL, clock_timestamp(), NULL, d.counts, :reason, NULL
+           d.run_at, d.created_at, d.started_at, clock_timestamp(), NULL, NULL, d.counts, :reason, NULL
     FROM done d
     RETURNING id, job_name)
 SELECT id, job_name FROM hist ORDER BY id
@@ -492,11 +493,11 @@ WITH h AS (
     RETURNING h.*),
 back AS (
     INSERT INTO nightshift.queue (id, job_name, trigger, params, scheduled_at, period_start, period_end, period_zone,
-                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, counts,
-                                  last_error, last_error_sqlstate, settings)
+                                  parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, started_at,
+                                  counts, last_error, last_error_sqlstate, settings)
     SELECT h.id, h.job_name, CASE WHEN :backfill::bigint IS NULL THEN h.trigger ELSE 'backfill' END, h.params,
            h.scheduled_at, h.period_start, h.period_end, h.period_zone, h.parent_run_id,
-           coalesce(:backfill::bigint, h.backfill_id), :actor, 0, h.max_attempts, now(), h.created_at, h.counts,
+           coalesce(:backfill::bigint, h.backfill_id), :actor, 0, h.max_attempts, now(), h.created_at, NULL, h.counts,
            h.last_error, h.last_error_sqlstate,
            nightshift.run_settings(h.id, h.job_name, h.params, h.scheduled_at, h.period_start, h.period_end,
                                    h.period_zone, :actor)

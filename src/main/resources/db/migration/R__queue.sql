@@ -131,7 +131,7 @@ SELECT u.id, u.job_name, u.state, u.trigger, u.params, k.dedupe_key, u.scheduled
        u.counts, u.last_error, u.last_error_sqlstate, u.period_start, u.period_end, u.period_zone, u.backfill_id,
        u.slot, u.actor, u.owner
 FROM (SELECT q.id, q.job_name, 'available'::text AS state, q.trigger, q.params, q.scheduled_at, q.parent_run_id,
-             q.attempt, q.max_attempts, q.run_at, q.created_at, NULL::timestamptz AS started_at,
+             q.attempt, q.max_attempts, q.run_at, q.created_at, q.started_at,
              NULL::timestamptz AS finished_at, NULL::text AS node, NULL::integer AS backend_pid,
              false AS cancel_requested, q.counts, q.last_error, q.last_error_sqlstate, q.period_start, q.period_end,
              q.period_zone, q.backfill_id, NULL::integer AS slot, q.actor, NULL::bigint AS owner
@@ -146,7 +146,7 @@ FROM (SELECT q.id, q.job_name, 'available'::text AS state, q.trigger, q.params, 
       UNION ALL
       SELECT h.id, h.job_name, h.state, h.trigger, h.params, h.scheduled_at, h.parent_run_id, h.attempt,
              h.max_attempts, h.run_at, h.created_at, h.started_at, h.finished_at, h.node, NULL, false, h.counts,
-             h.last_error, h.last_error_sqlstate, h.period_start, h.period_end, h.period_zone, h.backfill_id, NULL,
+             h.last_error, h.last_error_sqlstate, h.period_start, h.period_end, h.period_zone, h.backfill_id, h.slot,
              h.actor, NULL
       FROM nightshift.run_history h) u
 LEFT JOIN nightshift.run_key k ON k.run_id = u.id;

@@ -50,6 +50,7 @@ CREATE TABLE queue (
     run_at              timestamptz NOT NULL,
     created_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
     -- of the failed attempt before, shown while the run waits for its backoff
+    started_at          timestamptz,
     counts              jsonb,
     last_error          text,
     last_error_sqlstate text,
@@ -70,7 +71,7 @@ ALTER TABLE running
     ADD COLUMN node             text NOT NULL,
     ADD COLUMN slot             integer,
     ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false,
-    ADD COLUMN started_at       timestamptz NOT NULL;
+    ALTER COLUMN started_at SET NOT NULL;
 
 CREATE TABLE run_history (
     id                  bigint PRIMARY KEY,
@@ -92,6 +93,7 @@ CREATE TABLE run_history (
     started_at          timestamptz,
     finished_at         timestamptz NOT NULL,
     node                text,
+    slot                integer,
     counts              jsonb,
     last_error          text,
     last_error_sqlstate text
@@ -119,17 +121,17 @@ ON CONFLICT DO NOTHING;
 INSERT INTO run_key (dedupe_key, run_id) SELECT dedupe_key, id FROM run WHERE dedupe_key IS NOT NULL;
 INSERT INTO run_history (id, job_name, state, trigger, params, scheduled_at, period_start, period_end, period_zone,
                          parent_run_id, backfill_id, actor, attempt, max_attempts, run_at, created_at, started_at,
-                         finished_at, node, counts, last_error, last_error_sqlstate)
+                         finished_at, node, slot, counts, last_error, last_error_sqlstate)
 SELECT id, job_name, state, trigger, params, scheduled_at, period_start, period_end, period_zone, parent_run_id,
        backfill_id, actor, attempt, max_attempts, run_at, created_at, started_at, coalesce(finished_at, created_at),
-       node, counts, last_error, last_error_sqlstate
+       node, slot, counts, last_error, last_error_sqlstate
 FROM run WHERE state IN ('succeeded', 'dead', 'cancelled');
 INSERT INTO queue (id, job_name, trigger, params, scheduled_at, period_start, period_end, period_zone, parent_run_id,
-                   backfill_id, actor, attempt, max_attempts, run_at, created_at, counts, last_error, last_error_sqlstate,
-                   settings)
+                   backfill_id, actor, attempt, max_attempts, run_at, created_at, started_at, counts, last_error,
+                   last_error_sqlstate, settings)
 SELECT id, job_name, trigger, params, scheduled_at, period_start, period_end, period_zone, parent_run_id, backfill_id,
        actor, CASE WHEN state = 'running' THEN greatest(attempt - 1, 0) ELSE attempt END, max_attempts, run_at,
-       created_at, counts, last_error, last_error_sqlstate, '{}'
+       created_at, started_at, counts, last_error, last_error_sqlstate, '{}'
 FROM run WHERE state IN ('available', 'running');
 
 -- The old table and everything of the old lock path (per-run locks, claim functions, slot triggers).
