@@ -189,7 +189,10 @@ FROM claimed c
 -- finished run's parameters the next one lacks, :clear, are emptied). Nothing claimed: the worker
 -- makes a general claim (claim) with its slot as the held one. READ COMMITTED only: the claim must
 -- see the rows it locks in their newest version.
-WITH done AS (
+WITH at AS MATERIALIZED (
+    -- one instant for the end of this run and the start of the next
+    SELECT clock_timestamp() AS t),
+done AS (
     DELETE FROM nightshift.running r
     WHERE r.id = :id AND r.owner = :owner AND r.attempt = :attempt AND NOT r.cancel_requested
     RETURNING r.*),
@@ -200,8 +203,8 @@ hist AS (
                                         last_error_sqlstate)
     SELECT d.id, d.job_name, 'succeeded', d.trigger, d.params, d.scheduled_at, d.period_start, d.period_end,
            d.period_zone, d.parent_run_id, d.backfill_id, d.actor, d.attempt, d.max_attempts, d.run_at, d.created_at,
-           d.started_at, clock_timestamp(), d.node, d.slot, :counts::jsonb, d.last_error, d.last_error_sqlstate
-    FROM done d
+           d.started_at, at.t, d.node, d.slot, :counts::jsonb, d.last_error, d.last_error_sqlstate
+    FROM done d, at
     RETURNING id),
 w AS (
     DELETE FROM nightshift.queue q
@@ -221,8 +224,8 @@ claimed AS (
                                     counts, last_error, last_error_sqlstate, settings, owner, node, slot, started_at)
     SELECT w.id, w.job_name, w.trigger, w.params, w.scheduled_at, w.period_start, w.period_end, w.period_zone,
            w.parent_run_id, w.backfill_id, w.actor, w.attempt + 1, w.max_attempts, w.run_at, w.created_at,
-           w.counts, w.last_error, w.last_error_sqlstate, w.settings, :owner, :node, :slot, clock_timestamp()
-    FROM w
+           w.counts, w.last_error, w.last_error_sqlstate, w.settings, :owner, :node, :slot, at.t
+    FROM w, at
     RETURNING id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, slot, settings)
 SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM hist) THEN nightshift.queue_lost(:id, :attempt) END AS lost,
        c.id, c.job_name, c.attempt, c.max_attempts, c.trigger, c.params::text, c.created_at, c.started_at, c.slot,
