@@ -101,15 +101,13 @@ final class Execution implements Attempt {
         }
         JobType type = node.types().get(definition.kind());
         boolean tx = type.transactional(definition);
+        if (!run.settingsSet() && !settingsUsed(c, started)) {
+            return;
+        }
         log.info("run {} of job {} started (attempt {}/{}, trigger {}{})", run.id(), run.jobName(), run.attempt(),
                 run.maxAttempts(), run.trigger(), run.params().isEmpty() ? "" : ", params " + run.params());
         for (int tries = 1; ; tries++) {
             try {
-                if (!run.settingsSet() && tries == 1) {
-                    // (committed on their own: a job's rollback would take session settings set in it back)
-                    c.setAutoCommit(true);
-                    node.queue().useSettings(c, run, previousParams);
-                }
                 Map<String, Long> counts = tx ? inTransaction(c, type) : withoutTransaction(c, type);
                 if (counts != null) {
                     succeeded(started, counts);
@@ -134,6 +132,33 @@ final class Execution implements Attempt {
                 failed(started, e, e instanceof JobFailedException);
                 return;
             }
+        }
+    }
+
+    /**
+     * Sets the run's settings on the worker's session, committed on their own (a job's rollback
+     * would take back session settings set in its transaction). A session found gone here (the
+     * database restarted since the worker last used it) has done nothing of the run: the run is
+     * given back without counting the attempt, and the worker opens another connection.
+     */
+    private boolean settingsUsed(Connection c, Instant started) {
+        try {
+            c.setAutoCommit(true);
+            node.queue().useSettings(c, run, previousParams);
+            return true;
+        } catch (SQLException e) {
+            broken = true;
+            if (SqlStates.isConnectionError(e)) {
+                try {
+                    node.queue().release(run, "the worker's connection was gone before the run started; the attempt does not count");
+                } catch (SQLException again) {
+                    log.warn("run {}: could not give it back ({}); the rescuer will", run.id(), again.getMessage());
+                }
+                log.info("run {} of job {}: the worker's connection was gone before it started; given back", run.id(), run.jobName());
+            } else {
+                failed(started, e, false);
+            }
+            return false;
         }
     }
 
