@@ -37,6 +37,8 @@ public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** How often each node looks for backfills with room for more runs (a success makes room at once). */
     static final Duration BACKFILL_PUMP_INTERVAL = Duration.ofSeconds(2);
+    /** How often each node looks for backfills when none is active (a backfill made elsewhere, whose runs fail). */
+    static final Duration BACKFILL_PUMP_BACKSTOP = Duration.ofMinutes(1);
 
     /** The node's own loops, each with a connection of its own while it works: claimer, listener, maintenance. */
     private static final int NODE_LOOP_CONNECTIONS = 3;
@@ -100,6 +102,7 @@ public final class Daemon implements AutoCloseable {
         Operations ops = null;
         ArrivalWatcher arrivals = new ArrivalWatcher(catalog, new RunQueue(db.dataSource()), metrics, clock);
         BackfillPump pump = null;
+        Notifier notifier = null;
         try {
             quartz = QuartzCluster.create(db.dataSource(), settings.nodeName(), scheduling, metrics, clock);
             node = new Node(settings, db, catalog, JobTypes.standard(), metrics, clock);
@@ -110,16 +113,21 @@ public final class Daemon implements AutoCloseable {
             node.addSuccessHook(new FanIn(catalog, new RunQueue(db.dataSource())));
             pump = new BackfillPump(new Backfills(db.dataSource(), clock), metrics);
             node.addSuccessHook(pump);
+            notifier = new Notifier(new Outbox(db.dataSource()), settings, metrics, clock);
+            node.onNotification(Notifier.CHANNEL, notifier::wake);
             node.start();
             quartz.start();
-            pump.start(BACKFILL_PUMP_INTERVAL);
+            pump.start(BACKFILL_PUMP_INTERVAL, BACKFILL_PUMP_BACKSTOP);
             arrivals.start();
             Daemon daemon = new Daemon(settings, db, node, metrics, quartz, ops, arrivals, pump);
-            daemon.notifier = new Notifier(new Outbox(db.dataSource()), settings, metrics, clock);
-            daemon.notifier.start();
+            daemon.notifier = notifier;
+            notifier.start();
             return daemon;
         } catch (RuntimeException e) {
             arrivals.stop();
+            if (notifier != null) {
+                notifier.close();
+            }
             if (pump != null) {
                 pump.close();
             }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,10 +24,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class Notifier implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Notifier.class);
-    /** How often an idle node looks for due notifications: one statement, finding nothing, every 2 s. */
-    static final Duration POLL = Duration.ofSeconds(2);
+    /** The channel the outbox's insert trigger notifies (R__notify_wake.sql): wakes {@link #wake()} on every node. */
+    public static final String CHANNEL = "nightshift_outbox";
+    /**
+     * The longest an idle node waits between looks at the outbox. Written rows wake it (the channel),
+     * retries are due at a time it reads; this only catches a wake-up lost while its listener was down.
+     */
+    static final Duration BACKSTOP = Duration.ofMinutes(1);
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(10);
     private static final Duration PRUNE = Duration.ofMinutes(30);
+    private static final Duration RETRY_AFTER_ERROR = Duration.ofSeconds(2);
+    private static final Duration MIN_WAIT = Duration.ofMillis(250);
 
     private final Outbox outbox;
     private final Webhook webhook;
@@ -39,6 +47,9 @@ public final class Notifier implements AutoCloseable {
         return t;
     });
 
+    private ScheduledFuture<?> pending;     // guarded by this
+    private long wakes;                     // guarded by this
+
     public Notifier(Outbox outbox, Settings settings, Metrics metrics, Clock clock) {
         this.outbox = outbox;
         this.webhook = new Webhook(settings.notifications().secret());
@@ -48,8 +59,25 @@ public final class Notifier implements AutoCloseable {
     }
 
     public void start() {
-        timer.scheduleWithFixedDelay(this::tick, 0, POLL.toMillis(), TimeUnit.MILLISECONDS);
+        next(Duration.ZERO);
         timer.scheduleWithFixedDelay(this::prune, PRUNE.toMillis(), PRUNE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Looks at the outbox now: notifications were written (the channel's notification). */
+    public synchronized void wake() {
+        wakes++;
+        next(Duration.ZERO);
+    }
+
+    /** Replaces the pending look at the outbox: there is only ever one. */
+    private synchronized void next(Duration wait) {
+        if (timer.isShutdown()) {
+            return;
+        }
+        if (pending != null) {
+            pending.cancel(false);
+        }
+        pending = timer.schedule(this::tick, wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Delivered and given-up notifications go with the runs' retention. */
@@ -62,7 +90,13 @@ public final class Notifier implements AutoCloseable {
         }
     }
 
+    /** Delivers every due notification, then waits until the next retry is due (at most the backstop). */
     private void tick() {
+        long wakesBefore;
+        synchronized (this) {
+            wakesBefore = wakes;
+        }
+        Duration wait = RETRY_AFTER_ERROR;
         try {
             List<Notification> due;
             while (!(due = outbox.take(10)).isEmpty()) {
@@ -70,12 +104,22 @@ public final class Notifier implements AutoCloseable {
                     deliver(n);
                 }
             }
+            // a row due now that take() passed is another node's, being taken: look again shortly
+            wait = outbox.untilNextDue().map(d -> d.compareTo(MIN_WAIT) < 0 ? MIN_WAIT : d)
+                    .filter(d -> d.compareTo(BACKSTOP) < 0).orElse(BACKSTOP);
         } catch (Exception e) {
-            if ("42P01".equals(SqlStates.of(e))) {
-                return;     // the schema is not migrated yet
+            if (!"42P01".equals(SqlStates.of(e))) {     // 42P01: the schema is not migrated yet
+                metrics.loopError("notifier");
+                log.warn("cannot read the notification outbox: {}", e.getMessage());
             }
+        } catch (Error e) {
+            // a scheduled task that throws is never run again: log and go on, as for an exception
             metrics.loopError("notifier");
-            log.warn("cannot read the notification outbox: {}", e.getMessage());
+            log.error("notification loop", e);
+        }
+        synchronized (this) {
+            // a wake-up that came while this look ran may concern rows it did not see
+            next(wakes != wakesBefore ? Duration.ZERO : wait);
         }
     }
 

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -75,6 +76,22 @@ public final class Outbox {
                 }
             }
             return out;
+        });
+    }
+
+    /** How long until the next pending notification is due (zero if one is already), or empty if none is pending. */
+    Optional<Duration> untilNextDue() throws SQLException {
+        return Tx.call(ds, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT ceil(extract(epoch FROM min(next_at) - clock_timestamp()) * 1000)::bigint
+                    FROM nightshift.notification WHERE state = 'pending'
+                    """);
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long ms = rs.getLong(1);
+                // NULL: nothing pending (and not greatest(0, NULL), which would be 0)
+                return rs.wasNull() ? Optional.<Duration>empty() : Optional.of(Duration.ofMillis(Math.max(0, ms)));
+            }
         });
     }
 

@@ -5,6 +5,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Callable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -18,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * worker connection (an owner) has lost its lock, waking the claimer or the rescuer only then. That check
  * is also the node's measure of whether the database is reachable ({@link #connected()}),
  * independent of the pool. So an idle node makes one transaction per check and nothing else on
- * the queue's behalf: the claimer and the rescuer, woken by this, wait long otherwise. Runs on its
- * own thread until {@link #stop()}.
+ * the queue's behalf: the claimer and the rescuer, woken by this, wait long otherwise. Other loops
+ * of the node may listen on channels of their own through the same connection ({@link #alsoListen}).
+ * Runs on its own thread until {@link #stop()}.
  */
 public final class Listener implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
@@ -30,6 +35,7 @@ public final class Listener implements Runnable {
     private final Runnable wake;
     private final Runnable wakeRescuer;
     private final Runnable onError;
+    private final Map<String, Runnable> others = new ConcurrentHashMap<>();
     private volatile boolean running = true;
     private volatile Connection current;
     private volatile boolean connected;
@@ -50,6 +56,14 @@ public final class Listener implements Runnable {
         this.onError = onError;
     }
 
+    /**
+     * Calls {@code onNotify} on each notification of {@code channel}, and after each (re)connect (a
+     * notification may have been missed meanwhile). Before the listener's thread starts.
+     */
+    public void alsoListen(String channel, Runnable onNotify) {
+        others.put(channel, onNotify);
+    }
+
     @Override
     public void run() {
         Duration backoff = Duration.ofMillis(100);
@@ -61,6 +75,9 @@ public final class Listener implements Runnable {
                 c.setNetworkTimeout(Runnable::run, CHECK_TIMEOUT_MS);
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + RunQueue.CHANNEL);
+                    for (String channel : others.keySet()) {
+                        s.execute("LISTEN " + channel);
+                    }
                 }
                 if (failing) {
                     log.info("listener reconnected");
@@ -68,6 +85,7 @@ public final class Listener implements Runnable {
                 failing = false;
                 backoff = Duration.ofMillis(100);
                 wake.run();
+                others.values().forEach(Runnable::run);
                 check(c);
                 PGConnection pg = c.unwrap(PGConnection.class);
                 long nextCheck = System.nanoTime() + checkEvery.toNanos();
@@ -75,7 +93,7 @@ public final class Listener implements Runnable {
                     long waitMs = Math.max(1, Math.min(500, (nextCheck - System.nanoTime()) / 1_000_000));
                     PGNotification[] n = pg.getNotifications((int) waitMs);
                     if (n != null && n.length > 0) {
-                        wake.run();
+                        dispatch(n);
                     }
                     if (System.nanoTime() - nextCheck >= 0) {
                         check(c);
@@ -101,6 +119,22 @@ public final class Listener implements Runnable {
             } finally {
                 current = null;
                 connected = false;
+            }
+        }
+    }
+
+    /** Wakes the claimer for the queue's channel and each other loop for its own, once per batch. */
+    private void dispatch(PGNotification[] batch) {
+        Set<String> channels = new HashSet<>();
+        for (PGNotification n : batch) {
+            channels.add(n.getName());
+        }
+        for (String channel : channels) {
+            Runnable r = others.get(channel);
+            if (r != null) {
+                r.run();
+            } else {
+                wake.run();
             }
         }
     }

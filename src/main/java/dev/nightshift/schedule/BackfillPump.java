@@ -11,16 +11,20 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Keeps backfills moving: when one of a backfill's runs succeeds, its next slot is enqueued in that
- * run's completion; and every few seconds each active backfill is pumped (a run that died or was
- * cancelled frees room too, and a backfill whose last run finished is marked done). Every node runs
- * one; the backfill's row lock keeps them from enqueueing the same slot twice, and the slot's
- * dedupe key would anyway. Thread-safe.
+ * run's completion; and each active backfill is pumped every few seconds while there is one (a run
+ * that died or was cancelled frees room too, and a backfill whose last run finished is marked done).
+ * With no active backfill the loop only looks again after a longer backstop, so that an idle node
+ * does not read the backfill table every few seconds; a backfill's first slots are enqueued by the
+ * statement that makes it, and its first success wakes this loop. Every node runs one; the
+ * backfill's row lock keeps them from enqueueing the same slot twice, and the slot's dedupe key
+ * would anyway. Thread-safe.
  */
 public final class BackfillPump implements SuccessHook, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BackfillPump.class);
@@ -33,23 +37,70 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
         return t;
     });
 
+    private volatile Duration busy;
+    private volatile Duration idle;
+    private boolean idleWait;                 // guarded by this
+    private ScheduledFuture<?> pending;       // guarded by this
+    private long wakes;                       // guarded by this
+
     public BackfillPump(Backfills backfills, Metrics metrics) {
         this.backfills = backfills;
         this.metrics = metrics;
     }
 
-    /** Pumps every backfill every {@code interval}, from now on, until {@link #close()}. */
-    public void start(Duration interval) {
-        loop.scheduleWithFixedDelay(this::pumpAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    /**
+     * Pumps every active backfill, from now on until {@link #close()}: again after {@code busy} while
+     * one is active, after {@code idle} when none is (or after a failure, {@code busy}).
+     */
+    public void start(Duration busy, Duration idle) {
+        this.busy = busy;
+        this.idle = idle;
+        next(Duration.ZERO, false);
     }
 
-    private void pumpAll() {
+    private void tick() {
+        long wakesBefore;
+        synchronized (this) {
+            wakesBefore = wakes;
+        }
+        Duration wait = busy;
         try {
-            backfills.pumpAll();
+            wait = backfills.pumpAll() > 0 ? busy : idle;
         } catch (Exception e) {
             // the next tick tries again; a dead loop would stall every backfill
             metrics.loopError("backfill-pump");
             log.warn("backfill pump: {}", e.getMessage());
+        } catch (Error e) {
+            // a scheduled task that throws is never run again: log and go on, as for an exception
+            metrics.loopError("backfill-pump");
+            log.error("backfill pump", e);
+        }
+        synchronized (this) {
+            // a wake-up that came while this tick ran may concern a backfill it did not see
+            if (wakes != wakesBefore) {
+                wait = Duration.ZERO;
+            }
+            next(wait, wait == idle);
+        }
+    }
+
+    /** Replaces the pending tick: there is only ever one. */
+    private synchronized void next(Duration wait, boolean isIdle) {
+        if (loop.isShutdown()) {
+            return;
+        }
+        if (pending != null) {
+            pending.cancel(false);
+        }
+        idleWait = isIdle;
+        pending = loop.schedule(this::tick, wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Ends an idle wait early: a backfill made on another node is active now. */
+    private synchronized void wake() {
+        wakes++;
+        if (idleWait) {
+            next(Duration.ZERO, false);
         }
     }
 
@@ -64,6 +115,7 @@ public final class BackfillPump implements SuccessHook, AutoCloseable {
                 if (rs.next() && rs.getObject(1) != null) {
                     // SKIP LOCKED: a completion never waits for another pump; the loop catches up
                     Backfills.pump(tx, rs.getLong(1), true);
+                    wake();
                 }
             }
         }

@@ -129,6 +129,11 @@ public final class Node {
         return null;
     }
 
+    /** Wakes {@code onNotify} on each notification of {@code channel}, through the listener's connection; before {@link #start()}. */
+    public void onNotification(String channel, Runnable onNotify) {
+        listener.alsoListen(channel, onNotify);
+    }
+
     /** The listener's connection is checked every rescue interval; a failing claim also counts as unreachable. */
     public boolean databaseReachable() {
         return listener.connected() && databaseOk;

@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.Setting;
+import dev.nightshift.db.Database;
 import dev.nightshift.json.Json;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.Receiver;
 import dev.nightshift.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +22,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 /**
  * Notifications through the outbox: a dead run and the job's recovery each reach the job's webhook
@@ -45,6 +50,34 @@ class NotificationsTest {
                 deadRunAndRecovery(hook, daemon, jobs.path().toString());
             }
         }
+    }
+
+    @Test
+    void an_idle_notifier_is_woken_by_rows_written_and_otherwise_waits_for_the_next_retry() throws Exception {
+        try (Database d = Database.open(db.settings(db.tempDir()), 2)) {
+            d.migrate();
+        }
+        Outbox outbox = new Outbox(db.dataSource());
+        db.execute("DELETE FROM nightshift.notification");
+        assertThat(outbox.untilNextDue()).as("nothing pending: wait for the backstop").isEmpty();
+        try (Connection listener = db.dataSource().getConnection()) {
+            listener.setAutoCommit(true);
+            try (Statement s = listener.createStatement()) {
+                s.execute("LISTEN " + Notifier.CHANNEL);
+            }
+            db.execute("INSERT INTO nightshift.notification (job_name, event, run_id, error, idempotency_key) "
+                    + "VALUES ('idle', 'dead', NULL, 'boom', 'idle-test:0')");
+            PGNotification[] heard = listener.unwrap(PGConnection.class).getNotifications(5_000);
+            assertThat(heard).as("the insert's commit wakes the notifiers").isNotNull().hasSize(1);
+            assertThat(heard[0].getName()).isEqualTo(Notifier.CHANNEL);
+        }
+        assertThat(outbox.untilNextDue()).as("a row due now").contains(Duration.ZERO);
+        db.execute("UPDATE nightshift.notification SET next_at = now() + interval '10 seconds' WHERE job_name = 'idle'");
+        assertThat(outbox.untilNextDue()).as("a retry due in 10 s").hasValueSatisfying(d ->
+                assertThat(d).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(10)));
+        db.execute("UPDATE nightshift.notification SET state = 'delivered' WHERE job_name = 'idle'");
+        assertThat(outbox.untilNextDue()).as("delivered rows are not waited for").isEmpty();
+        db.execute("DELETE FROM nightshift.notification WHERE job_name = 'idle'");
     }
 
     private static void deadRunAndRecovery(Receiver hook, Daemon daemon, String dir) throws Exception {
