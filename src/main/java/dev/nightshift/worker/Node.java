@@ -68,7 +68,7 @@ public final class Node {
         this(settings, database, catalog, types, metrics, Clock.systemUTC());
     }
 
-    /** @param clock what the node's time-based decisions (pruning, hand-offs) and its HTTP pages read */
+    /** @param clock what the node's time-based decisions (pruning) and its HTTP pages read */
     public Node(Settings settings, Database database, JobCatalog catalog, JobTypes types, Metrics metrics, Clock clock) {
         this.clock = clock;
         this.settings = settings;
