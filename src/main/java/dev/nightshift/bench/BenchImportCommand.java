@@ -6,7 +6,6 @@ import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.CsvFormat;
 import dev.nightshift.config.ImportParams;
 import dev.nightshift.config.JobDefinition;
-import dev.nightshift.config.JobKind;
 import dev.nightshift.config.Settings;
 import dev.nightshift.db.Database;
 import dev.nightshift.jobs.DirectAttempt;
@@ -133,8 +132,8 @@ final class BenchImportCommand extends BenchSubcommand {
     private static JobDefinition definition(Path file) {
         ImportParams p = new ImportParams(file, SCHEMA + ".artist", List.of("constituent_id"), Map.of(), CsvFormat.DEFAULT,
                 ImportParams.Mode.UPSERT, false, false, List.of(), null, null);
-        return new JobDefinition(JOB, "benchmark", JobKind.BATCH_IMPORT, null, null, 1, Duration.ofSeconds(1), 1, List.of(), p,
-                file);
+        return JobDefinition.builder(JOB, p).description("benchmark").maxAttempts(1).backoff(Duration.ofSeconds(1)).file(file)
+                .build();
     }
 
     /** One attempt of the import on its own connection, committed, as the worker runs it. */

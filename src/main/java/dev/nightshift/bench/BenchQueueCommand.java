@@ -5,7 +5,6 @@ import dev.nightshift.cli.Main;
 import dev.nightshift.cli.UsageException;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
-import dev.nightshift.config.JobKind;
 import dev.nightshift.config.Setting;
 import dev.nightshift.config.Settings;
 import dev.nightshift.config.SqlParams;
@@ -158,8 +157,8 @@ final class BenchQueueCommand extends BenchSubcommand {
     private static final String UNLIMITED = "bench-free-";
 
     private static JobDefinition noop(String prefix, int n, int concurrency) {
-        return new JobDefinition(prefix + n, "no-op run for bench queue", JobKind.SQL, null, null, 1,
-                Duration.ofSeconds(1), concurrency, List.of(), new SqlParams("SELECT 1", null, true), Path.of("(bench)"));
+        return JobDefinition.builder(prefix + n, new SqlParams("SELECT 1", null, true)).description("no-op run for bench queue")
+                .maxAttempts(1).backoff(Duration.ofSeconds(1)).concurrency(concurrency).file(Path.of("(bench)")).build();
     }
 
     private static void awaitReady(Node node) throws InterruptedException {

@@ -1,9 +1,5 @@
 package dev.nightshift.config;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
@@ -68,41 +64,28 @@ final class CalendarFiles {
         if (!Files.isRegularFile(f)) {
             return Optional.empty();
         }
-        Yaml.Node root;
-        try (Reader in = new java.io.InputStreamReader(Files.newInputStream(f), StandardCharsets.UTF_8.newDecoder())) {
-            root = Yaml.read(in);
-        } catch (CharacterCodingException e) {
-            problems.add(f + ":1: not valid UTF-8");
-            return Optional.empty();
-        } catch (IOException e) {
-            problems.add(f + ":1: cannot read: " + e.getMessage());
-            return Optional.empty();
-        } catch (Yaml.YamlSyntaxException e) {
-            problems.add(f + ":" + e.line + ": invalid YAML: " + e.getMessage());
-            return Optional.empty();
-        }
-        if (!(root instanceof Yaml.MapNode map)) {
-            problems.add(f + ":1: a calendar is a mapping (timezone:, dates:, yearly:)");
+        Yaml.MapNode map = YamlFields.readMapping(f, "calendar", "a calendar is a mapping (timezone:, dates:, yearly:)", false, problems);
+        if (map == null) {
             return Optional.empty();
         }
         int before = problems.size();
-        map.entries().values().stream().filter(e -> !KEYS.contains(e.key()))
-                .forEach(e -> problems.add(f + ":" + e.line() + ": unknown field '" + e.key() + "' (known: dates, timezone, yearly)"));
-        ZoneId zone = zone(f, map.entries().get("timezone"));
+        YamlFields fields = new YamlFields(f, map, map.line(), problems, YamlFields.Naming.FIELD, "");
+        fields.rejectOthers(KEYS, "");
+        ZoneId zone = zone(fields);
         Set<LocalDate> dates = new TreeSet<>();
         Set<MonthDay> yearly = new TreeSet<>();
-        for (Yaml.Scalar s : items(f, map.entries().get("dates"))) {
+        for (Yaml.Scalar s : items(fields, "dates")) {
             try {
                 dates.add(LocalDate.parse(s.text().trim()));
             } catch (DateTimeParseException e) {
-                problems.add(f + ":" + s.line() + ": dates: '" + s.text() + "' is not a date such as 2026-04-06");
+                fields.problemAt(s.line(), "dates: '" + s.text() + "' is not a date such as 2026-04-06");
             }
         }
-        for (Yaml.Scalar s : items(f, map.entries().get("yearly"))) {
+        for (Yaml.Scalar s : items(fields, "yearly")) {
             try {
                 yearly.add(MonthDay.parse("--" + s.text().trim()));
             } catch (DateTimeParseException e) {
-                problems.add(f + ":" + s.line() + ": yearly: '" + s.text() + "' is not a month and day such as 12-25 (quote it)");
+                fields.problemAt(s.line(), "yearly: '" + s.text() + "' is not a month and day such as 12-25 (quote it)");
             }
         }
         if (problems.size() > before) {
@@ -111,38 +94,26 @@ final class CalendarFiles {
         return Optional.of(new BusinessCalendar(name, zone, new TreeSet<>(dates), new TreeSet<>(yearly)));
     }
 
-    private ZoneId zone(Path f, Yaml.Entry e) {
-        if (e == null) {
+    private static ZoneId zone(YamlFields fields) {
+        String tz = fields.text("timezone");
+        if (tz == null) {
             return ZoneId.of("UTC");
         }
-        if (e.value() instanceof Yaml.Scalar s && s.text() != null) {
-            try {
-                return ZoneId.of(s.text().trim());
-            } catch (DateTimeException ex) {
-                problems.add(f + ":" + e.line() + ": timezone: unknown time zone '" + s.text() + "' (example: Europe/Paris)");
-                return ZoneId.of("UTC");
-            }
+        try {
+            return ZoneId.of(tz.trim());
+        } catch (DateTimeException ex) {
+            fields.detail("timezone", "unknown time zone '" + tz + "' (example: Europe/Paris)");
+            return ZoneId.of("UTC");
         }
-        problems.add(f + ":" + e.line() + ": timezone must be a single value");
-        return ZoneId.of("UTC");
     }
 
-    private List<Yaml.Scalar> items(Path f, Yaml.Entry e) {
-        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
+    /** A list's values; a lone value is not a list. */
+    private static List<Yaml.Scalar> items(YamlFields fields, String key) {
+        Yaml.Node n = fields.node(key);
+        if (n != null && !(n instanceof Yaml.ListNode)) {
+            fields.problem(key, "must be a list");
             return List.of();
         }
-        if (!(e.value() instanceof Yaml.ListNode list)) {
-            problems.add(f + ":" + e.line() + ": " + e.key() + " must be a list");
-            return List.of();
-        }
-        List<Yaml.Scalar> out = new java.util.ArrayList<>();
-        for (Yaml.Node n : list.items()) {
-            if (n instanceof Yaml.Scalar s && s.text() != null) {
-                out.add(s);
-            } else {
-                problems.add(f + ":" + n.line() + ": " + e.key() + ": each item must be a single value");
-            }
-        }
-        return out;
+        return fields.scalars(key, "each item must be a single value");
     }
 }

@@ -29,6 +29,16 @@ public record ImportParams(Path source, String target, List<String> key, Map<Str
                            List<Path> allowedSources, Arrival arrival, Guards guards, RemoteSource remote)
         implements JobParams {
 
+    @Override
+    public JobKind kind() {
+        return JobKind.BATCH_IMPORT;
+    }
+
+    @Override
+    public <R, X extends Exception> R match(Cases<R, X> cases) throws X {
+        return cases.batchImport(this);
+    }
+
     /** A file source, without URLs. */
     public ImportParams(Path source, String target, List<String> key, Map<String, String> columns, CsvFormat format, Mode mode,
                         boolean skipBadRows, boolean moveAfterImport, List<Path> allowedSources, Arrival arrival, Guards guards) {

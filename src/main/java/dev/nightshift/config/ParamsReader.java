@@ -4,11 +4,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Typed access to the {@code params:} mapping of one job definition. Each getter records a
@@ -16,71 +14,37 @@ import java.util.Set;
  * Not thread-safe; one instance per definition being read.
  */
 public final class ParamsReader {
-    private final Path file;
-    private final int line;
-    private final Map<String, Yaml.Entry> entries;
-    private final Set<String> read = new HashSet<>();
-    private final List<String> problems;
+    private final YamlFields fields;
 
     ParamsReader(Path file, Yaml.MapNode params, int line, List<String> problems) {
-        this.file = file;
-        this.line = params == null ? line : params.line();
-        this.entries = params == null ? Map.of() : params.entries();
-        this.problems = problems;
+        this.fields = new YamlFields(file, params, line, problems, YamlFields.Naming.PARAM, "params.");
     }
 
     /** Records a problem about {@code key} (or about params as a whole when key is null). */
     public void problem(String key, String message) {
-        Yaml.Entry e = key == null ? null : entries.get(key);
-        int at = e == null ? line : e.line();
-        problems.add(file + ":" + at + ": " + (key == null ? "params" : "params." + key) + ": " + message);
+        fields.problem(key, message);
     }
 
     /** The directory of the definition file, against which relative paths resolve. */
     public Path directory() {
-        Path parent = file.toAbsolutePath().getParent();
+        Path parent = fields.file().toAbsolutePath().getParent();
         return parent == null ? Path.of(".") : parent;
     }
 
     public boolean has(String key) {
-        read.add(key);
-        Yaml.Entry e = entries.get(key);
-        return e != null && !(e.value() instanceof Yaml.Scalar s && s.isNull());
-    }
-
-    private Yaml.Scalar scalar(String key) {
-        read.add(key);
-        Yaml.Entry e = entries.get(key);
-        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
-            return null;
-        }
-        if (e.value() instanceof Yaml.Scalar s) {
-            return s;
-        }
-        problem(key, "must be a single value, not " + e.value().kind());
-        return null;
+        return fields.has(key);
     }
 
     public String string(String key) {
-        Yaml.Scalar s = scalar(key);
-        return s == null ? null : s.text();
+        return fields.text(key);
     }
 
     public String requiredString(String key) {
-        String v = string(key);
-        if (v == null || v.isBlank()) {
-            if (!entries.containsKey(key)) {
-                problem(key, "is required");
-            } else {
-                problem(key, "must not be empty");
-            }
-            return null;
-        }
-        return v;
+        return fields.requiredText(key);
     }
 
     public boolean bool(String key, boolean dflt) {
-        Yaml.Scalar s = scalar(key);
+        Yaml.Scalar s = fields.scalar(key);
         if (s == null) {
             return dflt;
         }
@@ -92,16 +56,7 @@ public final class ParamsReader {
     }
 
     public Duration duration(String key, Duration dflt) {
-        String v = string(key);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            return Durations.parse(v);
-        } catch (IllegalArgumentException e) {
-            problem(key, e.getMessage());
-            return dflt;
-        }
+        return fields.duration(key, dflt);
     }
 
     /** One of {@code allowed}; {@code dflt} when absent. */
@@ -133,13 +88,8 @@ public final class ParamsReader {
 
     /** A list of strings (or a single one); empty when absent. */
     public List<String> strings(String key) {
-        read.add(key);
-        Yaml.Entry e = entries.get(key);
-        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
-            return List.of();
-        }
         List<String> out = new ArrayList<>();
-        for (Yaml.Node n : e.value() instanceof Yaml.ListNode l ? l.items() : List.of(e.value())) {
+        for (Yaml.Node n : fields.items(key)) {
             if (!(n instanceof Yaml.Scalar s) || s.isNull()) {
                 problem(key, "must be a list of values");
             } else {
@@ -151,13 +101,8 @@ public final class ParamsReader {
 
     /** A list of paths (or a single one), each relative to the definition's directory or absolute. */
     public List<Path> paths(String key) {
-        read.add(key);
-        Yaml.Entry e = entries.get(key);
-        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
-            return List.of();
-        }
         List<Path> out = new ArrayList<>();
-        for (Yaml.Node n : e.value() instanceof Yaml.ListNode l ? l.items() : List.of(e.value())) {
+        for (Yaml.Node n : fields.items(key)) {
             if (!(n instanceof Yaml.Scalar s) || s.isNull() || s.text().isBlank()) {
                 problem(key, "must be a list of paths");
                 continue;
@@ -187,16 +132,14 @@ public final class ParamsReader {
 
     /** A list of plain identifiers, given as a YAML list or a single name. */
     public List<String> names(String key, boolean required) {
-        read.add(key);
-        Yaml.Entry e = entries.get(key);
-        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
+        List<Yaml.Node> items = fields.items(key);
+        if (items.isEmpty() && !fields.has(key)) {
             if (required) {
                 problem(key, "is required");
             }
             return List.of();
         }
         List<String> out = new ArrayList<>();
-        List<Yaml.Node> items = e.value() instanceof Yaml.ListNode l ? l.items() : List.of(e.value());
         for (Yaml.Node n : items) {
             if (!(n instanceof Yaml.Scalar s) || s.isNull()) {
                 problem(key, "must be a list of names");
@@ -219,13 +162,12 @@ public final class ParamsReader {
 
     /** A mapping of strings to strings, in file order. */
     public Map<String, String> stringMap(String key) {
-        read.add(key);
-        Yaml.Entry e = entries.get(key);
-        if (e == null || e.value() instanceof Yaml.Scalar s && s.isNull()) {
+        Yaml.Node n = fields.node(key);
+        if (n == null) {
             return Map.of();
         }
-        if (!(e.value() instanceof Yaml.MapNode m)) {
-            problem(key, "must be a mapping, not " + e.value().kind());
+        if (!(n instanceof Yaml.MapNode m)) {
+            problem(key, "must be a mapping, not " + n.kind());
             return Map.of();
         }
         Map<String, String> out = new LinkedHashMap<>();
@@ -233,7 +175,7 @@ public final class ParamsReader {
             if (x.value() instanceof Yaml.Scalar s && !s.isNull()) {
                 out.put(x.key(), s.text());
             } else {
-                problems.add(file + ":" + x.line() + ": params." + key + "." + x.key() + ": must be a single value");
+                fields.problemAt(x.line(), "params." + key + "." + x.key() + ": must be a single value");
             }
         }
         return java.util.Collections.unmodifiableMap(out);
@@ -241,10 +183,6 @@ public final class ParamsReader {
 
     /** Reports every key that no getter asked for. Call once, after reading. */
     public void rejectUnknown() {
-        for (Yaml.Entry e : entries.values()) {
-            if (!read.contains(e.key())) {
-                problems.add(file + ":" + e.line() + ": params." + e.key() + ": unknown parameter");
-            }
-        }
+        fields.rejectUnasked();
     }
 }

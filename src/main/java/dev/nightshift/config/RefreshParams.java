@@ -14,6 +14,16 @@ import java.util.List;
 public record RefreshParams(String view, Concurrently concurrently, Duration lockTimeout, boolean skipIfUnchanged,
                             List<String> sourceTables) implements JobParams {
 
+    @Override
+    public JobKind kind() {
+        return JobKind.REFRESH_MATERIALIZED_VIEW;
+    }
+
+    @Override
+    public <R, X extends Exception> R match(Cases<R, X> cases) throws X {
+        return cases.refreshView(this);
+    }
+
     /** auto: concurrently when the view is populated and has a usable unique index. */
     public enum Concurrently { AUTO, ALWAYS, NEVER }
 

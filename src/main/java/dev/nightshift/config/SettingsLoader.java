@@ -1,10 +1,7 @@
 package dev.nightshift.config;
 
-import java.io.IOException;
-import java.io.Reader;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,27 +59,8 @@ public final class SettingsLoader {
     }
 
     private void fromFile(Path file) {
-        Yaml.Node root;
-        try (Reader in = new java.io.StringReader(Yaml.readUtf8(file))) {
-            root = Yaml.read(in);
-        } catch (Yaml.NotUtf8Exception e) {
-            problems.add(file + ":" + e.line + ": " + e.getMessage());
-            return;
-        } catch (NoSuchFileException e) {
-            problems.add(file + ": config file not found");
-            return;
-        } catch (IOException e) {
-            problems.add(file + ": cannot read config file: " + e.getMessage());
-            return;
-        } catch (Yaml.YamlSyntaxException e) {
-            problems.add(file + ":" + e.line + ": invalid YAML: " + e.getMessage());
-            return;
-        }
-        if (root == null) {
-            return;
-        }
-        if (!(root instanceof Yaml.MapNode map)) {
-            problems.add(file + ":" + root.line() + ": a config file is a mapping of key: value, not " + root.kind());
+        Yaml.MapNode map = YamlFields.readMapping(file, "config file", "a config file is a mapping of key: value", true, problems);
+        if (map == null) {
             return;
         }
         for (Yaml.Entry e : map.entries().values()) {

@@ -10,6 +10,16 @@ import java.nio.file.Path;
  */
 public record SqlParams(String sql, Path file, boolean transaction) implements JobParams {
 
+    @Override
+    public JobKind kind() {
+        return JobKind.SQL;
+    }
+
+    @Override
+    public <R, X extends Exception> R match(Cases<R, X> cases) throws X {
+        return cases.sql(this);
+    }
+
     public SqlParams {
         if ((sql == null) == (file == null)) {
             throw new IllegalArgumentException("exactly one of sql and file");

@@ -18,6 +18,16 @@ public record SummaryParams(String target, List<String> key, String query, Path 
                             Duration lockTimeout, boolean skipIfUnchanged, List<String> sourceTables, Guards guards)
         implements JobParams {
 
+    @Override
+    public JobKind kind() {
+        return JobKind.REBUILD_SUMMARY;
+    }
+
+    @Override
+    public <R, X extends Exception> R match(Cases<R, X> cases) throws X {
+        return cases.rebuildSummary(this);
+    }
+
     /** merge: write only differing rows; replace: delete + insert; swap: build a new table, then rename. */
     public enum Strategy { MERGE, REPLACE, SWAP }
 

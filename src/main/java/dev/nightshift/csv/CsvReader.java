@@ -9,12 +9,13 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * A streaming CSV reader with PostgreSQL's COPY CSV rules (an unquoted field equal to the NULL
  * string is null; a doubled quote inside quotes is one quote) and RFC 4180's stricter quoting (a
- * quote only opens a field; see {@link CsvSyntax}), used where COPY alone cannot help:
+ * quote only opens a field), the grammar of {@link CsvGrammar} that {@link CsvSyntax} checks, used where COPY alone cannot help:
  * the header line, the physical line of a record, and the row-by-row pass of {@code on_bad_row:
  * skip}. Works on bytes, so a record with bytes invalid in the encoding is reported, not guessed.
  * Memory holds one record at a time. Not thread-safe.
@@ -26,16 +27,17 @@ public final class CsvReader implements AutoCloseable {
 
     private final InputStream in;
     private final CsvFormat format;
+    private final CsvGrammar grammar;
     private final CharsetDecoder strict;
     private final byte[] buf = new byte[1 << 16];
     private int pos;
     private int len;
-    private long line = 1;
 
     /** Reads {@code in} from its start; a UTF-8 byte order mark there is skipped. */
     public CsvReader(InputStream in, CsvFormat format) throws IOException {
         this.in = ByteOrderMark.skipUtf8(in, format);
         this.format = format;
+        this.grammar = new CsvGrammar(format);
         this.strict = format.charset().newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
     }
@@ -54,82 +56,47 @@ public final class CsvReader implements AutoCloseable {
 
     /** The next record, or null at the end of the input. */
     public Record next() throws IOException {
-        long start = line;
-        ByteArrayOutputStream raw = new ByteArrayOutputStream();
-        ByteArrayOutputStream field = new ByteArrayOutputStream();
-        List<byte[]> fields = new ArrayList<>();
-        List<Boolean> quotedFlags = new ArrayList<>();
-        boolean quoted = false;
-        boolean inQuotes = false;
-        boolean closed = false;
-        long quoteLine = 0;
-        String problem = null;
         int c = read();
         if (c < 0) {
             return null;
         }
-        while (true) {
-            if (c < 0 || !inQuotes && c == '\n') {
-                break;
-            }
-            if (c == '\n') {
-                line++;
+        long start = grammar.line();
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        ByteArrayOutputStream field = new ByteArrayOutputStream();
+        List<byte[]> fields = new ArrayList<>();
+        List<Boolean> quoted = new ArrayList<>();
+        String problem = null;
+        for (; c >= 0; c = read()) {
+            int at = grammar.field();
+            boolean wasQuoted = grammar.quotedField();
+            CsvGrammar.Token t = grammar.step(c);
+            if (t == CsvGrammar.Token.DELIMITER || t == CsvGrammar.Token.END_OF_LINE) {
+                byte[] value = field.toByteArray();
+                // COPY reads CR LF as a line's end: the CR before the LF is not part of an unquoted last field
+                boolean crlf = t == CsvGrammar.Token.END_OF_LINE && !wasQuoted && value.length > 0 && value[value.length - 1] == '\r';
+                fields.add(crlf ? Arrays.copyOf(value, value.length - 1) : value);
+                quoted.add(wasQuoted);
+                field.reset();
+                if (t == CsvGrammar.Token.END_OF_LINE) {
+                    return record(start, raw.toByteArray(), fields, quoted, problem);
+                }
+            } else if (t == CsvGrammar.Token.DATA) {
+                field.write(c);
+            } else if (t == CsvGrammar.Token.STRAY_QUOTE) {
+                // Kept as data so that the record still ends at this line's end; the record is refused.
+                field.write(c);
+                problem = problem != null ? problem : "field " + at + ": " + CsvSyntax.STRAY_QUOTE;
+            } else if (t == CsvGrammar.Token.AFTER_CLOSE) {
+                problem = problem != null ? problem : "field " + at + ": " + CsvSyntax.AFTER_CLOSE;
             }
             raw.write(c);
-            if (inQuotes) {
-                if (c == format.quote()) {
-                    int d = peek();
-                    if (d == format.quote()) {
-                        raw.write(read());
-                        field.write(d);
-                    } else {
-                        inQuotes = false;
-                        closed = true;
-                    }
-                } else {
-                    field.write(c);
-                }
-            } else if (c == format.delimiter()) {
-                fields.add(field.toByteArray());
-                quotedFlags.add(quoted);
-                field.reset();
-                quoted = false;
-                closed = false;
-            } else if (closed) {
-                // RFC 4180, as CsvSyntax checks for COPY: nothing but a delimiter or the line's end after a closing quote.
-                if (c != '\r' && problem == null) {
-                    problem = "field " + (fields.size() + 1) + ": " + CsvSyntax.AFTER_CLOSE;
-                }
-            } else if (c == format.quote() && field.size() == 0 && !quoted) {
-                inQuotes = true;
-                quoted = true;
-                quoteLine = line;
-            } else if (c == format.quote()) {
-                // Kept as data so that the record still ends at this line's end; the record is refused.
-                if (problem == null) {
-                    problem = "field " + (fields.size() + 1) + ": " + CsvSyntax.STRAY_QUOTE;
-                }
-                field.write(c);
-            } else if (c != '\r' || peek() != '\n') {
-                field.write(c);
-            }
-            c = read();
         }
-        line++;
-        if (inQuotes) {
-            problem = "field " + (fields.size() + 1) + ": " + CsvSyntax.UNTERMINATED + " (the quote opens on line " + quoteLine + ")";
+        if (grammar.inQuotes()) {
+            problem = "field " + grammar.field() + ": " + CsvSyntax.UNTERMINATED + " (the quote opens on line " + grammar.quoteLine() + ")";
         }
         fields.add(field.toByteArray());
-        quotedFlags.add(quoted);
-        return record(start, raw.toByteArray(), fields, quotedFlags, problem);
-    }
-
-    private int peek() throws IOException {
-        int c = read();
-        if (c >= 0) {
-            pos--;
-        }
-        return c;
+        quoted.add(grammar.quotedField());
+        return record(start, raw.toByteArray(), fields, quoted, problem);
     }
 
     private Record record(long start, byte[] rawBytes, List<byte[]> fields, List<Boolean> quoted, String problem) {

@@ -12,8 +12,8 @@ import java.io.InputStream;
  * {@code 11,Ele"ven,2000} and, lines later, {@code 12,Twe"lve,2001} become one row holding the line
  * break between them: a file that COPY would load wrongly without an error. This stream refuses it
  * instead, naming the line and field, and names the line where an unterminated quote opened (COPY
- * reports the end of the file). Works on bytes: the quote and the delimiter are ASCII, and no byte
- * of a multi-byte UTF-8 or Latin character equals one. Not thread-safe.
+ * reports the end of the file). The grammar is {@link CsvGrammar}'s, shared with {@link CsvReader}.
+ * Not thread-safe.
  */
 public final class CsvSyntax extends FilterInputStream {
     /** A quoting error: the physical line (1 = the first line of the file) and the field of the record (1-based). */
@@ -30,20 +30,11 @@ public final class CsvSyntax extends FilterInputStream {
     static final String AFTER_CLOSE = "text after the closing quote (a field is either all quoted or not at all)";
     static final String UNTERMINATED = "a quoted field is not closed before the end of the file";
 
-    private enum State { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED, CLOSED }
-
-    private final int quote;
-    private final int delimiter;
-    private State state = State.FIELD_START;
-    private long line = 1;
-    private int field = 1;
-    private long quoteLine;
-    private int quoteField;
+    private final CsvGrammar grammar;
 
     public CsvSyntax(InputStream in, CsvFormat format) {
         super(in);
-        this.quote = format.quote();
-        this.delimiter = format.delimiter();
+        this.grammar = new CsvGrammar(format);
     }
 
     @Override
@@ -70,65 +61,16 @@ public final class CsvSyntax extends FilterInputStream {
     }
 
     private void end() throws Error {
-        if (state == State.QUOTED) {
-            throw new Error(quoteLine, quoteField, UNTERMINATED);
+        if (grammar.inQuotes()) {
+            throw new Error(grammar.quoteLine(), grammar.quoteField(), UNTERMINATED);
         }
     }
 
     private void step(int b) throws Error {
-        switch (state) {
-            case FIELD_START, UNQUOTED -> {
-                if (b == quote) {
-                    if (state == State.UNQUOTED) {
-                        throw new Error(line, field, STRAY_QUOTE);
-                    }
-                    state = State.QUOTED;
-                    quoteLine = line;
-                    quoteField = field;
-                } else {
-                    separator(b, State.UNQUOTED);
-                }
-            }
-            case QUOTED -> {
-                if (b == quote) {
-                    state = State.QUOTE_IN_QUOTED;
-                } else if (b == '\n') {
-                    line++;
-                }
-            }
-            case QUOTE_IN_QUOTED -> {
-                if (b == quote) {
-                    state = State.QUOTED;   // a doubled quote: one quote inside the field
-                } else {
-                    closed(b);
-                }
-            }
-            case CLOSED -> closed(b);
-            default -> throw new IllegalStateException(state.name());
-        }
-    }
-
-    private void closed(int b) throws Error {
-        if (b == delimiter || b == '\n') {
-            separator(b, null);
-        } else if (b == '\r') {
-            state = State.CLOSED;
-        } else {
-            throw new Error(line, field, AFTER_CLOSE);
-        }
-    }
-
-    /** A delimiter or line break starts a new field; any other byte is data and moves to {@code other}. */
-    private void separator(int b, State other) {
-        if (b == delimiter) {
-            field++;
-            state = State.FIELD_START;
-        } else if (b == '\n') {
-            line++;
-            field = 1;
-            state = State.FIELD_START;
-        } else {
-            state = other;
+        int field = grammar.field();
+        CsvGrammar.Token t = grammar.step(b);
+        if (t == CsvGrammar.Token.STRAY_QUOTE || t == CsvGrammar.Token.AFTER_CLOSE) {
+            throw new Error(grammar.line(), field, t == CsvGrammar.Token.STRAY_QUOTE ? STRAY_QUOTE : AFTER_CLOSE);
         }
     }
 }

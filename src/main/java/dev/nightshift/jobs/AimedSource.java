@@ -47,7 +47,9 @@ public final class AimedSource {
      * taken from the job's source directory.
      */
     public static Path check(JobDefinition d, String requested) throws RefusedException {
-        ImportParams p = (ImportParams) d.params();
+        if (!(d.params() instanceof ImportParams p)) {
+            throw new RefusedException("param source: job " + d.name() + " is not a batch-import; it reads no file");
+        }
         if (RemoteSource.isUrl(requested)) {
             checkUrl(p, requested.strip());
             return null;

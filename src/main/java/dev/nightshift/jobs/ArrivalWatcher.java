@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,7 +50,11 @@ public final class ArrivalWatcher {
         }
     }
 
-    private final List<JobDefinition> jobs;
+    private final List<Watched> jobs;
+
+    /** A job that watches its source, with its params. */
+    private record Watched(JobDefinition d, ImportParams p) {
+    }
     private final RunQueue queue;
     private final Metrics metrics;
     private final Clock clock;
@@ -61,7 +66,13 @@ public final class ArrivalWatcher {
     private Thread thread;
 
     public ArrivalWatcher(JobCatalog catalog, RunQueue queue, Metrics metrics, Clock clock) {
-        this.jobs = catalog.all().stream().filter(d -> d.params() instanceof ImportParams p && p.arrival() != null).toList();
+        List<Watched> watched = new ArrayList<>();
+        for (JobDefinition d : catalog.all()) {
+            if (d.params() instanceof ImportParams p && p.arrival() != null) {
+                watched.add(new Watched(d, p));
+            }
+        }
+        this.jobs = List.copyOf(watched);
         this.queue = queue;
         this.metrics = metrics;
         this.clock = clock;
@@ -75,7 +86,7 @@ public final class ArrivalWatcher {
         thread = new Thread(this::loop, "nightshift-arrivals");
         thread.setDaemon(true);
         thread.start();
-        log.info("watching for arrivals: {}", jobs.stream().map(d -> d.name() + " (" + ((ImportParams) d.params()).source() + ")").toList());
+        log.info("watching for arrivals: {}", jobs.stream().map(w -> w.d().name() + " (" + w.p().source() + ")").toList());
     }
 
     /** Stops the loop and waits a moment for it. */
@@ -135,8 +146,9 @@ public final class ArrivalWatcher {
     Duration pollDue() throws java.sql.SQLException {
         Instant now = clock.instant();
         Instant next = now.plusSeconds(60);
-        for (JobDefinition d : jobs) {
-            ImportParams p = (ImportParams) d.params();
+        for (Watched w : jobs) {
+            JobDefinition d = w.d();
+            ImportParams p = w.p();
             Instant due = nextPoll.getOrDefault(d.name(), now);
             if (!due.isAfter(now)) {
                 poll(d, p, now);

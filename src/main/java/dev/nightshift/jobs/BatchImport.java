@@ -1,7 +1,6 @@
 package dev.nightshift.jobs;
 
 import dev.nightshift.config.ImportParams;
-import dev.nightshift.config.JobDefinition;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -16,17 +15,11 @@ import org.slf4j.LoggerFactory;
  * from a path is skipped, also when the run is retried after a crash between a commit and the
  * file's move; a file that reverts to an older content is applied. Stateless; thread-safe.
  */
-final class BatchImport implements JobType {
+final class BatchImport {
     private static final Logger log = LoggerFactory.getLogger(BatchImport.class);
 
-    @Override
-    public boolean transactional(JobDefinition definition) {
-        return true;
-    }
-
-    @Override
-    public Map<String, Long> execute(Attempt attempt) throws Exception {
-        ImportParams p = (ImportParams) attempt.definition().params();
+    /** Does the work of one attempt (see {@link JobType#execute}). */
+    Map<String, Long> execute(Attempt attempt, ImportParams p) throws Exception {
         String aimed = attempt.params().get(AimedSource.PARAM);
         String arrived = attempt.params().get(ArrivalWatcher.PARAM);
         if (aimed != null && dev.nightshift.config.RemoteSource.isUrl(aimed) || aimed == null && p.remoteSource()) {
@@ -124,7 +117,7 @@ final class BatchImport implements JobType {
             prepareSession(c);
             TargetTable target = TargetTable.read(c, p.target());
             target.requireUniqueKey(c, p.key());
-            o = new FileImport(attempt, target, file, aimed).apply();
+            o = new FileImport(attempt, p, target, file, aimed).apply();
         } catch (JobFailedException e) {
             if (move && java.nio.file.Files.exists(file)) {
                 Sources.move(file, "failed");

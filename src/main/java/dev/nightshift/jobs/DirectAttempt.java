@@ -39,7 +39,7 @@ public final class DirectAttempt implements Attempt {
     public Map<String, Long> run() throws Exception {
         connection.setAutoCommit(false);
         try {
-            Map<String, Long> counts = JobTypes.standard().get(definition.kind()).execute(this);
+            Map<String, Long> counts = JobTypes.standard().execute(this);
             connection.commit();
             return counts;
         } catch (Exception | Error e) {

@@ -55,17 +55,17 @@ final class FileImport {
     private String checksum;
 
     /** @param force apply the file even when its content is the last one applied from its path (an aimed re-import) */
-    FileImport(Attempt attempt, TargetTable target, Path file, boolean force) {
-        this(attempt, target, file, force, ImportLedger.path(file));
+    FileImport(Attempt attempt, ImportParams p, TargetTable target, Path file, boolean force) {
+        this(attempt, p, target, file, force, ImportLedger.path(file));
     }
 
     /** @param ledgerPath the content's name in the import ledger: a file's path, or the URL a spooled body came from */
-    FileImport(Attempt attempt, TargetTable target, Path file, boolean force, String ledgerPath) {
+    FileImport(Attempt attempt, ImportParams p, TargetTable target, Path file, boolean force, String ledgerPath) {
         this.force = force;
         this.ledgerPath = ledgerPath;
         this.attempt = attempt;
         this.c = attempt.connection();
-        this.p = (ImportParams) attempt.definition().params();
+        this.p = p;
         this.target = target;
         this.file = file;
         this.name = file.getFileName().toString();
@@ -170,7 +170,7 @@ final class FileImport {
             throw new JobFailedException(problem);
         }
         Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_file");
-        RowCheck check = new RowCheck(attempt, target, header, file);
+        RowCheck check = new RowCheck(attempt, p, target, header, file);
         RowCheck.Checked k = check.run();
         checksum = k.checksum();
         if (alreadyApplied()) {

@@ -1,7 +1,6 @@
 package dev.nightshift.jobs;
 
 import dev.nightshift.config.Identifiers;
-import dev.nightshift.config.JobDefinition;
 import dev.nightshift.config.SummaryParams;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,16 +20,10 @@ import java.util.stream.Collectors;
  * table and renames it into place under a short lock_timeout. All three commit with the run, so
  * readers see the old rows until then, never an empty or half-written table. Stateless; thread-safe.
  */
-final class RebuildSummary implements JobType {
+final class RebuildSummary {
 
-    @Override
-    public boolean transactional(JobDefinition definition) {
-        return true;
-    }
-
-    @Override
-    public Map<String, Long> execute(Attempt attempt) throws Exception {
-        SummaryParams p = (SummaryParams) attempt.definition().params();
+    /** Does the work of one attempt (see {@link JobType#execute}). */
+    Map<String, Long> execute(Attempt attempt, SummaryParams p) throws Exception {
         Connection c = attempt.connection();
         // First: installing change tracking commits a step of its own.
         SourceChanges sources = p.skipIfUnchanged() ? SourceChanges.ofQuery(attempt, query(p), p.sourceTables()) : null;

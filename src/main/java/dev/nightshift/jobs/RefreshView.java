@@ -1,7 +1,6 @@
 package dev.nightshift.jobs;
 
 import dev.nightshift.config.Identifiers;
-import dev.nightshift.config.JobDefinition;
 import dev.nightshift.config.RefreshParams;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,16 +15,10 @@ import java.util.Map;
  * with a unique index on plain columns and no WHERE), so that readers are not blocked. Runs in the
  * run's transaction: the refresh and the run's success commit together. Stateless; thread-safe.
  */
-final class RefreshView implements JobType {
+final class RefreshView {
 
-    @Override
-    public boolean transactional(JobDefinition definition) {
-        return true;
-    }
-
-    @Override
-    public Map<String, Long> execute(Attempt attempt) throws Exception {
-        RefreshParams p = (RefreshParams) attempt.definition().params();
+    /** Does the work of one attempt (see {@link JobType#execute}). */
+    Map<String, Long> execute(Attempt attempt, RefreshParams p) throws Exception {
         Connection c = attempt.connection();
         boolean concurrently = concurrently(p, state(c, p.view()));
         SourceChanges sources = p.skipIfUnchanged() ? SourceChanges.ofView(attempt, p.view(), p.sourceTables()) : null;

@@ -69,7 +69,7 @@ final class RemoteImport {
             BatchImport.prepareSession(c);
             TargetTable target = TargetTable.read(c, p.target());
             target.requireUniqueKey(c, p.key());
-            FileImport.Outcome o = new FileImport(attempt, target, spool, aimed, key).apply();
+            FileImport.Outcome o = new FileImport(attempt, p, target, spool, aimed, key).apply();
             if (o.skipped()) {
                 log.info("import {}: {} skipped, its content is the last one applied from this URL", job, RemoteSource.redact(url));
                 totals.merge("skipped_files", 1L, Long::sum);

@@ -43,10 +43,10 @@ final class RowCheck {
     private final Path file;
     private final int n;
 
-    RowCheck(Attempt attempt, TargetTable target, FileImport.Header header, Path file) {
+    RowCheck(Attempt attempt, ImportParams p, TargetTable target, FileImport.Header header, Path file) {
         this.attempt = attempt;
         this.c = attempt.connection();
-        this.p = (ImportParams) attempt.definition().params();
+        this.p = p;
         this.target = target;
         this.header = header;
         this.file = file;

@@ -1,6 +1,5 @@
 package dev.nightshift.jobs;
 
-import dev.nightshift.config.JobDefinition;
 import dev.nightshift.config.SqlParams;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,16 +12,10 @@ import java.util.Map;
  * {@code type: sql}: runs a script statement by statement, in the run's transaction
  * ({@code transaction: true}, exactly-once) or each statement on its own (at-least-once).
  */
-final class SqlJob implements JobType {
+final class SqlJob {
 
-    @Override
-    public boolean transactional(JobDefinition definition) {
-        return ((SqlParams) definition.params()).transaction();
-    }
-
-    @Override
-    public Map<String, Long> execute(Attempt attempt) throws Exception {
-        SqlParams p = (SqlParams) attempt.definition().params();
+    /** Does the work of one attempt (see {@link JobType#execute}). */
+    Map<String, Long> execute(Attempt attempt, SqlParams p) throws Exception {
         String script = p.sql() != null ? p.sql() : Files.readString(p.file(), StandardCharsets.UTF_8);
         String origin = p.file() != null ? p.file().getFileName().toString() : "sql";
         List<SqlScript.Statement> statements = SqlScript.split(script);

@@ -99,7 +99,7 @@ final class Execution implements Attempt {
                     + node.settings().jobsDir() + ")"), false);
             return;
         }
-        JobType type = node.types().get(definition.kind());
+        JobType type = node.types();
         boolean tx = type.transactional(definition);
         if (!run.settingsSet() && !settingsUsed(c, started)) {
             return;

@@ -3,44 +3,32 @@ package dev.nightshift.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.util.ContextInitializer;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.nightshift.config.Settings;
 import dev.nightshift.json.Json;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 @Tag("database")
 class JsonLogsTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
 
-    @AfterEach
-    void restoreTestLogging() throws Exception {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        context.reset();
-        new ContextInitializer(context).autoConfig();
-    }
+    @RegisterExtension
+    final JsonLogCapture log = new JsonLogCapture();
 
     @Test
     void json_format_writes_one_object_per_line_with_job_and_run_on_every_line_of_a_run() throws Exception {
         JobsDir jobs = new JobsDir(db.tempDir(), "logs").sql("ok", "SELECT 1", null).sql("broken", "SELECT 1 / 0", "max_attempts: 1\n");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Logging.use(Settings.LogFormat.JSON, "json-node", out);
+        log.start("json-node");
         long ok;
         long broken;
         try (Daemon d = Daemon.start(db.settings(jobs.path()))) {
@@ -52,7 +40,7 @@ class JsonLogsTest {
                     db.queryLong("SELECT count(*) FROM nightshift.run WHERE state IN ('succeeded', 'dead')") == 2);
         }
         List<JsonNode> lines = new ArrayList<>();
-        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+        for (String line : log.text().split("\n")) {
             lines.add(Json.MAPPER.readTree(line));
         }
         assertThat(lines).isNotEmpty().allSatisfy(l -> {

@@ -3,26 +3,21 @@ package dev.nightshift.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.util.ContextInitializer;
 import dev.nightshift.config.Setting;
 import dev.nightshift.config.Settings;
 import dev.nightshift.testing.Cli;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.TestDatabase;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 /**
  * Secrets planted in the configuration (the database password, the admin, read and named tokens) never show: not in
@@ -39,12 +34,8 @@ class SecretsTest {
     private static final String PASSWORD = "planted-db-password-7f3a2b";
     private static final String NAMED = "planted-named-token-2e8c6d";
 
-    @AfterEach
-    void restoreTestLogging() throws Exception {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        context.reset();
-        new ContextInitializer(context).autoConfig();
-    }
+    @RegisterExtension
+    final JsonLogCapture log = new JsonLogCapture();
 
     @Test
     void planted_password_and_token_appear_in_no_log_output_answer_or_error() throws Exception {
@@ -60,8 +51,7 @@ class SecretsTest {
         java.nio.file.Files.writeString(tokens, "ops-bot operator " + java.util.HexFormat.of().formatHex(
                 java.security.MessageDigest.getInstance("SHA-256").digest(NAMED.getBytes(StandardCharsets.UTF_8))) + "\n");
         env.put("NIGHTSHIFT_TOKENS_FILE", tokens.toString());
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Logging.use(Settings.LogFormat.JSON, "secrets-node", log);
+        log.start("secrets-node");
         List<String> seen = new ArrayList<>();
 
         Settings s = db.settings(jobs.path(), Map.of(Setting.DB_PASSWORD, password, Setting.ADMIN_TOKEN, TOKEN,
@@ -84,7 +74,7 @@ class SecretsTest {
             seen.add(http.get("/api/jobs", "Bearer " + READ + "-wrong").body());
         }
         // Before the CLI runs below, which set up logging their own way.
-        String daemonLog = log.toString(StandardCharsets.UTF_8);
+        String daemonLog = log.text();
         long dead = db.queryLong("SELECT id FROM nightshift.run WHERE job_name = 'broken'");
         for (String[] args : List.of(new String[] {"runs"}, new String[] {"show", Long.toString(dead)}, new String[] {"jobs"},
                 new String[] {"runs", "--json"}, new String[] {"audit"}, new String[] {"audit", "--json"})) {

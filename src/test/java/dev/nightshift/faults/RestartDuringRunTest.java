@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
 import dev.nightshift.config.Setting;
-import dev.nightshift.config.SettingsLoader;
-import dev.nightshift.db.EmbeddedServer;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.testing.JobsDir;
@@ -14,17 +12,12 @@ import dev.nightshift.testing.PrivateServer;
 import java.io.BufferedWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * PostgreSQL restarted under a running job: a {@code transaction: false} job is redone (at least
@@ -33,62 +26,31 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("process")
 class RestartDuringRunTest {
-    private static Path home;
-    private static PrivateServer pg;
-    private static EmbeddedServer server;
-
-    @BeforeAll
-    static void server() throws Exception {
-        pg = PrivateServer.start("nightshift-restart");
-        home = pg.home();
-        server = pg.server();
-    }
-
-    @AfterAll
-    static void release() throws Exception {
-        pg.close();
-    }
+    @RegisterExtension
+    static final PrivateServer pg = new PrivateServer("nightshift-restart");
 
     private static String text(String sql) throws Exception {
-        try (Connection c = pg.connect();
-             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        }
-    }
-
-    private static void execute(String sql) throws Exception {
-        try (Connection c = pg.connect();
-             Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
+        return pg.queryString(sql);
     }
 
     private static Daemon daemon(JobsDir jobs, String node) {
-        Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.DB_URL, server.jdbcUrl("postgres"));
-        flags.put(Setting.DB_USER, "postgres");
-        flags.put(Setting.JOBS_DIR, jobs.path().toString());
-        flags.put(Setting.POLL_INTERVAL, "200ms");
-        flags.put(Setting.RESCUE_INTERVAL, "300ms");
-        flags.put(Setting.NODE_NAME, node);
-        flags.put(Setting.HTTP_PORT, "0");
-        return Daemon.start(SettingsLoader.load(Map.of(), null, flags));
+        return Daemon.start(pg.settings(jobs, node, Map.of(Setting.RESCUE_INTERVAL, "300ms")));
     }
 
     private static void restart() throws Exception {
         Instant t = Instant.now();
-        server.stop();
-        server.start();
+        pg.server().stop();
+        pg.server().start();
         System.out.printf("PostgreSQL restarted in %d ms%n", Duration.between(t, Instant.now()).toMillis());
     }
 
     @Test
     void a_transaction_false_job_interrupted_by_a_restart_is_run_again_to_success() throws Exception {
-        execute("DROP TABLE IF EXISTS loose_ledger; CREATE TABLE loose_ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
+        pg.execute("DROP TABLE IF EXISTS loose_ledger; CREATE TABLE loose_ledger (run_id bigint NOT NULL, attempt int NOT NULL)");
         String sql = "INSERT INTO loose_ledger (run_id, attempt) VALUES (current_setting('nightshift.run_id')::bigint,"
                 + " current_setting('nightshift.attempt')::int);\n"
                 + "SELECT pg_sleep(CASE WHEN current_setting('nightshift.attempt') = '1' THEN 60 ELSE 0 END)";
-        JobsDir jobs = new JobsDir(home, "jobs-loose").file("loose.yaml", Nodes.looseJob("loose", sql).replace(
+        JobsDir jobs = new JobsDir(pg.home(), "jobs-loose").file("loose.yaml", Nodes.looseJob("loose", sql).replace(
                 "max_attempts: 5\n", "max_attempts: 5\nbackoff: 1s\n"));
         try (Daemon d = daemon(jobs, "restart-loose")) {
             long id = new RunQueue(d.database().dataSource()).enqueue(NewRun.manual("loose", Map.of(), null)).id();
@@ -111,16 +73,16 @@ class RestartDuringRunTest {
     @Test
     void an_import_of_a_large_file_interrupted_by_a_restart_applies_nothing_and_then_everything() throws Exception {
         int rows = 2_000_000;
-        execute("DROP TABLE IF EXISTS items; CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, amount integer NOT NULL);"
+        pg.execute("DROP TABLE IF EXISTS items; CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, amount integer NOT NULL);"
                 + " INSERT INTO items SELECT g, 'old', 0 FROM generate_series(1, 1000) g");
-        Path data = Files.createDirectories(home.resolve("data"));
+        Path data = Files.createDirectories(pg.home().resolve("data"));
         try (BufferedWriter w = Files.newBufferedWriter(data.resolve("items.csv"))) {
             w.write("id,name,amount\n");
             for (int i = 1; i <= rows; i++) {
                 w.write(i + ",item number " + i + "," + (i % 977) + "\n");
             }
         }
-        JobsDir jobs = new JobsDir(home, "jobs-import").file("items.yaml", "name: items\ntype: batch-import\nmax_attempts: 5\n"
+        JobsDir jobs = new JobsDir(pg.home(), "jobs-import").file("items.yaml", "name: items\ntype: batch-import\nmax_attempts: 5\n"
                 + "backoff: 1s\nparams:\n  source: " + data.resolve("items.csv") + "\n  target: public.items\n  key: [id]\n");
         try (Daemon d = daemon(jobs, "restart-import")) {
             long id = new RunQueue(d.database().dataSource()).enqueue(NewRun.manual("items", Map.of(), null)).id();

@@ -4,25 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.nightshift.cli.Daemon;
-import dev.nightshift.config.Setting;
-import dev.nightshift.config.SettingsLoader;
-import dev.nightshift.db.EmbeddedServer;
 import dev.nightshift.testing.JobsDir;
 import dev.nightshift.testing.PrivateServer;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 15, defect 1: the database goes away for 10 s in the middle of a fire, after Quartz has
@@ -31,28 +25,11 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("process")
 class FireOutageTest {
-    private static Path home;
-    private static PrivateServer pg;
-    private static EmbeddedServer server;
-
-    @BeforeAll
-    static void server() throws Exception {
-        pg = PrivateServer.start("nightshift-fire-outage");
-        home = pg.home();
-        server = pg.server();
-    }
-
-    @AfterAll
-    static void release() throws Exception {
-        pg.close();
-    }
-
-    private static Connection connect() throws Exception {
-        return pg.connect();
-    }
+    @RegisterExtension
+    static final PrivateServer pg = new PrivateServer("nightshift-fire-outage");
 
     private static List<Instant> slots() throws Exception {
-        try (Connection c = connect(); Statement s = c.createStatement();
+        try (Connection c = pg.connect(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT scheduled_at FROM nightshift.run WHERE trigger = 'schedule' ORDER BY scheduled_at")) {
             List<Instant> out = new ArrayList<>();
             while (rs.next()) {
@@ -64,22 +41,15 @@ class FireOutageTest {
 
     @Test
     void a_fire_cut_off_by_a_10_second_outage_still_enqueues_its_slot() throws Exception {
-        JobsDir jobs = new JobsDir(home, "jobs").sql("tick", "SELECT 1", "schedule:\n  cron: \"0/3 * * * * ?\"\n");
-        Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.DB_URL, server.jdbcUrl("postgres"));
-        flags.put(Setting.DB_USER, "postgres");
-        flags.put(Setting.JOBS_DIR, jobs.path().toString());
-        flags.put(Setting.POLL_INTERVAL, "200ms");
-        flags.put(Setting.NODE_NAME, "fire-outage-node");
-        flags.put(Setting.HTTP_PORT, "0");
-        try (Daemon daemon = Daemon.start(SettingsLoader.load(Map.of(), null, flags))) {
+        JobsDir jobs = new JobsDir(pg.home(), "jobs").sql("tick", "SELECT 1", "schedule:\n  cron: \"0/3 * * * * ?\"\n");
+        try (Daemon daemon = Daemon.start(pg.settings(jobs, "fire-outage-node", Map.of()))) {
             await().atMost(Duration.ofSeconds(20)).until(() -> slots().size() >= 1);
             List<Instant> before = slots();
             // The next fire's INSERT waits behind this lock, then the server goes away under it.
-            Connection blocker = connect();
+            Connection blocker = pg.connect();
             blocker.setAutoCommit(false);
             blocker.createStatement().execute("LOCK TABLE nightshift.queue IN ACCESS EXCLUSIVE MODE");
-            try (Connection watch = connect(); Statement st = watch.createStatement()) {
+            try (Connection watch = pg.connect(); Statement st = watch.createStatement()) {
                 await().atMost(Duration.ofSeconds(10)).until(() -> {
                     try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                             + " AND query LIKE '%INSERT INTO nightshift.queue (id, job_name, trigger, scheduled_at%'")) {
@@ -88,9 +58,9 @@ class FireOutageTest {
                     }
                 });
             }
-            server.stop();
+            pg.server().stop();
             Thread.sleep(10_000);   // the outage itself, not a wait for a result
-            server.start();
+            pg.server().start();
 
             Instant last = before.get(before.size() - 1);
             await().atMost(Duration.ofSeconds(40)).ignoreExceptions()

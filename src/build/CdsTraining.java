@@ -1,5 +1,6 @@
-package dev.nightshift.cli;
+package dev.nightshift.build;
 
+import dev.nightshift.cli.Main;
 import dev.nightshift.db.EmbeddedServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -9,14 +10,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The workload from which the build records its class data sharing archive: run at package time
- * as {@code java -XX:ArchiveClassesAtExit=nightshift.jsa -cp nightshift.jar dev.nightshift.cli.CdsTraining HOME JOBS},
- * it runs the operator's short commands against an embedded PostgreSQL under HOME, so that the
- * archive holds the classes those commands load (picocli, logging, the pool, the driver,
+ * The workload from which the build records its class data sharing archive. Not part of the
+ * product: the build runs this file as a single-file source program beside the jar,
+ * {@code java -XX:ArchiveClassesAtExit=nightshift.jsa -cp nightshift.jar src/build/CdsTraining.java HOME JOBS}
+ * (the class path stays the jar alone, as the launcher's, or the archive would not match). It
+ * runs the operator's short commands against an embedded PostgreSQL under HOME, so that the archive holds the classes those commands load (picocli, logging, the pool, the driver,
  * migrations, JSON). The archive only speeds start-up: a training that fails says so on standard
  * error and still exits 0, and the launcher then starts without an archive.
  */
-final class CdsTraining {
+public final class CdsTraining {
     private CdsTraining() {
     }
 
