@@ -36,7 +36,7 @@ public final class CdsTraining {
             for (List<String> command : List.of(
                     List.of("--version"), List.of("--help"), List.of("validate"), List.of("migrate"), List.of("sync"),
                     List.of("trigger", "schema"), List.of("trigger", "schema", "--json"), List.of("runs", "--limit", "8"),
-                    List.of("runs", "--json"), List.of("show", "1"), List.of("show", "1", "--json"), List.of("jobs"),
+                    List.of("runs", "--json"), List.of("show", "1"), List.of("show", "1", "--json"), List.of("logs", "1"), List.of("jobs"),
                     List.of("jobs", "--json"), List.of("cancel", "1"), List.of("retry", "1"), List.of("pause", "schema"),
                     List.of("resume", "schema"), List.of("backfills"), List.of("rejects", "1"), List.of("runs", "--help"))) {
                 int code = Main.run(command.toArray(String[]::new), env, new PrintWriter(Writer.nullWriter()), new PrintWriter(errors));

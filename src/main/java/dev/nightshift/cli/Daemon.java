@@ -40,8 +40,8 @@ public final class Daemon implements AutoCloseable {
     /** How often each node looks for backfills when none is active (a backfill made elsewhere, whose runs fail). */
     static final Duration BACKFILL_PUMP_BACKSTOP = Duration.ofMinutes(1);
 
-    /** The node's own loops, each with a connection of its own while it works: claimer, listener, maintenance. */
-    private static final int NODE_LOOP_CONNECTIONS = 3;
+    /** The node's own loops, each with a connection of its own while it works: claimer, listener, maintenance, run log writer. */
+    private static final int NODE_LOOP_CONNECTIONS = 4;
     /**
      * Shared by the short reads that borrow a connection for a moment and wait their turn for one:
      * HTTP requests, the database gauges, the arrival watcher, the backfill pump, the deadline watch.

@@ -57,7 +57,8 @@ public final class Main implements Runnable {
     static final Map<String, String> SUBCOMMANDS = subcommands(
             "run", "RunCommand", "migrate", "MigrateCommand", "validate", "ValidateCommand", "sync", "SyncCommand",
             "trigger", "TriggerCommand", "backfill", "BackfillCommand", "backfills", "BackfillsCommand",
-            "runs", "RunsCommand", "rejects", "RejectsCommand", "show", "ShowCommand", "cancel", "CancelCommand",
+            "runs", "RunsCommand", "rejects", "RejectsCommand", "show", "ShowCommand", "logs", "LogsCommand",
+            "cancel", "CancelCommand",
             "retry", "RetryCommand", "jobs", "JobsCommand", "pause", "PauseCommand", "resume", "ResumeCommand",
             "notify", "NotifyCommand", "audit", "AuditCommand", "bench", "dev.nightshift.bench.BenchCommand");
 

@@ -168,6 +168,11 @@ public record Settings(
         return m;
     }
 
+    /** The secret values among the settings (the unset ones as null), for logs that must mask them wherever they appear. */
+    public java.util.List<String> secrets() {
+        return java.util.Arrays.asList(dbPassword, adminToken, readToken, notifications.secret());
+    }
+
     private static String mask(String secret) {
         return secret == null ? "(unset)" : "****";
     }

@@ -1,7 +1,11 @@
 package dev.nightshift.http;
 
+import dev.nightshift.config.JobCatalog;
 import dev.nightshift.queue.RunQueries;
+import dev.nightshift.schedule.JobView;
+import java.util.List;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.runlog.RunLogStore;
 import dev.nightshift.schedule.Backfills;
 import dev.nightshift.schedule.JobListing;
 import dev.nightshift.schedule.Lateness;
@@ -34,19 +38,29 @@ final class Dashboard {
     private final PeriodGrid grid;
     /** Slots per job in the period grid. */
     static final int GRID_SLOTS = 14;
+    /** Lines of a run's log its page shows (the newest); the CLI and the API give them all. */
+    static final int LOG_LINES = 2_000;
+    private final RunLogStore logs;
+    private final JobCatalog catalog;
+    /** Lines of the last run's log on a job's page. */
+    static final int TAIL_LINES = 40;
 
-    Dashboard(DataSource ds, String node, Backfills backfills, java.time.Clock clock) {
+    Dashboard(DataSource ds, String node, Backfills backfills, java.time.Clock clock, JobCatalog catalog) {
+        this.catalog = catalog;
         this.lateness = new Lateness(ds, clock);
         this.grid = new PeriodGrid(ds, clock);
         this.backfills = backfills;
         this.jobs = new JobListing(ds, clock);
         this.runs = new RunQueries(ds);
+        this.logs = new RunLogStore(ds);
         this.node = node;
     }
 
     void routes(Router r) {
         r.get("/", this::overview);
         r.get("/runs/(?<id>[0-9]{1,18})", this::run);
+        r.get("/runs", this::runs);
+        r.get("/jobs/(?<name>[^/]+)", this::job);
         r.get("/static/(?<name>[a-z.]+)", this::asset);
     }
 
@@ -64,7 +78,30 @@ final class Dashboard {
         RunView v = runs.find(id).orElseThrow(() -> new HttpError(404, "no run " + id));
         Lateness.Late late = v.scheduledAt() == null ? null : lateness.all().get(v.job());
         boolean pastDeadline = late != null && late.slots().contains(v.scheduledAt());
-        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow(), pastDeadline ? late.deadline() : null)));
+        return page(Html.page("Run " + id, node, RunPage.render(v, runs.databaseNow(), pastDeadline ? late.deadline() : null,
+                logs.tail(id, LOG_LINES))));
+    }
+
+    /** Runs filtered by job and state, a page at a time. */
+    private Response runs(Request r) throws Exception {
+        RunsPage.Page p = RunsPage.Query.of(r).read(runs, null);
+        List<String> names = jobs.list(true).stream().map(JobView::name).toList();
+        return page(Html.page("Runs", node, RunsPage.render(p, names, runs.databaseNow())));
+    }
+
+    private Response job(Request r) throws Exception {
+        String name = r.param("name");
+        JobView job = jobs.find(name).orElseThrow(() -> new HttpError(404, "no job '" + name + "'"));
+        RunsPage.Query q = RunsPage.Query.of(r);
+        if (q.job() != null) {
+            throw new HttpError(400, "job is this page's own: /jobs/" + name + " takes state, before and limit");
+        }
+        RunsPage.Page p = q.read(runs, name);
+        PeriodGrid.Row row = grid.rows(GRID_SLOTS, 20).stream().filter(g -> g.job().equals(name)).findFirst().orElse(null);
+        RunView last = job.lastRun() == null ? null : runs.find(job.lastRun().id()).orElse(null);
+        List<RunLogStore.Line> tail = last == null ? List.of() : logs.tail(last.id(), TAIL_LINES);
+        return page(Html.page("Job " + name, node, JobPage.render(job, catalog.find(name).orElse(null), row, p, last, tail,
+                runs.databaseNow())));
     }
 
     private static Response page(String html) {

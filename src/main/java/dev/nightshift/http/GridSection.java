@@ -24,18 +24,24 @@ final class GridSection {
                 + "<th>Job</th><th>Recent slots, oldest first</th><th>Slot to finish <span class=\"muted small\">(line: deadline)</span></th>"
                 + "</tr></thead><tbody>");
         for (PeriodGrid.Row r : rows) {
-            b.append("<tr data-grid-job=\"").append(esc(r.job())).append("\"><td class=\"job-name\">").append(esc(r.job()))
-                    .append(r.deadline() == null ? "" : " <span class=\"muted small\">by " + esc(r.deadline()) + "</span>")
-                    .append("</td><td class=\"cells\">");
-            for (PeriodGrid.Cell c : r.cells()) {
-                cell(b, r.job(), c);
-            }
-            b.append("</td><td>").append(chart(r)).append("</td></tr>");
+            row(b, r);
         }
         if (rows.isEmpty()) {
             b.append("<tr><td colspan=\"3\" class=\"empty\">No scheduled jobs.</td></tr>");
         }
         return b.append("</tbody></table></section>").toString();
+    }
+
+    /** One job's row: its name (a link to its page), its slots, and its chart of times. */
+    static void row(StringBuilder b, PeriodGrid.Row r) {
+        b.append("<tr data-grid-job=\"").append(esc(r.job())).append("\"><td class=\"job-name\"><a href=\"/jobs/").append(esc(r.job()))
+                .append("\">").append(esc(r.job())).append("</a>")
+                .append(r.deadline() == null ? "" : " <span class=\"muted small\">by " + esc(r.deadline()) + "</span>")
+                .append("</td><td class=\"cells\">");
+        for (PeriodGrid.Cell c : r.cells()) {
+            cell(b, r.job(), c);
+        }
+        b.append("</td><td>").append(chart(r)).append("</td></tr>");
     }
 
     private static void cell(StringBuilder b, String job, PeriodGrid.Cell c) {

@@ -51,6 +51,7 @@ final class Html {
                 <body>
                 <header class="top">
                   <a class="brand" href="/"><span class="moon">☾</span> nightshift</a>
+                  <a class="nav" href="/runs">Runs</a>
                   <a class="nav" href="/audit">Audit</a>
                   <span class="node" title="the node that rendered this page">node %s</span>
                   <form class="token" id="token-form">

@@ -67,7 +67,7 @@ public final class HttpService implements AutoCloseable {
         new RunsApi(ds).routes(router);
         Backfills backfills = new Backfills(ds, clock);
         new BackfillsApi(backfills).routes(router);
-        new Dashboard(ds, settings.nodeName(), backfills, clock).routes(router);
+        new Dashboard(ds, settings.nodeName(), backfills, clock, catalog).routes(router);
         new AuditApi(ds, settings.nodeName()).routes(router);
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS,

@@ -47,7 +47,8 @@ final class OverviewPage {
         b.append("<section><h2>Jobs</h2><table class=\"grid\" id=\"jobs\"><thead><tr><th>Job</th><th>Schedule</th>"
                 + "<th>Next fire</th><th>Last run</th><th>Last success</th><th class=\"actions\"></th></tr></thead><tbody>");
         for (JobView j : jobs) {
-            b.append("<tr data-job=\"").append(esc(j.name())).append("\"><td><div class=\"job-name\">").append(esc(j.name()))
+            b.append("<tr data-job=\"").append(esc(j.name())).append("\"><td><div class=\"job-name\"><a href=\"/jobs/")
+                    .append(esc(j.name())).append("\">").append(esc(j.name())).append("</a>")
                     .append(j.paused() ? " <span class=\"badge paused\">paused</span>" : "")
                     .append(j.lateSlots().isEmpty() ? "" : " <span class=\"badge late\" title=\"deadline " + esc(j.deadline())
                             + "; oldest late slot " + esc(Html.absolute(j.lateSlots().get(0))) + "\">late · " + j.lateSlots().size()
@@ -146,7 +147,7 @@ final class OverviewPage {
     }
 
     private static void recent(StringBuilder b, List<RunView> recent, Instant now) {
-        b.append("<section><h2>Recent runs</h2><table class=\"grid\" id=\"recent\"><thead><tr><th>Run</th><th>Job</th>"
+        b.append("<section><h2>Recent runs <a class=\"small\" href=\"/runs\" id=\"all-runs\">all runs, by job and state ›</a></h2><table class=\"grid\" id=\"recent\"><thead><tr><th>Run</th><th>Job</th>"
                 + "<th>State</th><th>Trigger</th><th>Period</th><th>Created</th><th>Duration</th><th>Result</th></tr></thead><tbody>");
         for (RunView r : recent) {
             b.append("<tr><td><a href=\"/runs/").append(r.id()).append("\">#").append(r.id()).append("</a></td><td>")

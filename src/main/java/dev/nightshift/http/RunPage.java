@@ -3,18 +3,24 @@ package dev.nightshift.http;
 import static dev.nightshift.http.Html.esc;
 
 import dev.nightshift.queue.RunView;
+import dev.nightshift.runlog.RunLogStore;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /** The dashboard's page of one run: every field, parameters, counts, the error, and its actions. Stateless. */
 final class RunPage {
+    /** A log line's time, in UTC to the millisecond (dashboard.js writes the lines it appends the same way). */
+    private static final java.time.format.DateTimeFormatter LOG_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(java.time.ZoneOffset.UTC);
     private RunPage() {
     }
 
     /** @param missedDeadline the job's deadline when this run's slot is past it without a success, else null */
-    static String render(RunView r, Instant now, String missedDeadline) {
+    static String render(RunView r, Instant now, String missedDeadline, List<RunLogStore.Line> log) {
         StringBuilder b = new StringBuilder();
-        b.append("<nav class=\"crumbs\"><a href=\"/\">Overview</a> › run #").append(r.id()).append("</nav>")
+        b.append("<nav class=\"crumbs\"><a href=\"/\">Overview</a> › <a href=\"/jobs/").append(esc(r.job())).append("\">")
+                .append(esc(r.job())).append("</a> › run #").append(r.id()).append("</nav>")
                 .append("<section class=\"run-head\"><h2>Run #").append(r.id()).append(" of <span class=\"job-name\">")
                 .append(esc(r.job())).append("</span> ").append(Html.state(r.state()))
                 .append(missedDeadline == null ? "" : " <span class=\"badge late\" id=\"run-late\">late: past its deadline ("
@@ -64,7 +70,37 @@ final class RunPage {
                     : " <span class=\"sqlstate\">SQLSTATE " + esc(r.lastErrorSqlstate()) + "</span>")
                     .append("</h3><pre class=\"error-block\" id=\"run-error\">").append(esc(r.lastError())).append("</pre></section>");
         }
+        log(b, r, log);
         return b.toString();
+    }
+
+    /**
+     * The run's log, its last {@link Dashboard#LOG_LINES} lines; while the run has not ended, the
+     * page's script asks {@code /api/runs/N/log?after=} for new lines and appends them.
+     */
+    static void log(StringBuilder b, RunView r, List<RunLogStore.Line> log) {
+        boolean live = r.state().equals("running") || r.state().equals("available");
+        long last = log.isEmpty() ? 0 : log.get(log.size() - 1).seq();
+        b.append("<section id=\"run-log-section\"><h3>Log <span class=\"muted small\">");
+        if (log.size() >= Dashboard.LOG_LINES) {
+            b.append("the last ").append(Dashboard.LOG_LINES).append(" lines; <code>nightshift logs ").append(r.id())
+                    .append("</code> prints them all; ");
+        }
+        b.append(live ? "live while the run runs" : "the run has ended").append("</span></h3><pre class=\"run-log\" id=\"run-log\" data-run=\"")
+                .append(r.id()).append("\" data-after=\"").append(last).append("\" data-live=\"").append(live).append("\">");
+        for (RunLogStore.Line l : log) {
+            line(b, l);
+        }
+        if (log.isEmpty()) {
+            b.append("<span class=\"muted log-empty\">").append(live ? "no lines yet" : "no lines").append("</span>");
+        }
+        b.append("</pre></section>");
+    }
+
+    static void line(StringBuilder b, RunLogStore.Line l) {
+        b.append("<span class=\"log-line level-").append(esc(l.level())).append("\" data-seq=\"").append(l.seq()).append("\">")
+                .append(LOG_TIME.format(l.time())).append(' ').append(esc(String.format("%-7s", l.level()))).append(" [")
+                .append(l.attempt()).append("] ").append(esc(l.text())).append("</span>\n");
     }
 
     private static void field(StringBuilder b, String name, String html) {

@@ -5,6 +5,7 @@ import dev.nightshift.queue.GuardOverride;
 import dev.nightshift.queue.RunOps;
 import dev.nightshift.queue.RunQueries;
 import dev.nightshift.queue.RunView;
+import dev.nightshift.runlog.RunLogStore;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,16 +20,21 @@ final class RunsApi {
     private final RunQueries queries;
     private final RunOps ops;
     private final GuardOverride override;
+    private final RunLogStore logs;
+    static final int DEFAULT_LOG_LINES = 1_000;
+    static final int MAX_LOG_LINES = 10_000;
 
     RunsApi(DataSource ds) {
         this.queries = new RunQueries(ds);
         this.ops = new RunOps(ds);
         this.override = new GuardOverride(ds);
+        this.logs = new RunLogStore(ds);
     }
 
     void routes(Router r) {
         r.get("/api/runs", this::list);
         r.get(RUN, this::show);
+        r.get(RUN + "/log", this::log);
         r.post(RUN + "/cancel", req -> act(req, true));
         r.post(RUN + "/retry", req -> act(req, false));
         r.post(RUN + "/override-guards", this::overrideGuards);
@@ -63,6 +69,25 @@ final class RunsApi {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("runs", page);
         body.put("nextBefore", page.size() == limit ? page.get(page.size() - 1).id() : null);
+        return Response.json(200, body);
+    }
+
+    /**
+     * The run's log after line {@code after} (a seq; 0 or none: from the start), at most {@code limit}
+     * lines, with the run's state and the {@code after} of the next call: a follower polls until the
+     * state has ended and a call brings nothing new.
+     */
+    private Response log(Request r) throws Exception {
+        long id = runId(r);
+        long after = r.query("after") == null ? 0 : HttpError.wholeNumberFrom0("after", r.query("after"));
+        int limit = r.query("limit") == null ? DEFAULT_LOG_LINES : (int) HttpError.wholeNumber("limit", r.query("limit"), MAX_LOG_LINES);
+        RunView run = queries.find(id).orElseThrow(() -> noRun(id));
+        List<RunLogStore.Line> lines = logs.after(id, after, limit);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("run", id);
+        body.put("state", run.state());
+        body.put("lines", lines);
+        body.put("next", lines.isEmpty() ? after : lines.get(lines.size() - 1).seq());
         return Response.json(200, body);
     }
 

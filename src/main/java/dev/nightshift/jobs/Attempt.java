@@ -2,6 +2,7 @@ package dev.nightshift.jobs;
 
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.metrics.Metrics;
+import dev.nightshift.runlog.RunLog;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
@@ -40,4 +41,12 @@ public interface Attempt {
      * commit would otherwise drop (they are SET LOCAL).
      */
     void commitStep() throws SQLException;
+
+    /**
+     * The attempt's run log: what the job's statements said (server notices) and did (tags, rows,
+     * durations, phases). Written apart from the attempt's transaction; nothing by default.
+     */
+    default RunLog log() {
+        return RunLog.NONE;
+    }
 }

@@ -85,6 +85,8 @@ final class FileImport {
                     + "; PostgreSQL cannot read UTF-16: save the file as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)");
         }
         header = Header.read(file, p, target);
+        attempt.log().info(name + ": reading " + String.format(java.util.Locale.ROOT, "%,d", Files.size(file)) + " bytes into "
+                + p.target() + " (mode " + p.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ")");
         if (header.ignoresFields()) {
             log.info("{}: header(s) {} not loaded: an earlier name in columns: fills the same column", name,
                     header.ignored().stream().map(h -> "'" + Excerpt.visible(h) + "'").collect(Collectors.joining(", ")));
@@ -104,8 +106,10 @@ final class FileImport {
     /** COPY straight into the empty target: the raw COPY's cost. Null when the file needs the staged path to explain it. */
     private Outcome firstLoad() throws SQLException, IOException, JobFailedException {
         long rows;
+        long t0 = System.nanoTime();
         try {
             rows = copy(p.target());
+            attempt.log().info(name + ": read " + rows + " rows, copied straight into the empty target in " + ms(t0) + " ms");
         } catch (CsvSyntax.Error e) {
             Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_file");
             return badFile(name + ": " + e.getMessage());
@@ -129,8 +133,10 @@ final class FileImport {
                 .collect(Collectors.joining(", "))
                 + " FROM " + Identifiers.quote(p.target()) + " WITH NO DATA");
         long rows;
+        long t0 = System.nanoTime();
         try {
             rows = copy(STAGE);
+            attempt.log().info(name + ": read " + rows + " rows, staged in " + ms(t0) + " ms");
         } catch (CsvSyntax.Error e) {
             return badFile(name + ": " + e.getMessage());
         } catch (SQLException e) {
@@ -147,7 +153,9 @@ final class FileImport {
         try {
             Merge.requireUniqueKeys(c, STAGE, p.key());
             Merge.Spec spec = spec(true);
+            long m0 = System.nanoTime();
             Merge.Result r = Merge.apply(c, STAGE, spec, rows);
+            merged(r, m0);
             return new Outcome(checksum, guarded(counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0), rows, r,
                     targetBefore(spec, rows, r)), false);
         } catch (SQLException e) {
@@ -181,8 +189,12 @@ final class FileImport {
         // A rejected row's key is unknown, so mirror must not delete what the file may still hold.
         Merge.Result r;
         Merge.Spec spec = spec(k.rejected() == 0);
+        attempt.log().line(dev.nightshift.runlog.RunLog.Level.WARNING, name + ": " + k.rejected() + " of " + k.read()
+                + " rows rejected (on_bad_row: skip; `nightshift rejects` lists them), " + staged + " staged");
         try {
+            long t0 = System.nanoTime();
             r = Merge.apply(c, STAGE, spec, staged);
+            merged(r, t0);
         } catch (SQLException e) {
             if (CopyErrors.CHECK.equals(e.getSQLState())) {
                 throw new JobFailedException(name + ": a row breaks a CHECK constraint of " + p.target() + ": " + e.getMessage());
@@ -218,7 +230,17 @@ final class FileImport {
                 mayDelete && p.mode() == ImportParams.Mode.MIRROR, p.mode() != ImportParams.Mode.INSERT_ONLY);
     }
 
+    private void merged(Merge.Result r, long t0) {
+        attempt.log().info(name + ": merged into " + p.target() + " in " + ms(t0) + " ms: inserted " + r.inserted() + ", updated "
+                + r.updated() + ", unchanged " + r.unchanged() + ", deleted " + r.deleted());
+    }
+
+    private static long ms(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
     private Outcome skip() throws SQLException {
+        attempt.log().info(name + ": same content as the last one applied from this path: skipped, nothing written");
         Merge.exec(c, "ROLLBACK TO SAVEPOINT nightshift_file");
         return new Outcome(checksum, Map.of(), true);
     }

@@ -57,6 +57,8 @@ final class GuardCheck {
         }
         Refusal r = refusal(c, guards, target, f, before);
         if (r == null) {
+            attempt.log().info("guards passed for " + target + " (" + f.what() + ": " + f.read() + " rows read, " + f.inserted()
+                    + " inserted, " + f.updated() + " updated, " + f.deleted() + " deleted)");
             return Map.of();
         }
         String actor = attempt.params().get(OVERRIDE_PARAM);
@@ -65,6 +67,7 @@ final class GuardCheck {
             return Map.of("guards_overridden", 1L);
         }
         attempt.metrics().guardRefused(attempt.definition().name(), r.guard);
+        attempt.log().line(dev.nightshift.runlog.RunLog.Level.ERROR, r.message + "; rolled back, " + target + " is unchanged");
         Map<String, Object> counts = new LinkedHashMap<>();
         counts.put("read", f.read());
         counts.put("inserted", f.inserted());

@@ -36,13 +36,17 @@ final class RebuildSummary {
         }
         if (sources != null && sources.unchanged()) {
             attempt.metrics().skippedUnchanged(attempt.definition().name());
+            attempt.log().info(p.target() + ": no source table changed since the last success: rebuild skipped");
             Map<String, Long> skipped = FileImport.counts(0, 0, 0, 0, 0, 0);
             skipped.put("skipped", 1L);
             return skipped;
         }
+        long t0 = System.nanoTime();
         Merge.exec(c, "CREATE TEMP TABLE nightshift_stage ON COMMIT DROP AS " + query(p));
         List<String> columns = stagedColumns(c, target);
         long rows = countStaged(c);
+        attempt.log().info("query: " + rows + " rows staged in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        long t1 = System.nanoTime();
         Merge.lockTarget(c, p.target());
         try {
             Merge.requireUniqueKeys(c, FileImport.STAGE, p.key());
@@ -58,6 +62,9 @@ final class RebuildSummary {
             case REPLACE -> replace(c, p, columns, rows);
             case SWAP -> new Swap(c, p.target(), p.lockTimeout()).apply(columns, rows);
         };
+        attempt.log().info(p.target() + ": " + p.strategy().name().toLowerCase(java.util.Locale.ROOT) + " in "
+                + (System.nanoTime() - t1) / 1_000_000 + " ms: inserted " + r.inserted() + ", updated " + r.updated() + ", unchanged "
+                + r.unchanged() + ", deleted " + r.deleted());
         Map<String, Long> counts = FileImport.counts(rows, r.inserted(), r.updated(), r.unchanged(), r.deleted(), 0);
         // merge deletes what the query no longer gives, so its counts tell the target's size; replace and swap have no such guard
         Long before = p.strategy() == SummaryParams.Strategy.MERGE ? rows - r.inserted() + r.deleted() : null;

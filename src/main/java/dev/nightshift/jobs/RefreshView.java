@@ -28,10 +28,13 @@ final class RefreshView {
         Instant start = Instant.now();
         if (sources != null && sources.unchanged()) {
             attempt.metrics().skippedUnchanged(attempt.definition().name());
+            attempt.log().info(p.view() + ": no source table changed since the last success: refresh skipped");
             return Map.of("skipped", 1L);
         }
         Merge.exec(c, "REFRESH MATERIALIZED VIEW " + (concurrently ? "CONCURRENTLY " : "") + Identifiers.quote(p.view()));
         Instant end = Instant.now();
+        attempt.log().info("REFRESH MATERIALIZED VIEW " + (concurrently ? "CONCURRENTLY " : "") + p.view() + ": "
+                + Duration.between(start, end).toMillis() + " ms");
         if (sources != null) {
             sources.record();
         }

@@ -36,9 +36,22 @@ public final class Maintenance {
         for (RunQueue.Rescued r : new RunQueue(ds).rescue(node)) {
             log.warn("rescued run {} of job {} from node {} (attempt {}): now {}", r.id(), r.jobName(), r.node(), r.attempt(),
                     r.dead() ? "dead" : "available");
+            logRescue(r);
             rescued.add(r.id());
         }
         return rescued;
+    }
+
+    /** The rescue, as the last line of the lost attempt's log; a failure to write it stops no rescue. */
+    private void logRescue(RunQueue.Rescued r) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(true);
+            dev.nightshift.runlog.RunLogStore.append(c, r.id(), r.attempt(), dev.nightshift.runlog.RunLog.Level.WARNING,
+                    "node " + r.node() + " lost the run (its database session ended); rescued by " + node + ": now "
+                            + (r.dead() ? "dead" : "available"));
+        } catch (SQLException e) {
+            log.warn("run {}: the rescue could not be written to its log: {}", r.id(), e.getMessage());
+        }
     }
 
     /** Deletes finished runs older than {@code retention}, but each job's newest success, in batches; returns how many. */
@@ -60,6 +73,7 @@ public final class Maintenance {
             log.info("pruned {} finished runs older than {}", total, retention);
         }
         pruneSlotOverlaps(retention);
+        dev.nightshift.runlog.RunLogStore.prune(ds, retention);
         return total;
     }
 

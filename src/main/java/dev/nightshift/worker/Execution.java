@@ -43,6 +43,7 @@ final class Execution implements Attempt {
     private volatile boolean aborting;
     private volatile boolean cancelSeen;
     private JobDefinition definition;
+    private dev.nightshift.runlog.AttemptLog runLog;
 
     /**
      * @param previousParams the parameters (setting names) the worker's previous run left on the session
@@ -80,11 +81,13 @@ final class Execution implements Attempt {
     void execute() {
         MDC.put("job", run.jobName());
         MDC.put("run", Long.toString(run.id()));
+        runLog = node.runLogs().open(run.id(), run.attempt());
         try {
             attempt(connection);
         } catch (RuntimeException e) {
             log.error("run {} of job {}: unexpected failure in the worker", run.id(), run.jobName(), e);
         } finally {
+            runLog.close();
             cleanUp(connection);
             MDC.remove("job");
             MDC.remove("run");
@@ -105,7 +108,8 @@ final class Execution implements Attempt {
             return;
         }
         log.info("run {} of job {} started (attempt {}/{}, trigger {}{})", run.id(), run.jobName(), run.attempt(),
-                run.maxAttempts(), run.trigger(), run.params().isEmpty() ? "" : ", params " + run.params());
+                run.maxAttempts(), run.trigger(),
+                run.params().isEmpty() ? "" : ", params " + node.runLogs().scrubber().scrub(run.params().toString()));
         for (int tries = 1; ; tries++) {
             try {
                 Map<String, Long> counts = tx ? inTransaction(c, type) : withoutTransaction(c, type);
@@ -344,6 +348,11 @@ final class Execution implements Attempt {
     @Override
     public dev.nightshift.metrics.Metrics metrics() {
         return node.metrics();
+    }
+
+    @Override
+    public dev.nightshift.runlog.RunLog log() {
+        return runLog;
     }
 
     @Override

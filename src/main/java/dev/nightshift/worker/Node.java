@@ -11,6 +11,8 @@ import dev.nightshift.queue.ClaimedRun;
 import dev.nightshift.queue.Listener;
 import dev.nightshift.queue.Maintenance;
 import dev.nightshift.queue.RunQueue;
+import dev.nightshift.runlog.RunLogWriter;
+import dev.nightshift.runlog.Scrubber;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -55,6 +57,7 @@ public final class Node {
     private final Map<Long, Execution> active = new ConcurrentHashMap<>();
     private final List<SuccessHook> successHooks = new CopyOnWriteArrayList<>();
     private final Listener listener;
+    private final RunLogWriter runLogs;
     private volatile boolean stopping;
     private volatile boolean started;
     private volatile boolean databaseOk;
@@ -81,6 +84,8 @@ public final class Node {
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), r -> new Thread(r, "nightshift-worker-" + n.incrementAndGet()));
+        this.runLogs = new RunLogWriter(database.dataSource(), new Scrubber(settings.secrets()), clock,
+                RunLogWriter.DEFAULT_MAX_LINES, RunLogWriter.DEFAULT_MAX_BYTES, () -> metrics.loopError("run-log"));
         this.listener = new Listener(database::openDedicated, settings.rescueInterval(), claimWaiter::wake, maintenanceWaiter::wake,
                 () -> metrics.loopError("listener"));
     }
@@ -95,6 +100,7 @@ public final class Node {
             throw new IllegalStateException("node already started");
         }
         started = true;
+        runLogs.start(settings.nodeName());
         claimer = thread("nightshift-claimer-" + settings.nodeName(), this::claimLoop);
         listenerThread = thread("nightshift-listener-" + settings.nodeName(), listener);
         maintainer = thread("nightshift-maintenance-" + settings.nodeName(), this::maintenanceLoop);
@@ -367,6 +373,7 @@ public final class Node {
         maintenanceWaiter.wake();
         join(listenerThread, Duration.ofSeconds(5));
         join(maintainer, Duration.ofSeconds(5));
+        runLogs.stop();
         log.info("node {} stopped", settings.nodeName());
     }
 
@@ -409,6 +416,10 @@ public final class Node {
     /** The clock of this node's time-based decisions, for the parts of the node's process that decide by time too. */
     public Clock clock() {
         return clock;
+    }
+
+    RunLogWriter runLogs() {
+        return runLogs;
     }
 
     RunQueue queue() {

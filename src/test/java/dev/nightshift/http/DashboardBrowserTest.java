@@ -64,7 +64,13 @@ class DashboardBrowserTest {
                 .sql("nightly-refresh", "SELECT count(*) FROM sales", "schedule:\n  cron: \"0 30 2 * * ?\"\n  timezone: Europe/Paris\n")
                 .sql("ledger-import", "SELECT 1 / 0", "description: imports the ledger file\nmax_attempts: 1\n")
                 .sql("long-rebuild", "SELECT pg_sleep(60)", "max_attempts: 1\n")
-                .sql("hourly-summary", "SELECT pg_sleep(0.2)", "schedule:\n  cron: \"0 0 * * * ?\"\ndeadline: 30m\n");
+                .sql("hourly-summary", "SELECT pg_sleep(0.2)", "schedule:\n  cron: \"0 0 * * * ?\"\ndeadline: 30m\n")
+                .sql("step-by-step", """
+                        DO $$ BEGIN RAISE NOTICE 'step one'; END $$;
+                        SELECT pg_sleep(2);
+                        DO $$ BEGIN RAISE NOTICE 'step two'; END $$;
+                        SELECT pg_sleep(2);
+                        DO $$ BEGIN RAISE NOTICE 'step three'; END $$""", "max_attempts: 1\n");
         daemon = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.ADMIN_TOKEN, TOKEN))));
         http = new Http(daemon.httpPort());
         base = "http://127.0.0.1:" + daemon.httpPort();
@@ -134,6 +140,37 @@ class DashboardBrowserTest {
         Path target = Path.of("target", name);
         Files.createDirectories(target.getParent());
         Files.copy(shot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void a_running_runs_page_appends_its_log_lines_as_they_come_without_a_reload() throws Exception {
+        long run = http.post("/api/jobs/step-by-step/trigger", null, TOKEN).json().path("run").path("id").asLong();
+        await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/api/runs/" + run + "/log").body().contains("step one"));
+        browser.get(base + "/runs/" + run);
+        org.openqa.selenium.JavascriptExecutor js = (org.openqa.selenium.JavascriptExecutor) browser;
+        // a mark on this document: a reload (or a navigation) would lose it
+        js.executeScript("window.nightshiftMark = 'same page'");
+        WebElement log = browser.findElement(By.id("run-log"));
+        assertThat(log.getAttribute("data-live")).isEqualTo("true");
+        assertThat(log.getText()).contains("step one").doesNotContain("step three");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> browser.findElement(By.id("run-log")).getText().contains("step three")
+                && browser.findElement(By.id("run-log")).getText().contains("succeeded"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "false".equals(browser.findElement(By.id("run-log")).getAttribute("data-live")));
+        assertThat(js.executeScript("return window.nightshiftMark")).isEqualTo("same page");
+        String text = browser.findElement(By.id("run-log")).getText();
+        assertThat(text.indexOf("step one")).isLessThan(text.indexOf("step two"));
+        assertThat(text.indexOf("step two")).isLessThan(text.indexOf("step three"));
+        // each line once, though the poller and the page's refresh both ran meanwhile
+        assertThat(text.split("step two", -1)).hasSize(2);
+        screenshot("dashboard-run-log.png");
+
+        // the job's page: its runs and the tail of its last run's log
+        browser.findElement(By.cssSelector("nav.crumbs a[href='/jobs/step-by-step']")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().endsWith("/jobs/step-by-step"));
+        assertThat(browser.findElement(By.id("job-log-tail")).getText()).contains("step three");
+        assertThat(browser.findElements(By.cssSelector("#runs tr[data-run='" + run + "']"))).hasSize(1);
+        screenshot("dashboard-job.png");
     }
 
     static WebElement jobRow(String job) {

@@ -14,6 +14,7 @@ import dev.nightshift.testing.NodeProcess;
 import dev.nightshift.testing.TestDatabase;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -78,6 +79,8 @@ class ProcessFailureTest {
         long id = queue.enqueue(NewRun.manual("crashy", Map.of(), null)).id();
         await().atMost(Duration.ofSeconds(30)).until(() -> run(id).state().equals("running") && run(id).backendPid() != null);
         assertThat(run(id).node()).isEqualTo("victim");
+        // the victim's first lines of the run are written (the writer flushes every 0.2 s)
+        await().atMost(Duration.ofSeconds(10)).until(() -> db.queryLong("SELECT count(*) FROM nightshift.run_log WHERE run_id = " + id) > 0);
 
         Daemon survivor = db.closeAfterAll(Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "survivor"))));
         victim.kill9();
@@ -93,6 +96,14 @@ class ProcessFailureTest {
         // The killed attempt's insert rolled back with its transaction: the effect is there once.
         assertThat(db.rows("SELECT run_id, attempt FROM ledger WHERE run_id = " + id)).containsExactly(id + "|2");
         assertThat(survivor.metrics().registry().find("nightshift.rescued.runs").counter().count()).isEqualTo(1.0);
+        // the run's log tells the whole story: the lost attempt, its rescue, the attempt that succeeded
+        await().atMost(Duration.ofSeconds(5)).until(() -> db.queryLong("SELECT count(*) FROM nightshift.run_log WHERE run_id = " + id
+                + " AND attempt = 2 AND text LIKE '%succeeded%'") == 1);
+        List<String> log = db.rows("SELECT attempt || ' ' || level || ' ' || text FROM nightshift.run_log WHERE run_id = " + id + " ORDER BY seq");
+        assertThat(log.get(0)).startsWith("1 INFO run " + id + " of job crashy started (attempt 1/");
+        assertThat(log).anySatisfy(l -> assertThat(l).isEqualTo("1 WARNING node victim lost the run (its database session ended); "
+                + "rescued by survivor: now available"));
+        assertThat(log.get(log.size() - 1)).startsWith("2 INFO run " + id + " of job crashy succeeded");
     }
 
     @Test

@@ -148,14 +148,58 @@
   }
 
   function refresh() {
-    fetch(location.pathname, { headers: { "Accept": "text/html" } }).then(function (r) {
+    fetch(location.pathname + location.search, { headers: { "Accept": "text/html" } }).then(function (r) {
       return r.ok ? r.text() : null;
     }).then(function (html) {
       if (!html) { return; }
       var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
-      if (fresh) { document.getElementById("main").replaceChildren.apply(document.getElementById("main"), Array.from(fresh.childNodes)); }
+      if (!fresh) { return; }
+      // the run's log keeps the lines the log poller appended (and its scroll position)
+      var log = document.getElementById("run-log");
+      var freshLog = fresh.querySelector("#run-log");
+      if (log && freshLog) { freshLog.replaceWith(log); }
+      document.getElementById("main").replaceChildren.apply(document.getElementById("main"), Array.from(fresh.childNodes));
     }).catch(function () { /* the next tick tries again */ });
   }
+
+  // A running run's log: new lines from /api/runs/N/log?after=SEQ every second, appended without a
+  // reload, until the run has ended and a last poll brought nothing more.
+  var LOG_POLL_MS = 1000;
+  // "2026-12-08T01:45:28.6455Z" -> "2026-12-08 01:45:28.645", as the server renders a line's time
+  function logTime(iso) {
+    var m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
+    return m ? m[1] + " " + m[2] + "." + ((m[3] || "") + "000").slice(0, 3) : iso;
+  }
+  function pollLog() {
+    var log = document.getElementById("run-log");
+    if (!log || log.dataset.live !== "true") { return; }
+    fetch("/api/runs/" + log.dataset.run + "/log?after=" + log.dataset.after, { headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (body) {
+          var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+          body.lines.forEach(function (l) {
+            var empty = log.querySelector(".log-empty");
+            if (empty) { empty.remove(); }
+            var span = document.createElement("span");
+            span.className = "log-line level-" + l.level;
+            span.dataset.seq = String(l.seq);
+            span.textContent = logTime(l.time) + " " + (l.level + "       ").slice(0, 7) + " [" + l.attempt + "] " + l.text;
+            log.appendChild(span);
+            log.appendChild(document.createTextNode("\n"));
+          });
+          log.dataset.after = String(body.next);
+          if (atBottom) { log.scrollTop = log.scrollHeight; }
+          var ended = ["succeeded", "dead", "cancelled"].indexOf(body.state) >= 0;
+          // a node writes a run's last lines up to 0.2 s after the run ends: two quiet polls after the end
+          var quiet = ended && body.lines.length === 0 ? Number(log.dataset.quiet || 0) + 1 : 0;
+          log.dataset.quiet = String(quiet);
+          if (quiet >= 2) { log.dataset.live = "false"; return; }
+        }
+        setTimeout(pollLog, LOG_POLL_MS);
+      }, function () { setTimeout(pollLog, LOG_POLL_MS); });
+  }
+  pollLog();
 
   setInterval(tick, 1000);
   setInterval(function () {
