@@ -116,7 +116,8 @@ final class BenchFleetCommand extends BenchSubcommand {
             }
         }
         double[] single = Stats.startLatency(db, "true");
-        execute(db, "DELETE FROM nightshift.run");
+        execute(db, "DELETE FROM nightshift.run_history");
+        execute(db, "DELETE FROM nightshift.run_key");
 
         try (Connection c = db.dataSource().getConnection()) {
             c.setAutoCommit(false);

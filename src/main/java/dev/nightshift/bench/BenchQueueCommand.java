@@ -287,9 +287,7 @@ final class BenchQueueCommand extends BenchSubcommand {
      * the node has run them all.
      */
     private Drain drain(Database db, int n, String prefix) throws Exception {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
-        }
+        clear(db);
         RunQueue queue = new RunQueue(db.dataSource());
         long t0 = System.nanoTime();
         try (Connection c = db.dataSource().getConnection()) {
@@ -325,13 +323,13 @@ final class BenchQueueCommand extends BenchSubcommand {
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
             if (history > 0) {
                 st.execute("""
-                        INSERT INTO nightshift.run (job_name, trigger, state, max_attempts, attempt, run_at, started_at,
-                                                    finished_at, node, counts)
-                        SELECT 'bench-noop-' || (1 + g %% %d), 'manual', 'succeeded', 1000, 1, t, t, t, 'history',
-                               '{"rows": 0, "statements": 1}'
+                        INSERT INTO nightshift.run_history (id, job_name, trigger, state, params, max_attempts, attempt,
+                                                            run_at, created_at, started_at, finished_at, node, counts)
+                        SELECT nextval('nightshift.run_seq'), 'bench-noop-' || (1 + g %% %d), 'manual', 'succeeded', '{}',
+                               1000, 1, t, t, t, t, 'history', '{"rows": 0, "statements": 1}'
                         FROM generate_series(1, %d) g, LATERAL (SELECT now() - interval '1 day' + g * interval '1 ms' AS t) x
                         """.formatted(jobs, history));
-                st.execute("VACUUM ANALYZE nightshift.run");
+                st.execute("VACUUM ANALYZE nightshift.run_history");
             }
             try (ResultSet rs = st.executeQuery("SELECT coalesce(max(id), 0) FROM nightshift.run")) {
                 rs.next();
@@ -347,7 +345,7 @@ final class BenchQueueCommand extends BenchSubcommand {
     private double[] claimTimes(Database db, int backlog) throws Exception {
         RunQueue queue = new RunQueue(db.dataSource());
         try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
+            clear(st);
             c.setAutoCommit(false);
             for (int i = 0; i < backlog; i++) {
                 queue.enqueue(c, NewRun.manual(LIMITED + (1 + i % jobs), Map.of(), null));
@@ -356,22 +354,20 @@ final class BenchQueueCommand extends BenchSubcommand {
             c.setAutoCommit(true);
         }
         double[] ms = new double[claimSamples];
-        try (Connection c = db.dataSource().getConnection()) {
+        try (Connection c = db.openWorker()) {
+            long owner = queue.register(c, "bench-claims");
             for (int i = 0; i < claimSamples; i++) {
                 long t0 = System.nanoTime();
-                List<dev.nightshift.queue.ClaimedRun> got = queue.claim(c, "bench-claims", 1, true);
+                dev.nightshift.queue.ClaimedRun got = queue.claimFirst(c, owner, "bench-claims");
                 ms[i] = (System.nanoTime() - t0) / 1e6;
-                if (got.isEmpty()) {
+                if (got == null) {
                     throw new IllegalStateException("claim " + (i + 1) + " found nothing in a backlog of " + backlog);
                 }
                 c.setAutoCommit(false);
-                queue.completeAndClaim(c, got.get(0), Map.of(), null, false);
+                queue.complete(c, got, Map.of());
                 c.setAutoCommit(true);
-                queue.unlock(c, got.get(0));
             }
-            try (Statement st = c.createStatement()) {
-                st.execute("RESET ALL");
-            }
+            queue.unregister(c, owner);
         }
         java.util.Arrays.sort(ms);
         return new double[] {ms[ms.length / 2], ms[(int) Math.min(ms.length - 1, Math.ceil(ms.length * 0.99) - 1)], ms[ms.length - 1]};
@@ -379,9 +375,7 @@ final class BenchQueueCommand extends BenchSubcommand {
 
     /** One run at a time on an idle queue: how soon NOTIFY gets it started. */
     private Latency idleLatency(Database db) throws Exception {
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-            st.execute("DELETE FROM nightshift.run WHERE id > " + historyEnd);
-        }
+        clear(db);
         RunQueue queue = new RunQueue(db.dataSource());
         for (int i = 0; i < samples; i++) {
             long id = queue.enqueue(NewRun.manual(LIMITED + 1, Map.of(), null)).id();
@@ -391,6 +385,20 @@ final class BenchQueueCommand extends BenchSubcommand {
         }
         double[] q = Stats.startLatency(db, "id > " + historyEnd);
         return new Latency(q[0], q[1]);
+    }
+
+    /** The runs of earlier rounds go; the history before {@link #historyEnd} stays. */
+    private void clear(Database db) throws SQLException {
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            clear(st);
+        }
+    }
+
+    private void clear(Statement st) throws SQLException {
+        for (String t : List.of("queue", "running", "run_history")) {
+            st.execute("DELETE FROM nightshift." + t + " WHERE id > " + historyEnd);
+        }
+        st.execute("DELETE FROM nightshift.run_key WHERE run_id > " + historyEnd);
     }
 
     private static String serverVersion(Database db) throws SQLException {

@@ -125,6 +125,21 @@ public final class Database implements AutoCloseable {
     }
 
     /**
+     * A connection outside the pool for one worker, with the pool's session settings (a worker holds
+     * its owner's lock on it for as long as it lives: see RunQueue.register). The caller closes it.
+     */
+    public Connection openWorker() throws SQLException {
+        Connection c = source.getConnection();
+        try (Statement st = c.createStatement()) {
+            st.execute(SessionSettings.END_STALE_SESSION);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /**
      * Checks, before the node uses the database, that its sessions keep guarantee 2 behind any
      * pooler: refuses one that moves sessions between transactions ({@link PoolModeCheck}); behind one that refuses startup options, writes the session settings as the role's
      * defaults in the database (where they differ); refuses sessions that lack them otherwise (the

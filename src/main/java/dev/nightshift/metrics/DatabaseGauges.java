@@ -120,29 +120,28 @@ public final class DatabaseGauges implements AutoCloseable {
     }
 
     /**
-     * Runs by state. The queue's states (available, running) are counted exactly, each through its
-     * partial index, so their cost follows the queue, not the history. The finished states are
+     * Runs by state. The queue's states (available, running) are counted exactly, each in its own
+     * table, so their cost follows the queue, not the history. The finished states (run_history) are
      * counted exactly while the table is small; past {@link #EXACT_UP_TO} rows (by the planner's
      * statistics) they are the planner's estimate, its row count times the state's frequency: a
      * count of ten million history rows would read them all on every refresh.
      */
     static final String STATES_SQL = """
-            SELECT 'available', (SELECT count(*) FROM nightshift.run WHERE state = 'available')
+            SELECT 'available', (SELECT count(*) FROM nightshift.queue)
             UNION ALL
-            SELECT 'running', (SELECT count(*) FROM nightshift.run WHERE state = 'running')
+            SELECT 'running', (SELECT count(*) FROM nightshift.running)
             UNION ALL
             SELECT v.state, round(greatest(c.reltuples, 0) * v.f)::bigint
             FROM pg_class c, pg_stats s
             CROSS JOIN LATERAL unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS v(state, f)
-            WHERE c.oid = 'nightshift.run'::regclass AND c.reltuples > ?
-              AND s.schemaname = 'nightshift' AND s.tablename = 'run' AND s.attname = 'state'
+            WHERE c.oid = 'nightshift.run_history'::regclass AND c.reltuples > ?
+              AND s.schemaname = 'nightshift' AND s.tablename = 'run_history' AND s.attname = 'state'
               AND v.state IN ('succeeded', 'dead', 'cancelled')
             UNION ALL
-            -- (an uncorrelated condition: checked once, before any row of run is read)
+            -- (an uncorrelated condition: checked once, before any row of the history is read)
             SELECT r.state, count(*)
-            FROM nightshift.run r
-            WHERE r.state IN ('succeeded', 'dead', 'cancelled')
-              AND (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'nightshift.run'::regclass) <= ?
+            FROM nightshift.run_history r
+            WHERE (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'nightshift.run_history'::regclass) <= ?
             GROUP BY r.state
             """;
     static final long EXACT_UP_TO = 100_000;

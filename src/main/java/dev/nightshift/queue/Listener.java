@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * LISTENs for new due runs on a dedicated connection and wakes the claimer; and, every
  * {@code checkEvery}, asks the database in one statement whether a due run is waiting (one due
  * later, after a backoff, or a notification lost while the connection was down) and whether a
- * running run has lost its owner's lock, waking the claimer or the rescuer only then. That check
+ * worker connection (an owner) has lost its lock, waking the claimer or the rescuer only then. That check
  * is also the node's measure of whether the database is reachable ({@link #connected()}),
  * independent of the pool. So an idle node makes one transaction per check and nothing else on
  * the queue's behalf: the claimer and the rescuer, woken by this, wait long otherwise. Other loops
@@ -30,13 +30,6 @@ public final class Listener implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
     /** A check that takes longer counts as a database that does not answer. */
     private static final int CHECK_TIMEOUT_MS = 2_000;
-    /** The pre-filter of the rescuer: a running run whose lock no session holds. */
-    private static final String CHECK_SQL = """
-            SELECT EXISTS (SELECT 1 FROM nightshift.run WHERE state = 'available' AND run_at <= now()),
-                   EXISTS (SELECT 1 FROM nightshift.run r
-                           WHERE r.state = 'running' AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE %s))
-            """.formatted(RunLock.PG_LOCKS_MATCH);
-
     private final Callable<Connection> connect;
     private final Duration checkEvery;
     private final Runnable wake;
@@ -148,18 +141,12 @@ public final class Listener implements Runnable {
 
     /** One round trip: whether a run is due and whether one is orphaned; wakes whom it concerns. */
     private void check(Connection c) throws SQLException {
-        boolean due;
-        boolean orphaned;
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(CHECK_SQL)) {
-            rs.next();
-            due = rs.getBoolean(1);
-            orphaned = rs.getBoolean(2);
-        }
+        RunQueue.Check check = RunQueue.check(c);
         connected = true;
-        if (due) {
+        if (check.due()) {
             wake.run();
         }
-        if (orphaned) {
+        if (check.orphaned()) {
             wakeRescuer.run();
         }
     }

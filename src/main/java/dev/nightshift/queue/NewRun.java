@@ -4,7 +4,6 @@ import dev.nightshift.audit.Actor;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 
 /**
  * A run to enqueue.
@@ -25,8 +24,6 @@ public record NewRun(
         Period period,
         Long parentRunId,
         Actor actor) {
-
-    private static final String REQUEST_KEY = "request:";
 
     public enum Trigger {
         SCHEDULE("schedule"), MANUAL("manual"), AFTER("after"), ARRIVAL("arrival");
@@ -71,12 +68,12 @@ public record NewRun(
     /** A manual run standing for {@code period}'s slot (null: none). */
     public static NewRun manual(String job, Map<String, String> params, String idempotencyKey, Period period) {
         return new NewRun(job, Trigger.MANUAL, params,
-                idempotencyKey == null ? REQUEST_KEY + job + ":" + UUID.randomUUID() : "manual:" + job + ":" + idempotencyKey,
+                idempotencyKey == null ? DedupeKey.request(job) : DedupeKey.manual(job, idempotencyKey),
                 null, period, null);
     }
 
     /** Whether the dedupe key was made for this request rather than given by the caller. */
     boolean requestKey() {
-        return dedupeKey != null && dedupeKey.startsWith(REQUEST_KEY);
+        return dedupeKey != null && dedupeKey.startsWith(DedupeKey.REQUEST);
     }
 }

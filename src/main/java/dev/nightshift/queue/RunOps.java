@@ -5,6 +5,7 @@ import dev.nightshift.audit.Actor;
 import dev.nightshift.audit.AuditLog;
 import dev.nightshift.db.Tx;
 import java.sql.Connection;
+import java.util.List;
 import java.util.Map;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -45,16 +46,12 @@ public final class RunOps {
         }
         if (state.equals("available")) {
             boolean done = Tx.call(ds, c -> {
-                try (PreparedStatement ps = c.prepareStatement("""
-                        UPDATE nightshift.run SET state = 'cancelled', finished_at = clock_timestamp(),
-                            last_error = 'cancelled before it started', actor = ?
-                        WHERE id = ? AND state = 'available'
-                        RETURNING job_name
-                        """)) {
-                    ps.setString(1, actor.name());   // actor
-                    ps.setLong(2, runId);            // id
-                    return audited(c, ps, actor, Action.CANCEL, runId, Map.of("was", "available"));
+                String job = RunQueue.cancelWaiting(c, runId, null, actor.name(), "cancelled before it started").get(runId);
+                if (job == null) {
+                    return false;
                 }
+                AuditLog.record(c, actor, Action.CANCEL, job, runId, null, Map.of("was", "available"));
+                return true;
             });
             return done ? new Outcome(true, "cancelled", "run " + runId + " cancelled before it started")
                     : cancel(runId, actor, tries - 1);
@@ -62,28 +59,29 @@ public final class RunOps {
         if (!state.equals("running")) {
             return new Outcome(false, state, "run " + runId + " is " + state + "; only available or running runs can be cancelled");
         }
-        boolean flagged = Tx.call(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE nightshift.run SET cancel_requested = true, actor = ? WHERE id = ? AND state = 'running'
-                    RETURNING job_name
-                    """)) {
-                ps.setString(1, actor.name());   // actor
-                ps.setLong(2, runId);            // id
-                return audited(c, ps, actor, Action.CANCEL, runId, Map.of("was", "running"));
+        Integer backend = Tx.call(ds, c -> {
+            try (QueueSql.Bound s = QueueSql.prepare(c, "request_cancel")) {
+                s.bigint("id", runId).text("actor", actor.name());
+                try (ResultSet rs = s.query()) {
+                    if (!rs.next()) {
+                        return null;
+                    }
+                    AuditLog.record(c, actor, Action.CANCEL, rs.getString(1), runId, null, Map.of("was", "running"));
+                    return rs.getInt(2);
+                }
             }
         });
-        if (!flagged) {
+        if (backend == null) {
             return cancel(runId, actor, tries - 1);
         }
-        // After the flag is committed, so that the worker sees it when its statement fails. Only the
-        // backend doing the work (its pid recorded by the worker, and holding the run's lock): during
-        // a hand-off the claimer holds the lock too, and its statement is another run's claim.
+        // After the flag is committed, so that the worker sees it when its statement fails: the
+        // backend of the owner's connection, which works on nothing but this run meanwhile.
         int signalled = Tx.call(ds, c -> {
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT count(*) FILTER (WHERE pg_cancel_backend(l.pid))
-                    FROM nightshift.run r JOIN pg_locks l ON %s AND l.pid = r.backend_pid
-                    WHERE r.id = ? AND l.mode = 'ShareLock' AND l.granted
-                    """.formatted(RunLock.PG_LOCKS_MATCH))) {
+                    SELECT count(*) FILTER (WHERE pg_cancel_backend(w.backend_pid))
+                    FROM nightshift.running r JOIN nightshift.worker w ON w.owner = r.owner
+                    WHERE r.id = ?
+                    """)) {
                 ps.setLong(1, runId);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? rs.getInt(1) : 0;
@@ -105,40 +103,15 @@ public final class RunOps {
                     + "; only dead, cancelled or waiting runs can be retried (use trigger for a new run)");
         }
         boolean done = Tx.call(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE nightshift.run
-                    SET state = 'available', run_at = now(), finished_at = NULL, cancel_requested = false,
-                        attempt = CASE WHEN state = 'available' THEN attempt ELSE 0 END, actor = ?
-                    WHERE id = ? AND state IN ('dead', 'cancelled', 'available')
-                    RETURNING job_name
-                    """)) {
-                ps.setString(1, actor.name());   // actor
-                ps.setLong(2, runId);            // id
-                return audited(c, ps, actor, Action.RETRY, runId, Map.of("was", state));
+            String job = RunQueue.rerun(c, runId, List.of("dead", "cancelled", "available"), null, actor.name());
+            if (job == null) {
+                return false;
             }
+            AuditLog.record(c, actor, Action.RETRY, job, runId, null, Map.of("was", state));
+            return true;
         });
         return done ? new Outcome(true, "available", "run " + runId + " is available again")
                 : new Outcome(false, currentState(runId), "run " + runId + " changed state meanwhile; nothing done");
-    }
-
-    /**
-     * Runs an update of one run that returns its job name and, when it touched the run, records the
-     * action in the audit table in the same transaction (a retry also wakes the workers).
-     */
-    private static boolean audited(Connection c, PreparedStatement ps, Actor actor, Action action, long runId,
-                                   Map<String, ?> detail) throws SQLException {
-        String job;
-        try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-                return false;
-            }
-            job = rs.getString(1);
-        }
-        AuditLog.record(c, actor, action, job, runId, null, detail);
-        if (action == Action.RETRY) {
-            RunQueue.notify(c, job);
-        }
-        return true;
     }
 
     private String currentState(long runId) throws SQLException {

@@ -2,26 +2,29 @@ package dev.nightshift.queue;
 
 import dev.nightshift.audit.Action;
 import dev.nightshift.audit.AuditLog;
-import dev.nightshift.json.Json;
 import dev.nightshift.db.Tx;
-import java.sql.Array;
+import dev.nightshift.json.Json;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 
 /**
- * The run table as a work queue: enqueue, claim, start, complete, fail, release. Every update of a
- * running run names its id, node and attempt, so a node that lost a run (rescued after its lock
- * vanished) can never complete or fail the new attempt. Stateless apart from the data source;
- * thread-safe.
+ * The queue's one lock path, over the statements of {@code db/queue.sql}: a worker connection
+ * registers an owner key and holds its lock for life ({@link #register}); runs are made
+ * ({@link #enqueue}), claimed for an owner ({@link #claimFirst}, {@link #claimNext}), completed with
+ * the claim of the next run in the job's own transaction ({@link #completeAndClaimNext}), failed,
+ * given back, and rescued from dead owners ({@link #rescue}). Every statement that ends a running
+ * run names its id, owner and attempt, so an owner that lost a run can never end the new attempt.
+ * Stateless apart from the data source; thread-safe.
  */
 public final class RunQueue {
     /** The NOTIFY channel; the payload is the job name. */
@@ -64,60 +67,120 @@ public final class RunQueue {
      * not old at birth.
      */
     public Enqueued enqueue(Connection c, NewRun run) throws SQLException {
-        // An after: run without a period of its own inherits its parent's.
-        String insert = """
-                INSERT INTO nightshift.run (job_name, trigger, params, dedupe_key, max_attempts, run_at, scheduled_at,
-                                            period_start, period_end, period_zone, parent_run_id, actor)
-                SELECT j.name, ?, ?::jsonb, ?, j.max_attempts, coalesce(?, clock_timestamp()),
-                       CASE WHEN ? THEN ? ELSE p.scheduled_at END,
-                       CASE WHEN ? THEN ? ELSE p.period_start END,
-                       CASE WHEN ? THEN ? ELSE p.period_end END,
-                       CASE WHEN ? THEN ? ELSE p.period_zone END, ?, coalesce(?, p.actor)
-                FROM nightshift.job j
-                LEFT JOIN nightshift.run p ON p.id = ?
-                WHERE j.name = ? AND j.removed_at IS NULL
-                ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-                RETURNING id
-                """;
-        Period period = run.period();
-        boolean own = period != null;
-        try (PreparedStatement ps = c.prepareStatement(insert)) {
-            ps.setString(1, run.trigger().dbName());                            // trigger
-            ps.setString(2, Json.write(run.params()));                          // params
-            ps.setString(3, run.dedupeKey());                                   // dedupe_key
-            ps.setTimestamp(4, ts(run.runAt()));                                // run_at
-            ps.setBoolean(5, own);
-            ps.setTimestamp(6, own ? ts(period.slot()) : null);                 // scheduled_at
-            ps.setBoolean(7, own);
-            ps.setTimestamp(8, own ? ts(period.start()) : null);                // period_start
-            ps.setBoolean(9, own);
-            ps.setTimestamp(10, own ? ts(period.end()) : null);                 // period_end
-            ps.setBoolean(11, own);
-            ps.setString(12, own ? period.zone().getId() : null);               // period_zone
-            ps.setObject(13, run.parentRunId(), java.sql.Types.BIGINT);         // parent_run_id
-            ps.setString(14, run.actor() == null ? null : run.actor().name());  // actor (else the parent's)
-            ps.setObject(15, run.parentRunId(), java.sql.Types.BIGINT);         // the parent, for its period
-            ps.setString(16, run.jobName());                                    // job.name
-            try (ResultSet rs = ps.executeQuery()) {
+        Enqueued e = insert(c, run, run.trigger().dbName(), null, run.actor() == null ? null : run.actor().name());
+        if (e.created()) {
+            audit(c, run, e.id());
+        }
+        return e;
+    }
+
+    /** A backfill's run of one slot, with the scheduler's dedupe key of that slot; null when the slot has a run. */
+    public static Long enqueueBackfill(Connection c, String job, Period period, long backfill, String actor) throws SQLException {
+        NewRun run = new NewRun(job, NewRun.Trigger.SCHEDULE, Map.of(), DedupeKey.schedule(job, period.slot()), null, period,
+                null);
+        Enqueued e = insert(c, run, "backfill", backfill, actor);
+        return e.created() ? e.id() : null;
+    }
+
+    /**
+     * A finished run in one of {@code states} back to the queue with fresh attempts, due now, with
+     * {@code actor} (an operator's retry; a backfill's re-run of its slot, which makes it the
+     * backfill's, {@code backfill} not null); a waiting run (state available among them) made due
+     * now. Returns its job, or null when the run is in none of those states.
+     */
+    public static String rerun(Connection c, long id, Collection<String> states, Long backfill, String actor)
+            throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepare(c, "rerun")) {
+            s.bigint("id", id).texts("states", states).bigint("backfill", backfill).text("actor", actor);
+            try (ResultSet rs = s.query()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                String job = rs.getString(2);
+                notify(c, job);
+                return job;
+            }
+        }
+    }
+
+    private static Enqueued insert(Connection c, NewRun run, String trigger, Long backfill, String actor) throws SQLException {
+        Period p = run.period();
+        try (QueueSql.Bound s = QueueSql.prepare(c, "enqueue")) {
+            s.text("job", run.jobName()).text("trigger", trigger).text("params", Json.write(run.params()))
+                    .text("dedupe_key", run.dedupeKey()).time("run_at", run.runAt())
+                    .time("scheduled_at", p == null ? null : p.slot()).time("period_start", p == null ? null : p.start())
+                    .time("period_end", p == null ? null : p.end()).text("period_zone", p == null ? null : p.zone().getId())
+                    .bigint("parent", run.parentRunId()).bigint("backfill", backfill)
+                    .text("actor", actor);
+            try (ResultSet rs = s.query()) {
                 if (rs.next()) {
-                    long id = rs.getLong(1);
-                    audit(c, run, id);
                     notify(c, run.jobName());
-                    return new Enqueued(id, true);
+                    return new Enqueued(rs.getLong(1), true);
                 }
             }
         }
         if (run.dedupeKey() != null) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM nightshift.run WHERE dedupe_key = ?")) {
-                ps.setString(1, run.dedupeKey());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        return new Enqueued(rs.getLong(1), false);
-                    }
-                }
+            Long id = runOfKey(c, run.dedupeKey());
+            if (id != null) {
+                return new Enqueued(id, false);
             }
         }
         throw new UnknownJobException(run.jobName());
+    }
+
+    /**
+     * Cancels waiting runs: run {@code id}, or every waiting run of backfill {@code backfill}; they
+     * end cancelled with {@code reason}, and {@code actor} when not null. Returns their jobs by id.
+     */
+    public static Map<Long, String> cancelWaiting(Connection c, Long id, Long backfill, String actor, String reason)
+            throws SQLException {
+        Map<Long, String> out = new LinkedHashMap<>();
+        try (QueueSql.Bound s = QueueSql.prepare(c, "cancel_waiting")) {
+            s.bigint("id", id).bigint("backfill", backfill).text("actor", actor).text("reason", reason);
+            try (ResultSet rs = s.query()) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The run made with {@code dedupeKey}, or null. */
+    public static Long runOfKey(Connection c, String dedupeKey) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepare(c, "run_of_key")) {
+            s.text("dedupe_key", dedupeKey);
+            try (ResultSet rs = s.query()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    /**
+     * A schedule's fire for {@code jobs} (the jobs the fire's overlap policy left to it): one run each
+     * for the slot of {@code period}, with the scheduler's dedupe key. Returns each job's outcome:
+     * {@code enqueued}, {@code duplicate}, {@code paused} or {@code removed}; NOTIFY when one was made.
+     */
+    public static Map<String, String> enqueueSlot(Connection c, List<String> jobs, Period period) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (QueueSql.Bound s = QueueSql.prepare(c, "enqueue_slot")) {
+            s.texts("jobs", jobs).texts("keys", jobs.stream().map(j -> DedupeKey.schedule(j, period.slot())).toList())
+                    .time("slot", period.slot()).time("period_start", period.start()).time("period_end", period.end())
+                    .text("period_zone", period.zone().getId());
+            try (ResultSet rs = s.query()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        for (Map.Entry<String, String> e : out.entrySet()) {
+            if (e.getValue().equals("enqueued")) {
+                // one notification for the whole batch: listeners wake on any
+                notify(c, e.getKey());
+                break;
+            }
+        }
+        return out;
     }
 
     /** An operator's trigger, in the audit table in the transaction that makes the run. */
@@ -125,7 +188,7 @@ public final class RunQueue {
         if (run.actor() == null) {
             return;
         }
-        Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        Map<String, Object> detail = new LinkedHashMap<>();
         if (!run.params().isEmpty()) {
             detail.put("params", run.params());
         }
@@ -145,68 +208,107 @@ public final class RunQueue {
     }
 
     /**
-     * Claims up to {@code max} due runs for {@code node}, respecting each job's concurrency across
-     * all nodes, and takes each run's {@link RunLock} in shared mode on {@code c} inside the claim,
-     * so that no rescuer can see a claimed run without its lock.
-     *
-     * @param forThisSession true when {@code c} is the connection that will do the work (a worker
-     *                       claiming its next run, {@code max} 1): the lock and backend pid are
-     *                       already right, and the run's settings are set on the session (with
-     *                       {@code max} above 1, the last run's).
-     *                       Otherwise the caller hands each run to a worker, which takes the lock
-     *                       on its own connection ({@link #start}), and then calls {@link #releaseHandoff}.
+     * Registers the worker connection {@code c} as an owner and takes the owner's lock on its
+     * session, where it stays until the session ends. Returns the owner key.
      */
-    public List<ClaimedRun> claim(Connection c, String node, int max, boolean forThisSession) throws SQLException {
-        // One run per call, each call its own transaction (autocommit): see R__queue.sql.
+    public long register(Connection c, String node) throws SQLException {
         c.setAutoCommit(true);
-        List<ClaimedRun> runs = new ArrayList<>();
-        List<ClaimedRun> unlocked = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
-                FROM nightshift.claim(?, ?, true)
-                """)) {
-            ps.setString(1, node);                  // owner node
-            ps.setBoolean(2, forThisSession);       // backend_pid known now, settings for this session?
-            while (runs.size() < max) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        break;
-                    }
-                    ClaimedRun run = claimed(rs, 1, node);
-                    runs.add(run);
-                    if (!rs.getBoolean(10)) {
-                        unlocked.add(run);
-                    }
-                    if (rs.next()) {
-                        throw new IllegalStateException("a claim of one run returned more");
-                    }
-                }
+        try (QueueSql.Bound s = QueueSql.prepare(c, "register")) {
+            s.text("node", node);
+            try (ResultSet rs = s.query()) {
+                rs.next();
+                return rs.getLong(1);
             }
         }
-        // A run whose lock the claim could not take (a rescuer that had just put it back to available
-        // still held it): the worker takes it now and checks the run is still this attempt's; if
-        // not, the run is not worked on (the rescuer finds it). The claimer's hand-offs do the same.
-        if (forThisSession) {
-            for (ClaimedRun run : unlocked) {
-                if (!start(c, run)) {
-                    runs.remove(run);
+    }
+
+    /** A worker connection closing cleanly: its owner row goes, and every slot it held is freed. */
+    public void unregister(Connection c, long owner) throws SQLException {
+        c.setAutoCommit(true);
+        freeSlots(c, owner);
+        try (QueueSql.Bound s = QueueSql.prepare(c, "unregister")) {
+            s.bigint("owner", owner).update();
+        }
+    }
+
+    /** Frees every slot {@code owner} holds (a worker that stops claiming for now). */
+    public void freeSlots(Connection c, long owner) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepare(c, "free_slots")) {
+            s.bigint("owner", owner);
+            s.query().close();
+        }
+    }
+
+    /**
+     * Claims a run for {@code owner}, a worker that holds no slot (idle), in a transaction of its own
+     * on {@code c} (any connection: the claimer's), or returns null when none is due with room.
+     */
+    public ClaimedRun claimFirst(Connection c, long owner, String node) throws SQLException {
+        return claim(c, owner, node, null, null);
+    }
+
+    /**
+     * The general claim for the worker that just finished {@code previous} on {@code c} and holds its
+     * slot: that slot is kept for a run of the same job, else freed. Null when none is due with room.
+     */
+    public ClaimedRun claimNext(Connection c, ClaimedRun previous) throws SQLException {
+        return claim(c, previous.owner(), previous.node(), previous.jobName(), previous.slot());
+    }
+
+    private ClaimedRun claim(Connection c, long owner, String node, String heldJob, Integer heldSlot) throws SQLException {
+        c.setAutoCommit(false);
+        try (QueueSql.Bound s = QueueSql.prepare(c, "claim")) {
+            // a claim lost in a crash leaves its run waiting: it need not wait for the WAL flush
+            asyncCommit(c);
+            s.bigint("owner", owner).text("node", node).text("held_job", heldJob).integer("held_slot", heldSlot);
+            ClaimedRun run;
+            try (ResultSet rs = s.query()) {
+                run = rs.next() ? claimed(rs, node, owner, false) : null;
+                if (rs.next()) {
+                    throw new IllegalStateException("a claim of one run returned more");
                 }
             }
+            c.commit();
+            return run;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
         }
-        return runs;
     }
 
-    private static ClaimedRun claimed(ResultSet rs, int from, String node) throws SQLException {
-        long timeoutMs = rs.getLong(from + 8);
-        Long sessionTimeout = rs.wasNull() ? null : timeoutMs;
-        return new ClaimedRun(rs.getLong(from), rs.getString(from + 1), rs.getInt(from + 2), rs.getInt(from + 3),
-                rs.getString(from + 4), Json.stringMap(rs.getString(from + 5)), rs.getTimestamp(from + 6).toInstant(),
-                rs.getTimestamp(from + 7).toInstant(), node, sessionTimeout);
+    private static void asyncCommit(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('synchronous_commit', 'off', true)")) {
+            ps.execute();
+        }
     }
 
-    /** Raised by {@link #completeAndClaim} when the run is no longer this attempt's or a cancel was asked. */
+    private static ClaimedRun claimed(ResultSet rs, String node, long owner, boolean settingsSet) throws SQLException {
+        int slot = rs.getInt("slot");
+        Integer s = rs.wasNull() ? null : slot;
+        Map<String, String> settings = new LinkedHashMap<>(Json.stringMap(rs.getString("settings")));
+        int attempt = rs.getInt("attempt");
+        settings.put("nightshift.attempt", Integer.toString(attempt));
+        return new ClaimedRun(rs.getLong("id"), rs.getString("job_name"), attempt, rs.getInt("max_attempts"),
+                rs.getString("trigger"), Json.stringMap(rs.getString("params")), rs.getTimestamp("created_at").toInstant(),
+                rs.getTimestamp("started_at").toInstant(), node, owner, s, Map.copyOf(settings), settingsSet);
+    }
+
+    /**
+     * Sets {@code run}'s settings on {@code c}, its owner's session, where they differ from the
+     * session's; the parameters of {@code clear} (setting names) the run lacks are emptied.
+     */
+    public void useSettings(Connection c, ClaimedRun run, Collection<String> clear) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepare(c, "use_settings")) {
+            s.text("settings", Json.write(run.settings())).texts("clear", clear);
+            s.query().close();
+        }
+    }
+
+    /** Raised when the run is no longer this attempt's or a cancel was asked (SQLSTATE NS409). */
     public static final class NotCompletedException extends SQLException {
-        /** The SQLSTATE nightshift.complete_and_claim raises. */
+        /** The SQLSTATE nightshift.queue_lost raises. */
         static final String SQLSTATE = "NS409";
 
         NotCompletedException(SQLException cause) {
@@ -215,160 +317,53 @@ public final class RunQueue {
     }
 
     /**
-     * Ends the caller's transaction (the one holding the job's work, for transactional jobs) as the
-     * run's success, in one round trip: marks the run succeeded, releases {@code unlock} (the lock
-     * of the worker's previous, finished run, or null), claims the worker's next run on {@code c}
-     * when {@code claimNext} (its lock taken, its settings set on the session), and commits.
-     * Every update names the run's id, node and attempt. Returns the next run or null.
+     * Ends the caller's transaction (the one holding the job's work) as the run's success and
+     * claims the worker's next run of the same job in its slot, settings set, then commits: one
+     * round trip. Returns the next run or null (then the worker still holds the slot: see
+     * {@link #claimNext}).
      *
      * @throws NotCompletedException the run is no longer ours or a cancel was asked; the
      *                               transaction is aborted (roll it back), nothing was claimed
-     * @throws SQLException          anything else; then, if a claim happened, its session lock
-     *                               stays: call {@link #unlockAllBut} after rolling back
      */
-    public ClaimedRun completeAndClaim(Connection c, ClaimedRun run, Map<String, Long> counts, Long unlock,
-                                       boolean claimNext) throws SQLException {
-        // Two statements, one round trip: pgjdbc sends them in one batch, and after an error the
-        // server skips the rest, so a failed completion never reaches the COMMIT.
-        String sql = """
-                SELECT id, job_name, attempt, max_attempts, trigger, params, created_at, started_at, timeout_ms, locked
-                FROM nightshift.complete_and_claim(?, ?, ?, ?::jsonb, ?, ?, ?::text[]);
-                COMMIT
-                """;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, run.id());                                                            // id
-            ps.setString(2, run.node());                                                        // node
-            ps.setInt(3, run.attempt());                                                        // attempt
-            ps.setString(4, counts == null || counts.isEmpty() ? null : Json.write(counts));   // counts
-            ps.setObject(5, unlock, java.sql.Types.BIGINT);                                    // previous run's lock
-            ps.setBoolean(6, claimNext);                                                        // claim the next run?
-            ps.setArray(7, c.createArrayOf("text", run.params().keySet().toArray()));          // this run's params, dropped
-            ps.execute();
+    public ClaimedRun completeAndClaimNext(Connection c, ClaimedRun run, Map<String, Long> counts) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepareThenCommit(c, "complete_and_claim_next")) {
+            s.bigint("id", run.id()).bigint("owner", run.owner()).integer("attempt", run.attempt())
+                    .text("counts", countsJson(counts)).text("node", run.node()).text("job", run.jobName())
+                    .integer("slot", run.slot()).texts("clear", run.paramSettings());
             ClaimedRun next = null;
-            boolean locked = true;
-            try (ResultSet rs = ps.getResultSet()) {
-                if (rs.next()) {
-                    next = claimed(rs, 1, run.node());
-                    locked = rs.getBoolean(10);
-                }
-                if (rs.next()) {
-                    throw new IllegalStateException("completion of run " + run.id() + " claimed more than one run");
+            try (ResultSet rs = s.execute()) {
+                if (rs.next() && rs.getObject("id") != null) {
+                    next = claimed(rs, run.node(), run.owner(), true);
                 }
             }
-            // (after the COMMIT, which the same round trip carried; see claim for an unlocked run)
-            return next == null || locked || start(c, next) ? next : null;
+            return next;
         } catch (SQLException e) {
-            if (NotCompletedException.SQLSTATE.equals(e.getSQLState())) {
-                throw new NotCompletedException(e);
-            }
-            throw e;
+            throw notCompleted(e);
         }
     }
 
     /**
-     * Releases every run lock this session holds except {@code keep}'s: after a failed
-     * {@link #completeAndClaim}, whose claim rolled back but whose lock (not transactional) did not.
+     * Ends the caller's transaction as the run's success without claiming (a run without a
+     * transaction of its own, a draining worker), frees its slot, and commits.
+     *
+     * @throws NotCompletedException as {@link #completeAndClaimNext}
      */
-    public void unlockAllBut(Connection c, long keep) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT pg_advisory_unlock_shared(k)
-                FROM (SELECT (l.classid::bigint << 32) | l.objid::bigint AS k
-                      FROM pg_locks l
-                      WHERE l.pid = pg_backend_pid() AND l.locktype = 'advisory' AND l.objsubid = 1
-                        AND l.mode = 'ShareLock' AND l.granted) held
-                WHERE k <> ? AND k >> 48 = nightshift.run_lock_key(0) >> 48
-                """)) {
-            ps.setLong(1, RunLock.key(keep));
-            ps.execute();
+    public void complete(Connection c, ClaimedRun run, Map<String, Long> counts) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepareThenCommit(c, "complete")) {
+            s.bigint("id", run.id()).bigint("owner", run.owner()).integer("attempt", run.attempt())
+                    .text("counts", countsJson(counts));
+            s.execute().close();
+        } catch (SQLException e) {
+            throw notCompleted(e);
         }
     }
 
-    /** Drops the claim-time locks on the claimer's connection once the workers hold their own. */
-    public void releaseHandoff(Connection c, List<ClaimedRun> runs) throws SQLException {
-        if (runs.isEmpty()) {
-            return;
-        }
-        Long[] keys = runs.stream().map(r -> RunLock.key(r.id())).toArray(Long[]::new);
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock_shared(k) FROM unnest(?::bigint[]) k")) {
-            Array a = c.createArrayOf("bigint", keys);
-            ps.setArray(1, a);
-            ps.execute();
-        }
+    private static SQLException notCompleted(SQLException e) {
+        return NotCompletedException.SQLSTATE.equals(e.getSQLState()) ? new NotCompletedException(e) : e;
     }
 
-    /**
-     * Called by the worker on the connection that will do the run's work: takes the run's lock
-     * there, checks the run is still this node's attempt, and records the backend pid for
-     * operators. False means the run was lost in the hand-off and must not be executed.
-     */
-    public boolean start(Connection c, ClaimedRun run) throws SQLException {
-        c.setAutoCommit(true);
-        // set_config(..., true) lasts for this statement's own transaction: the pid need not be durable.
-        String sql = """
-                WITH s AS (SELECT set_config('synchronous_commit', 'off', true) AS v),
-                     l AS (SELECT pg_try_advisory_lock_shared(?) AS locked)
-                UPDATE nightshift.run r SET backend_pid = pg_backend_pid()
-                FROM s, l
-                WHERE l.locked AND r.id = ? AND r.state = 'running' AND r.node = ? AND r.attempt = ?
-                """;
-        // A rescuer that has just put this run back to available (its previous attempt's owner was
-        // gone) holds the run's lock exclusively for a round trip or two after its update commits,
-        // and a claim can take the run within that window (its lock then comes back false). Giving
-        // up then would leave the run running with no owner, for the next rescue to take an attempt
-        // from it; so while the run is still this node's, the lock is tried again for a while.
-        long deadline = System.nanoTime() + START_LOCK_PATIENCE.toNanos();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, RunLock.key(run.id()));   // the run's lock, shared
-            ps.setLong(2, run.id());                // id
-            ps.setString(3, run.node());            // node
-            ps.setInt(4, run.attempt());            // attempt
-            while (true) {
-                if (ps.executeUpdate() == 1) {
-                    return true;
-                }
-                if (System.nanoTime() > deadline || !stillOwned(c, run)) {
-                    break;
-                }
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    // an abort of the node: give the run up as if it were taken; the rescuer has it
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-        }
-        // Not ours any more; drop the lock if the statement took it (a no-op with a warning if not).
-        unlock(c, run);
-        return false;
-    }
-
-    /** How long {@link #start} tries for the lock of a run that is still its own. */
-    private static final java.time.Duration START_LOCK_PATIENCE = java.time.Duration.ofSeconds(2);
-
-    private static boolean stillOwned(Connection c, ClaimedRun run) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT 1 FROM nightshift.run WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?")) {
-            ps.setLong(1, run.id());                // id
-            ps.setString(2, run.node());            // node
-            ps.setInt(3, run.attempt());            // attempt
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
-    /** Releases the run's lock on the worker's connection; call after the run's last update. */
-    public void unlock(Connection c, ClaimedRun run) throws SQLException {
-        unlock(c, run.id());
-    }
-
-    /** Releases the lock of run {@code runId} held by the session of {@code c}. */
-    public void unlock(Connection c, long runId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock_shared(?)")) {
-            ps.setLong(1, RunLock.key(runId));
-            ps.execute();
-        }
+    private static String countsJson(Map<String, ?> counts) {
+        return counts == null || counts.isEmpty() ? null : Json.write(counts);
     }
 
     /** What a failed attempt turned into. */
@@ -376,73 +371,43 @@ public final class RunQueue {
     }
 
     /**
-     * Records a failed attempt: back to {@code available} after {@code delay}, or {@code dead}
-     * when attempts are exhausted or {@code permanent}. Null when the run is no longer ours.
+     * A failed attempt: {@code error} and {@code sqlState} recorded, back to the queue after
+     * {@code delay}, or dead when attempts are exhausted or the failure is {@code permanent};
+     * {@code counts} (a guard's verdict) recorded when not null.
      */
-    public Failed fail(ClaimedRun run, String error, String sqlState, Duration delay, boolean permanent) throws SQLException {
-        return fail(run, error, sqlState, delay, permanent, null);
+    public record Failure(String error, String sqlState, Duration delay, boolean permanent, Map<String, Object> counts) {
     }
 
-    /** As {@link #fail(ClaimedRun, String, String, Duration, boolean)}, recording {@code counts} (a guard's verdict) when not null. */
-    public Failed fail(ClaimedRun run, String error, String sqlState, Duration delay, boolean permanent, Map<String, Object> counts)
-            throws SQLException {
-        boolean dead = permanent || run.attempt() >= run.maxAttempts();
-        String sql = """
-                UPDATE nightshift.run
-                SET state = ?,
-                    run_at = CASE WHEN ? THEN run_at ELSE clock_timestamp() + ? * interval '1 millisecond' END,
-                    finished_at = CASE WHEN ? THEN clock_timestamp() END,
-                    last_error = ?, last_error_sqlstate = ?, backend_pid = NULL, counts = coalesce(?::jsonb, counts)
-                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
-                RETURNING state, run_at
-                """;
+    /** Records a failed attempt (see {@link Failure}); its slot is freed. Null when the run is no longer ours. */
+    public Failed fail(ClaimedRun run, Failure f) throws SQLException {
+        boolean dead = f.permanent() || run.attempt() >= run.maxAttempts();
         return Tx.call(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setString(1, dead ? "dead" : "available");   // state
-                ps.setBoolean(2, dead);                         // keep run_at when dead
-                ps.setLong(3, delay.toMillis());                // backoff
-                ps.setBoolean(4, dead);                         // finished_at when dead
-                ps.setString(5, truncate(error));               // last_error
-                ps.setString(6, sqlState);                      // last_error_sqlstate
-                ps.setString(7, counts == null ? null : Json.write(counts));   // counts
-                ps.setLong(8, run.id());                        // id
-                ps.setString(9, run.node());                    // node
-                ps.setInt(10, run.attempt());                   // attempt
-                try (ResultSet rs = ps.executeQuery()) {
+            try (QueueSql.Bound s = QueueSql.prepare(c, "fail")) {
+                s.bigint("id", run.id()).bigint("owner", run.owner()).integer("attempt", run.attempt())
+                        .bool("dead", dead).bigint("delay_ms", f.delay().toMillis()).text("error", truncate(f.error()))
+                        .text("sqlstate", f.sqlState()).text("counts", countsJson(f.counts()));
+                try (ResultSet rs = s.query()) {
                     if (!rs.next()) {
                         return null;
                     }
-                    Failed f = new Failed(rs.getString(1), rs.getTimestamp(2).toInstant());
+                    Failed out = new Failed(rs.getString(1), rs.getTimestamp(2).toInstant());
                     if (!dead) {
                         notify(c, run.jobName());
                     }
-                    return f;
+                    return out;
                 }
             }
         });
     }
 
-    /** Ends a run whose cancel was requested. False when it is no longer ours. */
+    /** Ends a run whose cancel was requested; its slot is freed. False when it is no longer ours. */
     public boolean markCancelled(ClaimedRun run) throws SQLException {
-        String sql = """
-                UPDATE nightshift.run
-                SET state = 'cancelled', finished_at = clock_timestamp(), backend_pid = NULL,
-                    last_error = coalesce(last_error, 'cancelled')
-                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
-                """;
-        return Tx.call(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setLong(1, run.id());
-                ps.setString(2, run.node());
-                ps.setInt(3, run.attempt());
-                return ps.executeUpdate() == 1;
-            }
-        });
+        return Tx.call(ds, c -> ended(c, "cancelled", run, null));
     }
 
     /** Whether an operator asked to cancel this run. */
     public boolean cancelRequested(Connection c, long runId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT cancel_requested FROM nightshift.run WHERE id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT cancel_requested FROM nightshift.running WHERE id = ?")) {
             ps.setLong(1, runId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getBoolean(1);
@@ -452,28 +417,92 @@ public final class RunQueue {
 
     /**
      * Gives a run back without counting the attempt (graceful shutdown aborted it): available
-     * again at once, for any node.
+     * again at once, for any node; its slot is freed.
      */
     public boolean release(ClaimedRun run, String reason) throws SQLException {
-        String sql = """
-                UPDATE nightshift.run
-                SET state = 'available', attempt = attempt - 1, run_at = now(), backend_pid = NULL,
-                    last_error = ?, last_error_sqlstate = NULL
-                WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?
-                """;
         return Tx.call(ds, c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setString(1, reason);
-                ps.setLong(2, run.id());
-                ps.setString(3, run.node());
-                ps.setInt(4, run.attempt());
-                boolean released = ps.executeUpdate() == 1;
-                if (released) {
-                    notify(c, run.jobName());
-                }
-                return released;
+            boolean released = ended(c, "release", run, reason);
+            if (released) {
+                notify(c, run.jobName());
             }
+            return released;
         });
+    }
+
+    private static boolean ended(Connection c, String statement, ClaimedRun run, String reason) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepare(c, statement)) {
+            s.bigint("id", run.id()).bigint("owner", run.owner()).integer("attempt", run.attempt());
+            if (reason != null) {
+                s.text("reason", reason);
+            }
+            try (ResultSet rs = s.query()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** A run a rescue took from a dead owner. */
+    public record Rescued(long id, String jobName, String node, int attempt, boolean dead) {
+    }
+
+    /**
+     * Finds dead owners (registered or recorded on running runs, and whose lock this session can
+     * take) and, for each, in one transaction holding its lock: its running runs go back to the queue
+     * (or to history as dead after their last attempt), its slots are freed, its row deleted.
+     * {@code node} names the rescuer in the runs' last error.
+     */
+    public List<Rescued> rescue(String node) throws SQLException {
+        List<Long> owners = new ArrayList<>();
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(true);
+            try (QueueSql.Bound s = QueueSql.prepare(c, "orphan_owners"); ResultSet rs = s.query()) {
+                while (rs.next()) {
+                    owners.add(rs.getLong(1));
+                }
+            }
+        }
+        List<Rescued> out = new ArrayList<>();
+        for (long owner : owners) {
+            out.addAll(Tx.call(ds, c -> rescue(c, owner, node)));
+        }
+        return out;
+    }
+
+    private static List<Rescued> rescue(Connection c, long owner, String node) throws SQLException {
+        List<Rescued> out = new ArrayList<>();
+        try (QueueSql.Bound s = QueueSql.prepare(c, "try_owner")) {
+            s.bigint("owner", owner);
+            try (ResultSet rs = s.query()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return out;
+                }
+            }
+        }
+        try (QueueSql.Bound s = QueueSql.prepare(c, "rescue")) {
+            s.bigint("owner", owner).text("node", node);
+            try (ResultSet rs = s.query()) {
+                while (rs.next()) {
+                    out.add(new Rescued(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getBoolean(5)));
+                }
+            }
+        }
+        for (Rescued r : out) {
+            if (!r.dead()) {
+                notify(c, r.jobName());
+            }
+        }
+        return out;
+    }
+
+    /** The listener's check: whether a run is due, and whether an owner may be dead. */
+    public record Check(boolean due, boolean orphaned) {
+    }
+
+    public static Check check(Connection c) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepare(c, "check"); ResultSet rs = s.query()) {
+            rs.next();
+            return new Check(rs.getBoolean(1), rs.getBoolean(2));
+        }
     }
 
     static String truncate(String s) {
@@ -481,9 +510,5 @@ public final class RunQueue {
             return null;
         }
         return s.length() <= 4000 ? s : s.substring(0, 4000) + "...";
-    }
-
-    static Timestamp ts(Instant i) {
-        return i == null ? null : Timestamp.from(i);
     }
 }

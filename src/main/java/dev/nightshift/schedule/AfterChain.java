@@ -3,6 +3,7 @@ package dev.nightshift.schedule;
 import dev.nightshift.config.JobCatalog;
 import dev.nightshift.config.JobDefinition;
 import dev.nightshift.queue.ClaimedRun;
+import dev.nightshift.queue.DedupeKey;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.RunQueue;
 import dev.nightshift.worker.SuccessHook;
@@ -36,10 +37,6 @@ public final class AfterChain implements SuccessHook {
                 .collect(Collectors.groupingBy(Map.Entry::getKey, Collectors.mapping(Map.Entry::getValue, Collectors.toList())));
     }
 
-    static String dedupeKey(long parentRunId, String job) {
-        return "after:" + parentRunId + ":" + job;
-    }
-
     @Override
     public void onSuccess(Connection tx, ClaimedRun run, JobDefinition definition) throws SQLException {
         for (String job : dependents.getOrDefault(run.jobName(), List.of())) {
@@ -49,7 +46,7 @@ public final class AfterChain implements SuccessHook {
                         paused == null ? "not in the database's catalog" : "paused");
                 continue;
             }
-            NewRun next = new NewRun(job, NewRun.Trigger.AFTER, Map.of(), dedupeKey(run.id(), job), null, null, run.id());
+            NewRun next = new NewRun(job, NewRun.Trigger.AFTER, Map.of(), DedupeKey.after(run.id(), job), null, null, run.id());
             try {
                 RunQueue.Enqueued e = queue.enqueue(tx, next);
                 log.info("run {} of job {}: run {} of job {} {} with its completion", run.id(), run.jobName(), e.id(), job,

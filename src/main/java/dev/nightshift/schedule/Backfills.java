@@ -4,6 +4,7 @@ import dev.nightshift.audit.Action;
 import dev.nightshift.audit.Actor;
 import dev.nightshift.audit.AuditLog;
 import dev.nightshift.db.Tx;
+import dev.nightshift.queue.DedupeKey;
 import dev.nightshift.queue.Period;
 import dev.nightshift.queue.RunOps;
 import dev.nightshift.queue.RunQueue;
@@ -27,7 +28,7 @@ import javax.sql.DataSource;
 
 /**
  * Backfills: one run per slot of a range of a job's schedule, each with the dedupe key the
- * scheduler gives that slot ({@link ScheduledEnqueue#dedupeKey}), so that a slot has one run row
+ * scheduler gives that slot ({@link DedupeKey#schedule}), so that a slot has one run row
  * whoever makes it first. A slot whose run exists is left alone, or (by the reprocess policy) that
  * same run is put back to waiting from a finished state, never beside a waiting or running one.
  * The slots wait in the backfill's row while it has {@code max_active} runs waiting or running;
@@ -158,7 +159,7 @@ public final class Backfills {
     /** Slot → {run id, state} of the slots that have a run, found by the scheduler's dedupe keys. */
     private static Map<Instant, String[]> existingRuns(Connection c, String job, List<Instant> slots) throws SQLException {
         Map<String, Instant> byKey = new HashMap<>();
-        slots.forEach(s -> byKey.put(ScheduledEnqueue.dedupeKey(job, s), s));
+        slots.forEach(s -> byKey.put(DedupeKey.schedule(job, s), s));
         Map<Instant, String[]> out = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT dedupe_key, id, state FROM nightshift.run WHERE dedupe_key = ANY (?)")) {
@@ -304,43 +305,15 @@ public final class Backfills {
      */
     private static boolean enqueue(Connection c, long backfill, String job, Period p, Reprocess reprocess, String actor)
             throws SQLException {
-        String key = ScheduledEnqueue.dedupeKey(job, p.slot());
-        try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at,
-                                            period_start, period_end, period_zone, backfill_id, actor)
-                SELECT j.name, 'backfill', ?, j.max_attempts, now(), ?, ?, ?, ?, ?, ?
-                FROM nightshift.job j
-                WHERE j.name = ? AND j.removed_at IS NULL
-                ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-                """)) {
-            ps.setString(1, key);                               // dedupe_key: the scheduler's for this slot
-            ps.setTimestamp(2, Timestamp.from(p.slot()));       // scheduled_at
-            ps.setTimestamp(3, Timestamp.from(p.start()));      // period_start
-            ps.setTimestamp(4, Timestamp.from(p.end()));        // period_end
-            ps.setString(5, p.zone().getId());                  // period_zone
-            ps.setLong(6, backfill);                            // backfill_id
-            ps.setString(7, actor);                             // actor: the backfill's
-            ps.setString(8, job);                               // job.name
-            if (ps.executeUpdate() == 1) {
-                return true;
-            }
+        if (RunQueue.enqueueBackfill(c, job, p, backfill, actor) != null) {
+            return true;
         }
         if (reprocess.rerunStates.isEmpty()) {
             return false;
         }
         // Only from a finished state: a waiting or running run of the slot is never joined by a second.
-        try (PreparedStatement ps = c.prepareStatement("""
-                UPDATE nightshift.run
-                SET state = 'available', trigger = 'backfill', backfill_id = ?, run_at = now(), finished_at = NULL,
-                    cancel_requested = false, attempt = 0, actor = ?
-                WHERE dedupe_key = ? AND state = ANY (?)
-                """)) {
-            ps.setLong(1, backfill);                                                    // backfill_id
-            ps.setString(2, actor);                                                     // actor: the backfill's
-            ps.setString(3, key);                                                       // the slot's run
-            ps.setArray(4, c.createArrayOf("text", reprocess.rerunStates.toArray()));   // states to re-run
-            return ps.executeUpdate() == 1;
-        }
+        Long run = RunQueue.runOfKey(c, DedupeKey.schedule(job, p.slot()));
+        return run != null && RunQueue.rerun(c, run, reprocess.rerunStates, backfill, actor) != null;
     }
 
     /** Pumps every active backfill, each in its own transaction; returns how many it looked at. */
@@ -387,15 +360,7 @@ public final class Backfills {
                 ps.setLong(1, id);
                 ps.executeUpdate();
             }
-            int cancelled;
-            try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE nightshift.run SET state = 'cancelled', finished_at = clock_timestamp(),
-                        last_error = 'cancelled with its backfill before it started'
-                    WHERE backfill_id = ? AND state = 'available'
-                    """)) {
-                ps.setLong(1, id);
-                cancelled = ps.executeUpdate();
-            }
+            int cancelled = RunQueue.cancelWaiting(c, null, id, null, "cancelled with its backfill before it started").size();
             AuditLog.record(c, actor, Action.BACKFILL_CANCEL, null, null, id, Map.of("waitingCancelled", cancelled));
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT id FROM nightshift.run WHERE backfill_id = ? AND state = 'running'")) {

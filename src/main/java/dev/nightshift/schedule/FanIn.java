@@ -5,6 +5,7 @@ import dev.nightshift.config.JobDefinition;
 import dev.nightshift.db.Tx;
 import dev.nightshift.json.Json;
 import dev.nightshift.queue.ClaimedRun;
+import dev.nightshift.queue.DedupeKey;
 import dev.nightshift.queue.NewRun;
 import dev.nightshift.queue.Period;
 import dev.nightshift.queue.RunQueue;
@@ -51,7 +52,7 @@ public final class FanIn implements SuccessHook {
     }
 
     static String dedupeKey(String job, Period p) {
-        return "all:" + job + ":" + p.end().toEpochMilli();
+        return DedupeKey.fanIn(job, p.end());
     }
 
     @Override

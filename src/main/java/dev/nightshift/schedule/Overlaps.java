@@ -1,6 +1,8 @@
 package dev.nightshift.schedule;
 
+import dev.nightshift.queue.DedupeKey;
 import dev.nightshift.queue.Period;
+import dev.nightshift.queue.QueueSql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,7 +33,7 @@ final class Overlaps {
 
     /** Whether this slot was handled before (a repeated fire): its run exists, or its overlap was recorded. */
     private static final String SEEN = """
-            SELECT EXISTS (SELECT 1 FROM nightshift.run WHERE dedupe_key = ?)
+            SELECT EXISTS (SELECT 1 FROM nightshift.run_key WHERE dedupe_key = ?)
                 OR EXISTS (SELECT 1 FROM nightshift.slot_overlap WHERE job_name = ? AND scheduled_at = ?)
             """;
 
@@ -41,22 +43,6 @@ final class Overlaps {
             WHERE job_name = ? AND state IN ('available', 'running')
             ORDER BY id
             LIMIT 1
-            """;
-
-    /**
-     * coalesce: the job's newest waiting scheduled run of an earlier slot takes this slot's period end.
-     * SKIP LOCKED: a run a claimer holds is being taken now; then the slot gets a run of its own.
-     */
-    private static final String COALESCE = """
-            UPDATE nightshift.run r SET period_end = greatest(r.period_end, ?)
-            WHERE r.id = (SELECT w.id FROM nightshift.run w
-                          WHERE w.job_name = ? AND w.state = 'available' AND w.trigger = 'schedule'
-                            AND w.backfill_id IS NULL AND w.scheduled_at < ?
-                          ORDER BY w.id DESC
-                          LIMIT 1
-                          FOR UPDATE SKIP LOCKED)
-              AND r.state = 'available'
-            RETURNING r.id
             """;
 
     private static final String RECORD = """
@@ -98,7 +84,7 @@ final class Overlaps {
             ps.execute();
         }
         try (PreparedStatement ps = c.prepareStatement(SEEN)) {
-            ps.setString(1, ScheduledEnqueue.dedupeKey(job, slot));     // run.dedupe_key
+            ps.setString(1, DedupeKey.schedule(job, slot));            // run_key.dedupe_key
             ps.setString(2, job);                                       // slot_overlap.job_name
             ps.setTimestamp(3, Timestamp.from(slot));                   // slot_overlap.scheduled_at
             try (ResultSet rs = ps.executeQuery()) {
@@ -108,7 +94,7 @@ final class Overlaps {
                 }
             }
         }
-        Long pending = skip ? firstId(c, PENDING, job, null, null) : firstId(c, COALESCE, job, period.end(), slot);
+        Long pending = skip ? firstId(c, PENDING, job) : coalesce(c, job, period.end(), slot);
         if (pending == null) {
             return null;
         }
@@ -122,17 +108,20 @@ final class Overlaps {
         return skip ? ScheduledEnqueue.Result.SKIPPED_OVERLAP : ScheduledEnqueue.Result.COALESCED;
     }
 
-    private static Long firstId(Connection c, String sql, String job, Instant periodEnd, Instant slot) throws SQLException {
+    private static Long firstId(Connection c, String sql, String job) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            if (periodEnd != null) {
-                ps.setTimestamp(i++, Timestamp.from(periodEnd));        // new period_end
-            }
-            ps.setString(i++, job);                                     // job_name
-            if (slot != null) {
-                ps.setTimestamp(i, Timestamp.from(slot));               // earlier slots only
-            }
+            ps.setString(1, job);                                       // job_name
             try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    /** coalesce: the job's newest waiting scheduled run of an earlier slot takes this slot's period end; its id or null. */
+    private static Long coalesce(Connection c, String job, Instant periodEnd, Instant slot) throws SQLException {
+        try (QueueSql.Bound s = QueueSql.prepare(c, "coalesce")) {
+            s.text("job", job).time("period_end", periodEnd).time("slot", slot);
+            try (ResultSet rs = s.query()) {
                 return rs.next() ? rs.getLong(1) : null;
             }
         }

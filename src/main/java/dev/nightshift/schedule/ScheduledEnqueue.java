@@ -41,33 +41,6 @@ public final class ScheduledEnqueue implements InterruptableJob {
     private static final Logger log = LoggerFactory.getLogger(ScheduledEnqueue.class);
 
     /**
-     * The runs of a slot, for every current, unpaused job of the schedule, and what the fire did
-     * for each job of the schedule. The dedupe key {@code schedule:<job>:<slot in epoch ms>} is the
-     * one scheduled runs have always had. A job paused or removed by a concurrent transaction is
-     * seen as it was when the statement started (READ COMMITTED).
-     */
-    private static final String FIRE = """
-            WITH jobs AS (
-                SELECT name, max_attempts, paused, removed_at IS NOT NULL AS removed
-                FROM nightshift.job
-                WHERE schedule_key = ? AND NOT (name = ANY (?::text[]))
-            ), inserted AS (
-                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, run_at, scheduled_at,
-                                            period_start, period_end, period_zone)
-                SELECT name, 'schedule', 'schedule:' || name || ':' || ?, max_attempts, now(), ?, ?, ?, ?
-                FROM jobs
-                WHERE NOT paused AND NOT removed
-                ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-                RETURNING job_name
-            )
-            SELECT j.name,
-                   CASE WHEN j.removed THEN 'removed' WHEN j.paused THEN 'paused'
-                        WHEN i.job_name IS NOT NULL THEN 'enqueued' ELSE 'duplicate' END
-            FROM jobs j LEFT JOIN inserted i ON i.job_name = j.name
-            ORDER BY j.name
-            """;
-
-    /**
      * What one fire did for one job; also the {@code result} label of the fires metric ({@link #label}).
      * SKIPPED_OVERLAP and COALESCED: see {@link Overlaps}.
      */
@@ -209,7 +182,6 @@ public final class ScheduledEnqueue implements InterruptableJob {
     private List<Outcome> enqueue(String schedule, Instant slot) throws SQLException {
         return Tx.call(pool, c -> {
             List<Outcome> outcomes = new ArrayList<>();
-            String firstEnqueued = null;
             Slots slots = slots(c, schedule);
             if (slots != null && !slots.keeps(slot)) {
                 // a day the schedule's calendar excludes (or its pick leaves out): Quartz fires on it, nothing runs
@@ -218,39 +190,28 @@ public final class ScheduledEnqueue implements InterruptableJob {
             Period period = slots == null ? Period.instant(slot) : slots.periodEndingAt(slot);
             List<Outcome> handled = Overlaps.apply(c, schedule, slot, period);
             outcomes.addAll(handled);
-            try (PreparedStatement ps = c.prepareStatement(FIRE)) {
-                ps.setString(1, schedule);                                  // job.schedule_key
-                ps.setArray(2, c.createArrayOf("text", handled.stream().map(Outcome::job).toArray()));   // jobs the overlap policy handled
-                ps.setString(3, dedupeSlot(slot));                          // dedupe_key's slot
-                ps.setTimestamp(4, Timestamp.from(slot));                   // scheduled_at
-                ps.setTimestamp(5, Timestamp.from(period.start()));         // period_start
-                ps.setTimestamp(6, Timestamp.from(period.end()));           // period_end
-                ps.setString(7, period.zone().getId());                     // period_zone
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Outcome o = new Outcome(rs.getString(1), Result.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)));
-                        if (firstEnqueued == null && o.result() == Result.ENQUEUED) {
-                            firstEnqueued = o.job();
-                        }
-                        outcomes.add(o);
-                    }
-                }
-            }
-            if (firstEnqueued != null) {
-                // one notification for the whole batch: listeners wake on any
-                RunQueue.notify(c, firstEnqueued);
-            }
+            List<String> left = new ArrayList<>(allJobsOf(c, schedule));
+            handled.forEach(o -> left.remove(o.job()));
+            // (the slot's runs, one NOTIFY for the batch)
+            RunQueue.enqueueSlot(c, left, period).forEach((job, result) ->
+                    outcomes.add(new Outcome(job, Result.valueOf(result.toUpperCase(Locale.ROOT)))));
+            outcomes.sort(java.util.Comparator.comparing(Outcome::job));
             return outcomes;
         });
     }
 
-    /** The dedupe key of the run of {@code job} for {@code slot}: the scheduler's, and a backfill's of that slot. */
-    public static String dedupeKey(String job, Instant slot) {
-        return "schedule:" + job + ":" + dedupeSlot(slot);
-    }
-
-    private static String dedupeSlot(Instant slot) {
-        return Long.toString(slot.toEpochMilli());
+    /** Every job of the schedule, paused and removed ones too (the fire reports what it did for each). */
+    private static List<String> allJobsOf(Connection c, String schedule) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT name FROM nightshift.job WHERE schedule_key = ? ORDER BY name")) {
+            ps.setString(1, schedule);
+            List<String> jobs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    jobs.add(rs.getString(1));
+                }
+            }
+            return jobs;
+        }
     }
 
     /**

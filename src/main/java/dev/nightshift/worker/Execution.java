@@ -10,11 +10,9 @@ import dev.nightshift.jobs.JobType;
 import dev.nightshift.queue.ClaimedRun;
 import dev.nightshift.queue.RunQueue;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.postgresql.PGConnection;
@@ -23,12 +21,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * One attempt of one claimed run, on a connection that holds the run's lock: do the job's work
- * and record the outcome. For transactional jobs the work, the transition to succeeded and the
- * claim of the worker's next run commit together; the finished run's lock is then kept until the
- * next completion releases it (a succeeded run can never run again, so its lock guards nothing),
- * which saves a round trip per run. Transient database errors are retried inside the attempt.
- * Used by one worker thread; {@link #abort()} may be called from the shutdown thread.
+ * One attempt of one claimed run, on the connection of the worker that owns it (whose session
+ * holds the owner's lock): do the job's work and record the outcome. For transactional jobs the
+ * work, the transition to succeeded and the claim of the worker's next run of the same job commit
+ * together, in one round trip. Transient database errors are retried inside the attempt. Used by
+ * one worker thread; {@link #abort()} may be called from the shutdown thread.
  */
 final class Execution implements Attempt {
     private static final Logger log = LoggerFactory.getLogger(Execution.class);
@@ -37,24 +34,26 @@ final class Execution implements Attempt {
     private final ClaimedRun run;
     private final Connection connection;
     private final boolean claimNext;
-    /** The lock of the worker's previous run, still held on {@link #connection}; released here. */
-    private Long previousLock;
+    /** The parameters (as setting names) the session has from the worker's previous run. */
+    private final List<String> previousParams;
     private ClaimedRun next;
-    private boolean lockKept;
+    private boolean slotKept;
+    private boolean lost;
+    private boolean broken;
     private volatile boolean aborting;
     private volatile boolean cancelSeen;
     private JobDefinition definition;
     private dev.nightshift.runlog.AttemptLog runLog;
 
     /**
-     * @param previousLock the worker's previous run whose lock {@code connection} still holds, or null
-     * @param claimNext    whether a successful completion also claims the worker's next run
+     * @param previousParams the parameters (setting names) the worker's previous run left on the session
+     * @param claimNext      whether a successful completion also claims the worker's next run
      */
-    Execution(Node node, ClaimedRun run, Connection connection, Long previousLock, boolean claimNext) {
+    Execution(Node node, ClaimedRun run, Connection connection, List<String> previousParams, boolean claimNext) {
         this.node = node;
         this.run = run;
         this.connection = connection;
-        this.previousLock = previousLock;
+        this.previousParams = previousParams;
         this.claimNext = claimNext;
     }
 
@@ -63,17 +62,22 @@ final class Execution implements Attempt {
         return next;
     }
 
-    /** Whether the completion looked for a next run (so none was due when it found none). */
-    boolean claimTried() {
-        return claimNext && lockKept;
+    /** Whether the worker still holds this run's slot: it succeeded in its transaction and no next run was claimed in it. */
+    boolean slotKept() {
+        return slotKept && next == null;
     }
 
-    /** This run's id when its lock is still held after {@link #execute()} (see the class comment), else null. */
-    Long keptLock() {
-        return lockKept ? run.id() : null;
+    /** Whether the run was found not this worker's any more at its completion (its slot may be held still). */
+    boolean lost() {
+        return lost;
     }
 
-    /** Runs the attempt, then releases the run's lock; MDC carries job and run meanwhile. */
+    /** Whether the worker's connection can no longer be trusted (the worker opens another). */
+    boolean broken() {
+        return broken;
+    }
+
+    /** Runs the attempt; MDC carries job and run meanwhile. */
     void execute() {
         MDC.put("job", run.jobName());
         MDC.put("run", Long.toString(run.id()));
@@ -100,6 +104,9 @@ final class Execution implements Attempt {
         }
         JobType type = node.types();
         boolean tx = type.transactional(definition);
+        if (!run.settingsSet() && !settingsUsed(c, started)) {
+            return;
+        }
         log.info("run {} of job {} started (attempt {}/{}, trigger {}{})", run.id(), run.jobName(), run.attempt(),
                 run.maxAttempts(), run.trigger(),
                 run.params().isEmpty() ? "" : ", params " + node.runLogs().scrubber().scrub(run.params().toString()));
@@ -132,122 +139,75 @@ final class Execution implements Attempt {
         }
     }
 
+    /**
+     * Sets the run's settings on the worker's session, committed on their own (a job's rollback
+     * would take back session settings set in its transaction). A session found gone here (the
+     * database restarted since the worker last used it) has done nothing of the run: the run is
+     * given back without counting the attempt, and the worker opens another connection.
+     */
+    private boolean settingsUsed(Connection c, Instant started) {
+        try {
+            c.setAutoCommit(true);
+            node.queue().useSettings(c, run, previousParams);
+            return true;
+        } catch (SQLException e) {
+            broken = true;
+            if (SqlStates.isConnectionError(e)) {
+                try {
+                    node.queue().release(run, "the worker's connection was gone before the run started; the attempt does not count");
+                } catch (SQLException again) {
+                    log.warn("run {}: could not give it back ({}); the rescuer will", run.id(), again.getMessage());
+                }
+                log.info("run {} of job {}: the worker's connection was gone before it started; given back", run.id(), run.jobName());
+            } else {
+                failed(started, e, false);
+            }
+            return false;
+        }
+    }
+
     /** Work and completion in one transaction. Null when the run was not completed (lost or cancelled). */
     private Map<String, Long> inTransaction(Connection c, JobType type) throws Exception {
         c.setAutoCommit(false);
-        // A run claimed on this session by the previous run's completion has its settings already.
-        if (!sessionReady()) {
-            session(c, true);
-        }
-        return complete(c, type.execute(this));
-    }
-
-    /** Each statement commits on its own; the completion follows in a transaction of its own. */
-    private Map<String, Long> withoutTransaction(Connection c, JobType type) throws Exception {
-        c.setAutoCommit(true);
-        session(c, false);
-        Map<String, Long> counts;
-        try {
-            counts = type.execute(this);
-        } finally {
-            resetSession(c);
-        }
-        c.setAutoCommit(false);
-        return complete(c, counts);
+        return complete(c, type.execute(this), claimNext);
     }
 
     /**
-     * Ends the open transaction as the run's success: {@code after:} dependents, the completion, the
-     * claim of the worker's next run and the commit, the last three in one round trip. Null when
-     * the run was not completed (lost or cancelled): then nothing of the transaction commits.
+     * Each statement commits on its own; the completion follows in a transaction of its own
+     * (at least once: a crash between the work and the completion runs the work again).
      */
-    private Map<String, Long> complete(Connection c, Map<String, Long> counts) throws Exception {
+    private Map<String, Long> withoutTransaction(Connection c, JobType type) throws Exception {
+        c.setAutoCommit(true);
+        Map<String, Long> counts = type.execute(this);
+        c.setAutoCommit(false);
+        return complete(c, counts, false);
+    }
+
+    /**
+     * Ends the open transaction as the run's success: {@code after:} dependents, the completion,
+     * the claim of the worker's next run when {@code claim}, and the commit, the last three in one
+     * round trip. Null when the run was not completed (lost or cancelled): then nothing of the
+     * transaction commits.
+     */
+    private Map<String, Long> complete(Connection c, Map<String, Long> counts, boolean claim) throws Exception {
         // Before the completion, in the same transaction: if the completion fails, they roll back with it.
         for (SuccessHook h : node.successHooks()) {
             h.onSuccess(c, run, definition);
         }
-        Long unlock = previousLock;
-        previousLock = null;
         try {
-            next = node.queue().completeAndClaim(c, run, counts, unlock, claimNext);
+            if (claim) {
+                next = node.queue().completeAndClaimNext(c, run, counts);
+                slotKept = true;
+            } else {
+                node.queue().complete(c, run, counts);
+            }
         } catch (RunQueue.NotCompletedException e) {
             c.rollback();
+            lost = true;
             notCompleted(Instant.now());
             return null;
-        } catch (SQLException e) {
-            if (claimNext) {
-                // a claim may have run before the commit failed: its lock outlived its rollback
-                c.rollback();
-                node.queue().unlockAllBut(c, run.id());
-            }
-            throw e;
         }
-        lockKept = true;
         return counts;
-    }
-
-    /** Whether the claim already set this run's settings on the session, with the timeout this node's catalog says. */
-    private boolean sessionReady() {
-        long timeout = definition.timeout() == null ? 0 : definition.timeout().toMillis();
-        return run.sessionTimeoutMs() != null && run.sessionTimeoutMs() == timeout;
-    }
-
-    /**
-     * The run's logical time as settings, read from its row: {@code nightshift.scheduled_at},
-     * {@code .period_start}, {@code .period_end}, written by {@code nightshift.logical_time_text}
-     * (R__queue.sql), which the claim uses too; and its actor, {@code nightshift.actor}.
-     */
-    static final String PERIOD_SETTINGS = """
-            SELECT set_config('nightshift.' || t.name, nightshift.logical_time_text(t.at, r.period_zone), ?)
-            FROM nightshift.run r
-            CROSS JOIN LATERAL (VALUES ('scheduled_at', r.scheduled_at), ('period_start', r.period_start),
-                                       ('period_end', r.period_end)) AS t(name, at)
-            WHERE r.id = ?
-            UNION ALL
-            SELECT set_config('nightshift.actor', coalesce(r.actor, ''), ?) FROM nightshift.run r WHERE r.id = ?
-            """;
-
-    /** statement_timeout, the run's identity and logical time as session settings readable from SQL. */
-    private void session(Connection c, boolean local) throws SQLException {
-        List<String> keys = new ArrayList<>(List.of("statement_timeout", "nightshift.run_id", "nightshift.job_name", "nightshift.attempt"));
-        List<String> values = new ArrayList<>(List.of(
-                definition.timeout() == null ? "0" : Long.toString(definition.timeout().toMillis()),
-                Long.toString(run.id()), run.jobName(), Integer.toString(run.attempt())));
-        run.params().forEach((k, v) -> {
-            keys.add("nightshift.param." + k);
-            values.add(v);
-        });
-        // one round trip: the identity, then the logical time read from the run's row
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT set_config(k, v, ?) FROM unnest(?::text[], ?::text[]) AS t(k, v) UNION ALL " + PERIOD_SETTINGS)) {
-            ps.setBoolean(1, local);
-            ps.setArray(2, c.createArrayOf("text", keys.toArray()));
-            ps.setArray(3, c.createArrayOf("text", values.toArray()));
-            ps.setBoolean(4, local);
-            ps.setLong(5, run.id());
-            ps.setBoolean(6, local);
-            ps.setLong(7, run.id());
-            ps.execute();
-        }
-    }
-
-    /** Undoes {@link #session} at session level; a connection where that fails is not reused. */
-    private void resetSession(Connection c) {
-        resetSession(node, c);
-    }
-
-    /**
-     * Drops a run's session-level settings (set by {@link #session} or by a claim) from {@code c}:
-     * all of them, back to the connection's start-up values. (The nightshift.* custom settings are
-     * not listed in pg_settings, so they cannot be found one by one.)
-     */
-    static void resetSession(Node node, Connection c) {
-        try (var st = c.createStatement()) {
-            st.execute("RESET ALL");
-        } catch (SQLException e) {
-            // A session that kept a run's settings must not serve another run: the pool drops it.
-            node.database().evict(c);
-        }
     }
 
     private void cleanUp(Connection c) {
@@ -256,16 +216,9 @@ final class Execution implements Attempt {
                 c.rollback();
                 c.setAutoCommit(true);
             }
-            if (previousLock != null) {
-                node.queue().unlock(c, previousLock);
-                previousLock = null;
-            }
-            if (!lockKept) {
-                node.queue().unlock(c, run);
-            }
         } catch (SQLException e) {
-            // Closing the session is the one sure way to drop a lock we could not release.
-            node.database().evict(c);
+            // the worker closes the connection (its lock goes with it) and opens another
+            broken = true;
         }
     }
 
@@ -322,7 +275,7 @@ final class Execution implements Attempt {
         Duration delay = Backoff.delay(definition == null ? JobDefinition.DEFAULT_BACKOFF : definition.backoff(), run.attempt());
         RunQueue.Failed f = null;
         try {
-            f = node.queue().fail(run, message, sqlState, delay, permanent, guardVerdict(e));
+            f = node.queue().fail(run, new RunQueue.Failure(message, sqlState, delay, permanent, guardVerdict(e)));
         } catch (SQLException ex) {
             log.warn("run {}: could not record the failure ({}); the rescuer will retry it", run.id(), ex.getMessage());
         }
@@ -404,7 +357,7 @@ final class Execution implements Attempt {
 
     @Override
     public void commitStep() throws SQLException {
+        // (the run's settings are the session's: they outlive the commit)
         connection.commit();
-        session(connection, true);
     }
 }

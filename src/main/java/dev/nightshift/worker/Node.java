@@ -14,18 +14,17 @@ import dev.nightshift.queue.RunQueue;
 import dev.nightshift.runlog.RunLogWriter;
 import dev.nightshift.runlog.Scrubber;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,10 +39,6 @@ import org.slf4j.LoggerFactory;
 public final class Node {
     private static final Logger log = LoggerFactory.getLogger(Node.class);
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
-    /** How often the claimer looks at pending hand-offs while it has nothing else to do. */
-    private static final Duration HANDOFF_CHECK = Duration.ofMillis(20);
-    /** A worker that has not taken its run's lock by then has failed to; the rescuer will see the run. */
-    private static final Duration HANDOFF_LIMIT = Duration.ofSeconds(10);
     /** The longest an idle claimer waits while the listener watches for due runs. */
     private static final Duration IDLE_BACKSTOP = Duration.ofSeconds(60);
 
@@ -54,7 +49,8 @@ public final class Node {
     private final Metrics metrics;
     private final RunQueue queue;
     private final Maintenance maintenance;
-    private final Semaphore idle;
+    /** Workers waiting for a run, and not being claimed for right now. */
+    private final Set<Worker> idle = ConcurrentHashMap.newKeySet();
     private final ExecutorService workers;
     private final Waiter claimWaiter = new Waiter();
     private final Waiter maintenanceWaiter = new Waiter();
@@ -75,7 +71,7 @@ public final class Node {
         this(settings, database, catalog, types, metrics, Clock.systemUTC());
     }
 
-    /** @param clock what the node's time-based decisions (pruning, hand-offs) and its HTTP pages read */
+    /** @param clock what the node's time-based decisions (pruning) and its HTTP pages read */
     public Node(Settings settings, Database database, JobCatalog catalog, JobTypes types, Metrics metrics, Clock clock) {
         this.clock = clock;
         this.settings = settings;
@@ -85,7 +81,6 @@ public final class Node {
         this.metrics = metrics;
         this.queue = new RunQueue(database.dataSource());
         this.maintenance = new Maintenance(database.dataSource(), settings.nodeName());
-        this.idle = new Semaphore(settings.workers());
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(settings.workers(), settings.workers(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), r -> new Thread(r, "nightshift-worker-" + n.incrementAndGet()));
@@ -109,6 +104,9 @@ public final class Node {
         claimer = thread("nightshift-claimer-" + settings.nodeName(), this::claimLoop);
         listenerThread = thread("nightshift-listener-" + settings.nodeName(), listener);
         maintainer = thread("nightshift-maintenance-" + settings.nodeName(), this::maintenanceLoop);
+        for (int i = 0; i < settings.workers(); i++) {
+            workers.execute(new Worker(this));
+        }
         log.info("node {} started: {} workers, {} jobs in the catalog", settings.nodeName(), settings.workers(), catalog.size());
     }
 
@@ -166,35 +164,24 @@ public final class Node {
         return stopping;
     }
 
-    /** Runs claimed in one statement, whose claim-time locks the claimer holds until their workers hold their own. */
-    private record Handoff(List<ClaimedRun> runs, CountDownLatch locked, Instant at) {
-    }
-
     private void claimLoop() {
         int failures = 0;
         Connection c = null;
-        List<Handoff> handoffs = new ArrayList<>();
         while (!stopping) {
             try {
-                if (c == null) {
-                    c = database.dataSource().getConnection();
+                if (!idle.isEmpty()) {
+                    c = c == null ? database.dataSource().getConnection() : c;
+                    claim(c);
                 }
-                releaseHandedOff(c, handoffs, false);
-                int free = idle.availablePermits();
-                int claimed = free == 0 ? 0 : claim(c, free, handoffs);
                 databaseOk = true;
                 if (failures > 0) {
                     log.info("claimer recovered after {} failed attempts", failures);
                 }
                 failures = 0;
-                if (free == 0 || claimed < free) {
-                    if (handoffs.isEmpty()) {
-                        // A long wait: the session goes back to the pool, which keeps it alive. Held through
-                        // the wait, it was ended by the server's idle_session_timeout (stall_timeout).
-                        c = giveBack(c);
-                    }
-                    claimWaiter.await(handoffs.isEmpty() ? idleWait(settings.pollInterval()) : HANDOFF_CHECK);
-                }
+                // A long wait: the session goes back to the pool, which keeps it alive. Held through
+                // the wait, it was ended by the server's idle_session_timeout (stall_timeout).
+                c = giveBack(c);
+                claimWaiter.await(idleWait(settings.pollInterval()));
             } catch (InterruptedException e) {
                 // Only stop() ends this loop, and it sets stopping first; an interrupt from
                 // anything else (a library, a hook) must not leave the node without a claimer.
@@ -210,22 +197,64 @@ public final class Node {
                 } else {
                     log.debug("claimer failed again ({} in a row): {}", failures, t.toString());
                 }
-                // Closing the session drops any claim-time locks it still holds, so nothing stays pinned.
                 c = discard(c);
-                handoffs.clear();
                 Waiter.sleepQuietly(Duration.ofMillis(Math.min(2_000, 100L << Math.min(failures, 5))));
                 Thread.interrupted();
             }
         }
-        if (c != null) {
-            try {
-                releaseHandedOff(c, handoffs, true);
-            } catch (Exception e) {
-                // Closing the session releases whatever hand-off locks it still holds.
-                c = discard(c);
+        discard(c);
+    }
+
+    /**
+     * Claims a run for each idle worker's owner, until none is due with room, and hands each over
+     * as it comes: the run is its worker's from the claim's commit on (its owner's lock is held by
+     * the worker's session), so nothing waits for the hand-over.
+     */
+    private void claim(Connection c) throws Exception {
+        for (Worker w : List.copyOf(idle)) {
+            if (stopping || !idle.remove(w)) {
+                continue;
             }
-            discard(c);
+            long owner = w.owner();
+            ClaimedRun run;
+            try {
+                run = owner == 0 ? null : queue.claimFirst(c, owner, settings.nodeName());
+            } catch (Exception e) {
+                idle.add(w);
+                throw e;
+            }
+            if (run == null) {
+                idle.add(w);
+                if (owner != 0) {
+                    return;
+                }
+                continue;
+            }
+            if (!w.hand(run)) {
+                giveBack(run);
+            }
         }
+    }
+
+    /** A run claimed for a worker that did not take it: back to the queue at once, the attempt not counted. */
+    void giveBack(ClaimedRun run) {
+        try {
+            queue.release(run, "claimed for a worker of node " + run.node() + " that could not take it");
+        } catch (SQLException e) {
+            log.warn("run {}: could not give it back ({}); the rescuer will", run.id(), e.getMessage());
+        }
+    }
+
+    /** A worker waiting for a run; wakes the claimer. */
+    void idle(Worker w) {
+        if (idle.add(w)) {
+            claimWaiter.wake();
+        }
+    }
+
+    /** A worker that is not waiting (any more). */
+    void busy(Worker w) {
+        idle.remove(w);
     }
 
     /** Returns a healthy session to the pool (one that fails to go back is discarded). */
@@ -252,39 +281,6 @@ public final class Node {
         return null;
     }
 
-    /** Claims up to {@code free} runs, one at a time, each handed to a worker as soon as it is claimed. */
-    private int claim(Connection c, int free, List<Handoff> handoffs) throws Exception {
-        int claimed = 0;
-        while (claimed < free) {
-            List<ClaimedRun> runs = queue.claim(c, settings.nodeName(), 1, false);
-            if (runs.isEmpty()) {
-                break;
-            }
-            CountDownLatch locked = new CountDownLatch(1);
-            idle.acquire();
-            workers.execute(new WorkerTask(this, runs.get(0), locked));
-            handoffs.add(new Handoff(runs, locked, clock.instant()));
-            claimed++;
-        }
-        return claimed;
-    }
-
-    /**
-     * Drops the claim-time locks of runs whose workers now hold their own lock (or gave up), without
-     * waiting for them: the claimer moves on to the next claim at once.
-     */
-    private void releaseHandedOff(Connection c, List<Handoff> handoffs, boolean all) throws Exception {
-        List<ClaimedRun> done = new ArrayList<>();
-        for (var it = handoffs.iterator(); it.hasNext(); ) {
-            Handoff h = it.next();
-            if (all || h.locked().getCount() == 0 || h.at().plus(HANDOFF_LIMIT).isBefore(clock.instant())) {
-                done.addAll(h.runs());
-                it.remove();
-            }
-        }
-        queue.releaseHandoff(c, done);
-    }
-
     /** Executes one run on a worker thread, visible to {@link #stop()} for aborting meanwhile. */
     void execute(Execution e, ClaimedRun run) {
         active.put(run.id(), e);
@@ -295,9 +291,8 @@ public final class Node {
         }
     }
 
-    /** Called by a worker task when its worker is free again. */
+    /** Called by a worker when it stops. */
     void finished() {
-        idle.release();
         claimWaiter.wake();
     }
 

@@ -33,7 +33,7 @@ class LostReplyTest {
         Cli.Result r;
         try (FaultProxy proxy = new FaultProxy(server.getHost(), server.getPort())) {
             env.put("NIGHTSHIFT_DB_URL", proxy.url(db.url()));
-            proxy.loseCommitReply("INSERT INTO nightshift.run");
+            proxy.loseCommitReply("INSERT INTO nightshift.run_key");
             r = Cli.run(env, "trigger", "once");
             assertThat(proxy.lostReplies()).as("the fault was injected").isEqualTo(1);
         }

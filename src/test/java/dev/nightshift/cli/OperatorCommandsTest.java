@@ -85,10 +85,11 @@ class OperatorCommandsTest {
     @Test
     void finished_runs_older_than_the_retention_are_pruned() throws Exception {
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, state, max_attempts, finished_at)
-                VALUES ('report', 'manual', 'succeeded', 3, now() - interval '8 days'),
-                       ('report', 'manual', 'dead', 3, now() - interval '9 days'),
-                       ('report', 'manual', 'succeeded', 3, now() - interval '1 day')""");
+                INSERT INTO nightshift.run_history (id, job_name, trigger, params, state, attempt, max_attempts, run_at, created_at,
+                                                    finished_at)
+                SELECT nextval('nightshift.run_seq'), 'report', 'manual', '{}', s, 1, 3, f, f, f
+                FROM (VALUES ('succeeded', now() - interval '8 days'), ('dead', now() - interval '9 days'),
+                             ('succeeded', now() - interval '1 day')) v(s, f)""");
         long before = db.queryLong("SELECT count(*) FROM nightshift.run");
         int pruned = new Maintenance(db.dataSource(), "test").prune(Duration.ofDays(7));
         assertThat(pruned).isEqualTo(2);

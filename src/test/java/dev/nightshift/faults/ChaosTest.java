@@ -287,12 +287,10 @@ class ChaosTest {
                 + " FROM nightshift.run WHERE job_name = 'tick'");
         long orphanSlots = count("""
                 SELECT count(*) FROM nightshift.job_slot s
-                WHERE s.run_id IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM nightshift.run r JOIN pg_locks l
-                                    ON l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-                                   AND l.classid = (nightshift.run_lock_key(r.id) >> 32)::oid
-                                   AND l.objid = (nightshift.run_lock_key(r.id) & 4294967295)::oid
-                                  WHERE r.id = s.run_id AND r.state = 'running')
+                WHERE s.owner IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM pg_locks l
+                                  WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+                                    AND l.classid = (s.owner >> 32)::oid AND l.objid = (s.owner & 4294967295)::oid)
                 """);
         long rescues = rescues();
         long retried = count("SELECT count(*) FROM nightshift.run WHERE attempt > 1 AND id IN (" + idList + ")");

@@ -10,6 +10,7 @@ import dev.nightshift.db.SqlStates;
 import dev.nightshift.queue.Maintenance;
 import dev.nightshift.testing.Http;
 import dev.nightshift.testing.JobsDir;
+import dev.nightshift.testing.RunRows;
 import dev.nightshift.testing.TestDatabase;
 import dev.nightshift.testing.Tools;
 import java.nio.file.Path;
@@ -122,8 +123,10 @@ class MetricsEndpointTest {
     @Test
     void pruning_keeps_each_jobs_newest_success() throws Exception {
         db.execute("""
-                INSERT INTO nightshift.run (job_name, state, trigger, max_attempts, attempt, finished_at, node)
-                SELECT 'daily', s, 'schedule', 3, 1, now() - interval '30 days', 'old'
+                INSERT INTO nightshift.run_history (id, job_name, state, trigger, params, max_attempts, attempt, run_at, created_at,
+                                                    finished_at, node)
+                SELECT nextval('nightshift.run_seq'), 'daily', s, 'schedule', '{}', 3, 1, now() - interval '30 days',
+                       now() - interval '30 days', now() - interval '30 days', 'old'
                 FROM unnest(ARRAY['succeeded', 'succeeded', 'dead']) s
                 """);
         long newest = db.queryLong("SELECT max(id) FROM nightshift.run WHERE job_name = 'daily' AND state = 'succeeded'");
@@ -147,7 +150,7 @@ class MetricsEndpointTest {
         long waiting = trigger("blocker");
         await().atMost(Duration.ofSeconds(20)).until(() ->
                 http.get("/api/runs/" + running).json().path("state").asText().equals("running"));
-        db.execute("UPDATE nightshift.run SET run_at = now() - interval '1 hour' WHERE id = " + waiting);
+        db.execute("UPDATE nightshift.queue SET run_at = now() - interval '1 hour' WHERE id = " + waiting);
         try {
             daemon.operations().refreshGauges();
             String scrape = http.get("/metrics").body();
@@ -178,8 +181,8 @@ class MetricsEndpointTest {
             lock.setAutoCommit(false);
             st.execute("LOCK TABLE nightshift.job IN ACCESS EXCLUSIVE MODE");
             // Changes the other reads must see; neither touches the job table.
-            db.execute("UPDATE nightshift.run SET run_at = now() - interval '1 hour' WHERE id = " + waiting);
-            db.execute("UPDATE nightshift.run SET state = 'cancelled', finished_at = now() WHERE id = " + dropped);
+            db.execute("UPDATE nightshift.queue SET run_at = now() - interval '1 hour' WHERE id = " + waiting);
+            RunRows.finish(db, "id = " + dropped, "cancelled");
             SQLException failure = catchThrowableOfType(() -> daemon.operations().refreshGauges(), SQLException.class);
             // (scraped under the lock, so that no timed refresh can come after it)
             scrape = http.get("/metrics").body();

@@ -28,20 +28,28 @@ class DatabaseGaugesTest {
     private static long runRowsRead() throws Exception {
         return db.queryLong("""
                 SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)
-                FROM pg_stat_user_tables WHERE schemaname = 'nightshift' AND relname = 'run'""");
+                FROM pg_stat_user_tables WHERE schemaname = 'nightshift' AND relname = 'run_history'""");
     }
 
     @Test
     void runs_by_state_are_counted_without_reading_the_history() throws Exception {
         db.execute("INSERT INTO nightshift.job (name, type) VALUES ('history', 'sql')");
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, state, max_attempts, attempt, node, started_at, finished_at)
-                SELECT 'history', 'manual', 'succeeded', 1, 1, 'old', now() - interval '1 day', now() - interval '1 day'
+                INSERT INTO nightshift.run_history (id, job_name, trigger, params, state, max_attempts, attempt, node, run_at,
+                                                    created_at, started_at, finished_at)
+                SELECT nextval('nightshift.run_seq'), 'history', 'manual', '{}', 'succeeded', 1, 1, 'old', now() - interval '1 day',
+                       now() - interval '1 day', now() - interval '1 day', now() - interval '1 day'
                 FROM generate_series(1, 200000)""");
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, state, max_attempts, attempt, node, started_at)
-                SELECT 'history', 'manual', s, 1, 1, 'n', now() FROM unnest(ARRAY['available', 'available', 'running']) s""");
-        db.execute("ANALYZE nightshift.run");
+                INSERT INTO nightshift.queue (id, job_name, trigger, max_attempts, attempt, run_at, settings)
+                SELECT nextval('nightshift.run_seq'), 'history', 'manual', 1, s, now(), '{}' FROM generate_series(0, 2) s""");
+        // one of the three running, for an owner
+        db.execute("""
+                WITH m AS (DELETE FROM nightshift.queue WHERE job_name = 'history' AND attempt = 2 RETURNING *)
+                INSERT INTO nightshift.running (id, job_name, trigger, params, attempt, max_attempts, run_at, created_at, settings,
+                                                owner, node, started_at)
+                SELECT id, job_name, trigger, params, 1, max_attempts, run_at, created_at, settings, 1, 'n', now() FROM m""");
+        db.execute("ANALYZE nightshift.run_history");
         long before = runRowsRead();
 
         // one session of its own, whose statistics are flushed when it ends

@@ -66,8 +66,7 @@ class BackfillTest {
     }
 
     static void finish(String job, String slot, String state) throws Exception {
-        db.execute("UPDATE nightshift.run SET state = '" + state + "', finished_at = now() WHERE job_name = '" + job
-                + "' AND scheduled_at = '" + slot + "'");
+        dev.nightshift.testing.RunRows.finish(db, "job_name = '" + job + "' AND scheduled_at = '" + slot + "'", state);
     }
 
     /** slot|trigger|state|attempt of the job's runs, by slot. */

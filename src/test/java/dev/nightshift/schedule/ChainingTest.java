@@ -83,7 +83,8 @@ class ChainingTest {
     @Test
     void chaining_the_same_parent_run_twice_enqueues_each_dependent_once() throws Exception {
         AfterChain chain = new AfterChain(JobCatalog.load(jobs.path()), queue);
-        ClaimedRun parent = new ClaimedRun(987_654L, "extract", 1, 1, "manual", Map.of(), Instant.now(), Instant.now(), "x", null);
+        ClaimedRun parent = new ClaimedRun(987_654L, "extract", 1, 1, "manual", Map.of(), Instant.now(), Instant.now(), "x", 0L, null,
+                Map.of(), false);
         for (int i = 0; i < 2; i++) {
             try (Connection c = db.dataSource().getConnection()) {
                 c.setAutoCommit(false);

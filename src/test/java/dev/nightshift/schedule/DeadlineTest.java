@@ -98,8 +98,12 @@ class DeadlineTest {
     @Test
     void a_dead_slot_stays_late_and_a_paused_job_has_none() throws Exception {
         db.execute("""
-                INSERT INTO nightshift.run (job_name, trigger, dedupe_key, max_attempts, state, scheduled_at, finished_at)
-                VALUES ('morning', 'schedule', 'test:dead', 1, 'dead', '2026-03-20T05:00Z', '2026-03-20T05:01Z')""");
+                WITH k AS (INSERT INTO nightshift.run_key (dedupe_key, run_id) VALUES ('test:dead', nextval('nightshift.run_seq'))
+                           RETURNING run_id)
+                INSERT INTO nightshift.run_history (id, job_name, trigger, params, attempt, max_attempts, state, scheduled_at, run_at,
+                                                    created_at, finished_at)
+                SELECT run_id, 'morning', 'schedule', '{}', 1, 1, 'dead', '2026-03-20T05:00Z', '2026-03-20T05:00Z', '2026-03-20T05:00Z',
+                       '2026-03-20T05:01Z' FROM k""");
         assertThat(lateAt("morning", "2026-03-20T08:00:00Z").slots()).contains(Instant.parse("2026-03-20T05:00:00Z"));
         assertThat(lateAt("every-minute", "2026-03-20T08:00:00Z").slots()).as("paused").isEmpty();
     }

@@ -48,11 +48,11 @@ class FireOutageTest {
             // The next fire's INSERT waits behind this lock, then the server goes away under it.
             Connection blocker = pg.connect();
             blocker.setAutoCommit(false);
-            blocker.createStatement().execute("LOCK TABLE nightshift.run IN ACCESS EXCLUSIVE MODE");
+            blocker.createStatement().execute("LOCK TABLE nightshift.queue IN ACCESS EXCLUSIVE MODE");
             try (Connection watch = pg.connect(); Statement st = watch.createStatement()) {
                 await().atMost(Duration.ofSeconds(10)).until(() -> {
                     try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                            + " AND query LIKE '%INSERT INTO nightshift.run (job_name, trigger, dedupe_key%'")) {
+                            + " AND query LIKE '%INSERT INTO nightshift.queue (id, job_name, trigger, scheduled_at%'")) {
                         rs.next();
                         return rs.getLong(1) > 0;
                     }

@@ -105,7 +105,7 @@ class OverlapTest {
 
         Clock at = Clock.fixed(second.plusSeconds(45), ZoneOffset.UTC);
         assertThat(new Lateness(db.dataSource(), at).all().get("co").slots()).containsExactly(first, second);
-        db.execute("UPDATE nightshift.run SET state = 'succeeded', finished_at = now() WHERE job_name IN ('co', 'sk')");
+        dev.nightshift.testing.RunRows.finish(db, "job_name IN ('co', 'sk')", "succeeded");
         assertThat(new Lateness(db.dataSource(), at).all().get("co").slots()).isEmpty();
         assertThat(new Lateness(db.dataSource(), at).all().get("sk").slots()).isEmpty();
         assertThat(new Lateness(db.dataSource(), at).all().get("qu").slots()).containsExactly(first, second);

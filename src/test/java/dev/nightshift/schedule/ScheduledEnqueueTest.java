@@ -149,13 +149,13 @@ class ScheduledEnqueueTest {
         Schedule everyFiveMinutes = new Schedule("0 */5 * * * ?", ZoneOffset.UTC, Schedule.Misfire.SKIP);
         db.execute("INSERT INTO nightshift.job (name, type, max_attempts, schedule_key) VALUES ('broken', 'sql', 1, '"
                 + Triggers.key(everyFiveMinutes) + "')");
-        db.execute("ALTER TABLE nightshift.run ADD CONSTRAINT no_broken CHECK (job_name <> 'broken') NOT VALID");
+        db.execute("ALTER TABLE nightshift.queue ADD CONSTRAINT no_broken CHECK (job_name <> 'broken') NOT VALID");
         try {
             assertThatThrownBy(() -> execute(fire(everyFiveMinutes, Instant.parse("2026-11-22T06:05:00Z"), null))).isInstanceOf(JobExecutionException.class);
             assertThat(fires("broken", "failed")).isEqualTo(1);
             assertThat(db.queryLong("SELECT count(*) FROM nightshift.run WHERE job_name = 'broken'")).isZero();
         } finally {
-            db.execute("ALTER TABLE nightshift.run DROP CONSTRAINT no_broken");
+            db.execute("ALTER TABLE nightshift.queue DROP CONSTRAINT no_broken");
         }
     }
 }

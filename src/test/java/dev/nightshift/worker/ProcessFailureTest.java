@@ -50,7 +50,7 @@ class ProcessFailureTest {
     @org.junit.jupiter.api.AfterEach
     void emptyQueue() throws Exception {
         await().atMost(Duration.ofSeconds(30)).until(() -> db.queryLong("SELECT count(*) FROM nightshift.run WHERE state = 'running'") == 0);
-        db.execute("DELETE FROM nightshift.run WHERE state = 'available'");
+        db.execute("DELETE FROM nightshift.queue");
     }
 
     private static RunView run(long id) throws Exception {
