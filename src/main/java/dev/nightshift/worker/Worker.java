@@ -31,6 +31,11 @@ final class Worker implements Runnable {
     private volatile long owner;
     /** The parameters (setting names) the session has from the last run. */
     private List<String> sessionParams = List.of();
+    /**
+     * The job of the last run on this session, whose settings (and its SQL's own SETs) the session
+     * keeps for that job's next run; another job's run, or an idle wait, gets a reset session.
+     */
+    private String sessionJob;
     private long lastUsed;
 
     Worker(Node node) {
@@ -97,7 +102,25 @@ final class Worker implements Runnable {
         connection = node.database().openWorker();
         owner = node.queue().register(connection, node.settings().nodeName());
         sessionParams = List.of();
+        sessionJob = null;
         lastUsed = System.nanoTime();
+    }
+
+    /**
+     * Back to the session's start-up settings (RESET ALL): a job's own {@code SET search_path} or
+     * {@code SET statement_timeout}, committed at session level, must not reach another job's runs
+     * or this worker's claims. The node's session settings are the reset values (SessionSettings).
+     */
+    private void resetSession() throws SQLException {
+        if (!connection.getAutoCommit()) {
+            connection.rollback();
+            connection.setAutoCommit(true);
+        }
+        try (Statement st = connection.createStatement()) {
+            st.execute("RESET ALL");
+        }
+        sessionParams = List.of();
+        sessionJob = null;
     }
 
     /**
@@ -117,8 +140,12 @@ final class Worker implements Runnable {
     private void work(ClaimedRun first) throws SQLException {
         ClaimedRun run = first;
         while (run != null) {
+            if (sessionJob != null && !sessionJob.equals(run.jobName())) {
+                resetSession();
+            }
             Execution e = new Execution(node, run, connection, sessionParams, !node.draining());
             node.execute(e, run);
+            sessionJob = run.jobName();
             sessionParams = run.paramSettings();
             lastUsed = System.nanoTime();
             if (e.broken()) {
@@ -138,6 +165,7 @@ final class Worker implements Runnable {
                 run = node.queue().claimFirst(connection, owner, node.settings().nodeName());
             }
         }
+        resetSession();
     }
 
     /** A worker stopping: its owner row goes and its connection closes (releasing its lock). */
