@@ -173,7 +173,7 @@ public final class Daemon implements AutoCloseable {
                 ScheduleSync.Result r = sync.sync(catalog);
                 log.info("catalog synced: {} jobs ({})", catalog.size(), r.describe());
                 return;
-            } catch (PoolerException e) {
+            } catch (PoolerException | dev.nightshift.db.PreReleaseSchemaException e) {
                 throw e;
             } catch (Exception e) {
                 Database.refusedByPooler(e).ifPresent(refused -> {

@@ -88,8 +88,12 @@ public final class Database implements AutoCloseable {
         return url;
     }
 
-    /** Applies pending migrations of the nightshift schema; safe to call from several nodes at once. */
+    /**
+     * Applies pending migrations of the nightshift schema; safe to call from several nodes at once.
+     * A schema made by a pre-release build is refused first ({@link PreReleaseSchemaException}).
+     */
     public void migrate() {
+        SchemaVersion.refusePreRelease(pool, url);
         Flyway.configure()
                 .dataSource(pool)
                 .schemas(SCHEMA)

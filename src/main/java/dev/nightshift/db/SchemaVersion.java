@@ -107,6 +107,51 @@ public final class SchemaVersion {
         return versions == versioned.size();
     }
 
+    /**
+     * Refuses a schema made by a pre-release build (before V1..V21 were squashed into the baseline):
+     * its history holds a version 1 that is not this build's baseline (another description or
+     * checksum). Nothing is changed. A schema with no history yet, or one this build cannot read,
+     * passes: Flyway then creates it or says what is wrong.
+     */
+    static void refusePreRelease(DataSource ds, String where) {
+        Script baseline;
+        try {
+            List<Script> scripts = scripts();
+            baseline = scripts == null ? null
+                    : scripts.stream().filter(sc -> "1".equals(sc.version())).findFirst().orElse(null);
+        } catch (IOException | URISyntaxException e) {
+            return;
+        }
+        if (baseline == null) {
+            return;
+        }
+        String description;
+        int checksum;
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("""
+                     SELECT description, checksum FROM nightshift.flyway_schema_history
+                     WHERE version = '1' AND type = 'SQL' ORDER BY installed_rank LIMIT 1""")) {
+            if (!r.next()) {
+                return;
+            }
+            description = r.getString(1);
+            checksum = r.getInt(2);
+        } catch (SQLException e) {
+            return;   // no history table yet: a new database
+        }
+        if (description.equals(baseline.description()) && checksum == baseline.checksum()) {
+            return;
+        }
+        throw new PreReleaseSchemaException(("the schema " + Database.SCHEMA + " on %s was made by a pre-release"
+                + " build of nightshift (its migration history starts with V1 \"%s\", checksum %d; this release's"
+                + " V1 is \"%s\", checksum %d): it cannot be upgraded, and nothing was changed. Recreate it:"
+                + " stop every node, then, as the schema's owner, either keep the old one aside with"
+                + " ALTER SCHEMA nightshift RENAME TO nightshift_prerelease; or drop it with"
+                + " DROP SCHEMA nightshift CASCADE; (its jobs' runs, history and audit go with it),"
+                + " then run nightshift migrate (or start the node), which creates the schema anew")
+                .formatted(where, description, checksum, baseline.description(), baseline.checksum()));
+    }
+
     /** The scripts of {@code db/migration} on the class path; null when one has a name Flyway would read otherwise. */
     static List<Script> scripts() throws IOException, URISyntaxException {
         ClassLoader loader = SchemaVersion.class.getClassLoader();
