@@ -145,10 +145,11 @@ public final class SchemaVersion {
         throw new PreReleaseSchemaException(("the schema " + Database.SCHEMA + " on %s was made by a pre-release"
                 + " build of nightshift (its migration history starts with V1 \"%s\", checksum %d; this release's"
                 + " V1 is \"%s\", checksum %d): it cannot be upgraded, and nothing was changed. Recreate it:"
-                + " stop every node, then, as the schema's owner, either keep the old one aside with"
-                + " ALTER SCHEMA nightshift RENAME TO nightshift_prerelease; or drop it with"
-                + " DROP SCHEMA nightshift CASCADE; (its jobs' runs, history and audit go with it),"
-                + " then run nightshift migrate (or start the node), which creates the schema anew")
+                + " stop every node; keep a copy of its runs, history and audit if you want them"
+                + " (pg_dump --schema=nightshift -f nightshift-prerelease.sql); then, as the schema's owner,"
+                + " DROP SCHEMA nightshift CASCADE; (it also drops the change-tracking triggers nightshift put"
+                + " on the tables that skip_if_unchanged jobs read: their next runs put them back), and run"
+                + " nightshift migrate (or start a node), which creates the schema anew")
                 .formatted(where, description, checksum, baseline.description(), baseline.checksum()));
     }
 
