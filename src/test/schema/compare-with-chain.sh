@@ -30,4 +30,6 @@ apply ns_cmp_old "$work/old"
 apply ns_cmp_new "$root/src/main/resources/$dir"
 if diff -u "$work/ns_cmp_old.sql" "$work/ns_cmp_new.sql"; then
     echo "same schema: $(grep -c '^CREATE' "$work/ns_cmp_new.sql") CREATE statements in each dump"
+else
+    exit 1
 fi
