@@ -1,7 +1,7 @@
 -- The queue's statements: how a run is made, claimed, owned, completed, failed, given back and
 -- rescued, in one file (read by dev.nightshift.queue.QueueSql; RunQueue runs the lock path). Each
 -- statement follows a "-- name:" line; :word is a bind parameter, passed by that name. The tables
--- are V21's, the functions R__queue.sql's; architecture.md says why each has this shape.
+-- are in V1__baseline.sql, the functions in R__queue.sql; architecture.md says why each has this shape.
 --
 -- Ownership. A worker's connection registers an owner key and holds pg_advisory_lock(owner) for as
 -- long as it lives (register). A claim moves a run from queue to running with that owner; every

@@ -1,4 +1,4 @@
--- The notification outbox's functions (they replace V18's).
+-- The notification outbox's functions (the tables are in V1__baseline.sql).
 --
 -- notification_wake: wakes every node's notification loop when notifications are written (dead
 -- run, late slot, recovery), at the commit of the transaction that wrote them: the loops otherwise only look again

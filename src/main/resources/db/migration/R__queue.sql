@@ -1,7 +1,8 @@
 -- The queue's functions, triggers and the view `run`: defined here and nowhere else (a repeatable
--- migration: Flyway applies it again whenever this file changes). The tables are V21's; the
--- statements that claim, complete and fail runs are in src/main/resources/db/queue.sql, read by
--- RunQueue. No PL/pgSQL runs on a claim or a completion but the failure branch (queue_lost).
+-- migration: Flyway applies it again whenever this file changes). The tables are in
+-- V1__baseline.sql; the statements that claim, complete and fail runs are in
+-- src/main/resources/db/queue.sql, read by RunQueue. No PL/pgSQL runs on a claim or a completion
+-- but the failure branch (queue_lost).
 --
 -- No SET clauses on these functions (each costs a settings save and restore per call), so every
 -- name is schema-qualified.

@@ -15,7 +15,7 @@ import javax.sql.DataSource;
 /**
  * The audit table: one row per operator action, written by {@link #record} inside the transaction
  * of the action itself (so neither exists without the other), read newest first by {@link #list}.
- * The table refuses updates and deletes (V19). Stateless apart from the data source; thread-safe.
+ * The table refuses updates and deletes (R__audit.sql). Stateless apart from the data source; thread-safe.
  */
 public final class AuditLog {
     /** Most rows one listing returns. */

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * {@code skip_if_unchanged}: whether any table a view or a query reads has changed since the job's
  * last success. The tables are found in the catalog (the view's rewrite rule and those of the views
  * it reads, recursively, plus inheritance children and partitions) or given by the job
- * ({@code source_tables}). Each gets the change tracking of migration V16 (a statement trigger and
+ * ({@code source_tables}). Each gets the change tracking of R__imports.sql (a statement trigger and
  * a sequence) the first time; its mark is the sequence's value, taken only when none of its
  * writers is in flight. The marks are taken just before the job's own statement, so its snapshot
  * holds every change they count, and stored in the job's transaction. A run skips only when every

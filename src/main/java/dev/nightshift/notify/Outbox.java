@@ -15,7 +15,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
- * The {@code nightshift.notification} table (V18): rows written in the transaction of the state
+ * The {@code nightshift.notification} table (V1__baseline.sql): rows written in the transaction of the state
  * they report, taken by any node with a lease, and marked delivered or failed. Thread-safe.
  */
 public final class Outbox {

@@ -77,7 +77,7 @@ public final class Maintenance {
         return total;
     }
 
-    /** The records of skipped and coalesced slots (V18) older than {@code retention}, as the runs they name. */
+    /** The records of skipped and coalesced slots (slot_overlap) older than {@code retention}, as the runs they name. */
     private void pruneSlotOverlaps(Duration retention) throws SQLException {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
                 "DELETE FROM nightshift.slot_overlap WHERE created_at < now() - ? * interval '1 second'")) {

@@ -77,7 +77,7 @@ public final class CatalogSync {
         if (d.notifyOff()) {
             m.put("notify", java.util.List.of());     // notify_enqueue writes nothing for an empty list
         } else if (!d.notifyTargets().isEmpty()) {
-            // read by nightshift.notify_enqueue (V18), in the transaction that makes a run dead
+            // read by nightshift.notify_enqueue (R__notify.sql), in the transaction that makes a run dead
             m.put("notify", d.notifyTargets().stream().map(t -> Map.of("url", t.url().toString(),
                     "format", t.format().name().toLowerCase(java.util.Locale.ROOT))).toList());
         }
