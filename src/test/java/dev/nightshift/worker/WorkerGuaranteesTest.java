@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -68,12 +69,20 @@ class WorkerGuaranteesTest {
         queue = new RunQueue(db.dataSource());
     }
 
-    private static List<Daemon> nodes(int n) {
+    /** The nodes of the running test, stopped with it: a node holds about ten connections, and a server may allow 100. */
+    private final List<Daemon> started = new ArrayList<>();
+
+    @AfterEach
+    void stopNodes() {
+        started.forEach(Daemon::close);
+    }
+
+    private List<Daemon> nodes(int n) {
         List<Daemon> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(db.closeAfterAll(Daemon.start(db.settings(jobs.path(),
-                    Map.of(Setting.NODE_NAME, "node-" + NODES.incrementAndGet())))));
+            out.add(Daemon.start(db.settings(jobs.path(), Map.of(Setting.NODE_NAME, "node-" + NODES.incrementAndGet()))));
         }
+        started.addAll(out);
         return out;
     }
 
